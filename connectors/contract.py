@@ -1,0 +1,87 @@
+"""The contract between the gateway and the outside world.
+
+Connectors never import ``gateway``. A ``Source`` fetches mentions from a channel from a
+cursor the gateway stores; a ``Publisher`` sends one reply and returns a receipt. Both get
+an injected ``httpx.AsyncClient`` where they talk HTTP.
+
+Errors::
+
+    ConnectorError            anything a connector reports
+    ├── TransientError        try again later (timeouts, 5xx, 429); retry_after in seconds
+    └── PermanentError        retrying cannot help (4xx other than 429, rejected content)
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import msgspec
+
+
+class ConnectorError(Exception):
+    """Root of every error a connector raises."""
+
+
+class TransientError(ConnectorError):
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentError(ConnectorError):
+    pass
+
+
+class RawAuthor(msgspec.Struct, frozen=True, kw_only=True):
+    handle: str
+    display_name: str = ""
+
+
+class RawMention(msgspec.Struct, frozen=True, kw_only=True):
+    """A mention as a channel delivered it, before classification."""
+
+    channel: str
+    external_id: str
+    url: str | None
+    author: RawAuthor
+    text: str
+    created_at: str  # RFC 3339
+    in_reply_to: str | None = None
+    thread_id: str | None = None
+    addressed: bool | None = None  # the channel itself says it was addressed to us (DM, reply)
+
+
+class Batch(msgspec.Struct, frozen=True, kw_only=True):
+    mentions: list[RawMention]
+    cursor: str | None  # opaque; handed back on the next fetch
+
+
+class OutgoingReply(msgspec.Struct, frozen=True, kw_only=True):
+    channel: str
+    idempotency_key: str  # the same for every attempt of one release
+    text: str
+    in_reply_to: str  # external id of the mention answered
+    in_reply_to_url: str | None
+    recipient: str  # the customer's handle
+    thread_id: str | None = None
+    metadata: dict[str, Any] = {}
+
+
+class Receipt(msgspec.Struct, frozen=True, kw_only=True):
+    channel: str
+    external_id: str  # the id the channel gave the reply
+    url: str | None = None
+    delivered_at: str  # RFC 3339
+    duplicate: bool = False  # the channel had already seen this idempotency key
+
+
+class Source(Protocol):
+    channel: str
+
+    async def fetch(self, cursor: str | None) -> Batch: ...
+
+
+class Publisher(Protocol):
+    channel: str
+
+    async def publish(self, reply: OutgoingReply) -> Receipt: ...

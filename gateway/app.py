@@ -1,0 +1,74 @@
+"""create_app(settings) -> Litestar: lifespan, routes, exception handlers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import msgspec
+from litestar import Litestar, Request, Response, get
+from litestar.openapi import OpenAPIConfig
+
+from gateway.http.controllers import ROUTES
+from gateway.http.problems import EXCEPTION_HANDLERS
+from gateway.policy import PolicyEngine
+from gateway.runtime import Runtime
+from gateway.settings import Settings
+
+
+class Health(msgspec.Struct, frozen=True, kw_only=True):
+    status: str
+    database: bool
+    policy_revision: str | None
+    engine: str | None
+
+
+@get("/health", summary="200 once the database and the policy engine are ready")
+async def health(request: Request[Any, Any, Any]) -> Response[Health]:
+    runtime: Runtime | None = getattr(request.app.state, "runtime", None)
+    if runtime is None:
+        body = Health(status="starting", database=False, policy_revision=None, engine=None)
+        return Response(body, status_code=503)
+    db_ok = await runtime.db.ping()
+    body = Health(
+        status="ok" if db_ok else "degraded",
+        database=db_ok,
+        policy_revision=runtime.engine.revision,
+        engine=runtime.engine.name,
+    )
+    return Response(body, status_code=200 if db_ok else 503)
+
+
+def create_app(
+    settings: Settings, *, worker: bool = True, engine: PolicyEngine | None = None
+) -> Litestar:
+    """The API; with ``worker`` the release worker (and demo source) run in-process."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        runtime = await Runtime.start(settings, engine=engine)
+        if worker:
+            runtime.start_worker()
+        if settings.demo and settings.demo_source and worker:
+            runtime.start_demo_source()
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            app.state.runtime = None
+            await runtime.close()
+
+    return Litestar(
+        route_handlers=[health, *ROUTES],
+        lifespan=[lifespan],
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=OpenAPIConfig(
+            title="Engagement Gateway",
+            version="0.1.0",
+            path="/schema",
+            description="Every proposed reply is evaluated against Rego policy and audited "
+            "before release. Authenticate with 'Authorization: Bearer TOKEN'.",
+        ),
+        debug=False,
+    )

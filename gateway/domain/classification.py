@@ -1,0 +1,80 @@
+"""What the gateway concludes about one mention when it is ingested.
+
+A ``Classification`` is computed once per mention by ``gateway.pipeline.classify``, stored
+with the mention, shown to agents in the inbox and copied into the policy input
+(``intent``, ``sentiment.compound``, ``addressed.addressed``). Every field is derived from
+the mention alone, deterministically, so the same text and flags always give the same value.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+Intent = Literal["complaint", "question", "praise", "other"]
+
+AddressedVia = Literal["mention", "reply", "direct", "connector"]
+
+
+class Sentiment(msgspec.Struct, frozen=True, kw_only=True):
+    """VADER's scores, unchanged.
+
+    ``compound`` is in -1.0 .. 1.0 (negative to positive); ``pos``, ``neu`` and ``neg`` are
+    the proportions of the text in each class, each in 0.0 .. 1.0, summing to about 1.0.
+    """
+
+    compound: float
+    pos: float
+    neu: float
+    neg: float
+
+
+class IntentResult(msgspec.Struct, frozen=True, kw_only=True):
+    """The intent and every rule signal that fired, so a person can see why.
+
+    ``features`` lists all signals found, in a fixed order (complaint, question, praise,
+    sentiment), including ones that lost on precedence; for example a complaint asked as a
+    question has both ``complaint_term:still not`` and ``question_mark``. Formats:
+    ``complaint_term:<term>``, ``negative_sentiment:<compound>``, ``question_mark``,
+    ``interrogative_start:<words>``, ``question_phrase:<phrase>``, ``praise_term:<term>``,
+    ``positive_sentiment:<compound>``; compounds are written with two decimals.
+    """
+
+    intent: Intent
+    features: list[str]
+
+
+class Addressed(msgspec.Struct, frozen=True, kw_only=True):
+    """Whether the author spoke to the brand, and by which evidence.
+
+    ``via`` is None exactly when ``addressed`` is False. ``handle`` is the configured brand
+    handle that matched, in canonical form (``@user`` or ``@user@domain``, lower case), or
+    None when the evidence names no handle (a direct message or a connector flag with no
+    brand handle in the text or the reply target).
+    """
+
+    addressed: bool
+    via: AddressedVia | None = None
+    handle: str | None = None
+
+
+class OptOutRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """Whether the text asks the brand not to contact the author.
+
+    ``phrase`` is the matched text (whitespace collapsed, original case), None when
+    ``requested`` is False. This is a request signal for agents and policy; it does not by
+    itself record an opt-out.
+    """
+
+    requested: bool
+    phrase: str | None = None
+
+
+class Classification(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything the classifier says about one mention."""
+
+    sentiment: Sentiment
+    intent: IntentResult
+    addressed: Addressed
+    opt_out: OptOutRequest

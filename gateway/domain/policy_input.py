@@ -1,0 +1,74 @@
+"""The policy input: the one document a Rego policy sees.
+
+Defined once here; its JSON Schema is written to ``policies/input.schema.json`` and a
+test fails when that file is stale. Policies never read a clock or the database: time
+(``now``) and history (``customer``) are computed by the gateway and passed in, so every
+stored decision can be replayed exactly.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+Intent = Literal["complaint", "question", "praise", "other"]
+
+
+class Author(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    handle: str
+    display_name: str = ""
+
+
+class Thread(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    id: str
+    in_reply_to: str | None = None
+
+
+class MentionInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    id: int
+    channel: str
+    author: Author
+    text: str
+    intent: Intent
+    sentiment: float  # VADER compound, -1.0 .. 1.0
+    addressed_brand: bool
+    thread: Thread
+    created_at: str  # RFC 3339, UTC
+
+
+class ReplyInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    text: str
+    length: int  # characters (code points)
+    links: list[str]
+    ai_generated: bool = False
+
+
+class AgentInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    id: str
+    roles: list[str]
+
+
+class CustomerInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    opted_out: bool
+    contacts_24h: int  # replies approved or released to this customer, any thread
+    contacts_7d: int
+    contacts_30d: int
+    last_contact_at: str | None  # RFC 3339, UTC
+    thread_replies: int  # replies approved or released in this mention's thread
+    replied_since_last_contact: bool  # the customer posted in the thread after our last reply
+
+
+class ChannelInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    name: str
+    max_length: int | None = None  # None: take data.engagement.channel_limits
+
+
+class PolicyInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    action: Literal["reply"] = "reply"
+    mention: MentionInput
+    reply: ReplyInput
+    agent: AgentInput
+    customer: CustomerInput
+    channel: ChannelInput
+    now: str  # RFC 3339, UTC

@@ -1,0 +1,144 @@
+"""The gateway's records as the rest of the code sees them (the store returns these)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+import msgspec
+
+Role = Literal["agent", "compliance", "auditor", "admin"]
+ROLES: tuple[str, ...] = ("agent", "compliance", "auditor", "admin")
+
+MentionStatus = Literal["new", "proposed", "replied"]
+ProposalStatus = Literal[
+    "approved", "pending_review", "denied", "rejected", "released", "failed", "withdrawn"
+]
+
+
+class User(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    name: str
+    role: Role
+    created_at: datetime
+
+
+class SentimentScores(msgspec.Struct, frozen=True, kw_only=True):
+    compound: float
+    pos: float
+    neu: float
+    neg: float
+
+
+class Claim(msgspec.Struct, frozen=True, kw_only=True):
+    agent: str
+    expires_at: datetime
+
+
+class Mention(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    channel: str
+    external_id: str
+    url: str | None
+    author_handle: str
+    author_display_name: str
+    text: str
+    created_at: datetime
+    in_reply_to: str | None
+    thread_id: str
+    ingested_at: datetime
+    intent: str
+    intent_features: list[str]
+    sentiment: SentimentScores
+    addressed: bool
+    addressed_via: str | None
+    optout_requested: bool
+    status: MentionStatus
+    claim: Claim | None
+
+
+class NewMention(msgspec.Struct, frozen=True, kw_only=True):
+    """A classified mention ready to be stored."""
+
+    channel: str
+    external_id: str
+    url: str | None
+    author_handle: str
+    author_display_name: str
+    text: str
+    created_at: datetime
+    in_reply_to: str | None
+    thread_id: str
+    addressed_hint: bool | None
+    intent: str
+    intent_features: list[str]
+    sentiment: SentimentScores
+    addressed: bool
+    addressed_via: str | None
+    optout_requested: bool
+
+
+class OptOut(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    channel: str
+    handle: str
+    reason: str
+    source: str
+    mention_id: int | None
+    created_by: str
+    created_at: datetime
+    removed_at: datetime | None = None
+    removed_by: str | None = None
+
+
+class Proposal(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    mention_id: int
+    channel: str
+    customer_handle: str
+    thread_id: str
+    agent: str
+    text: str
+    ai_generated: bool
+    status: ProposalStatus
+    outcome: str
+    reasons: list[dict[str, Any]]
+    policy_revision: str
+    audit_seq: int
+    created_at: datetime
+    updated_at: datetime
+    reviewed_by: str | None
+    review_note: str | None
+    receipt: dict[str, Any] | None
+    idempotency_key: str
+
+
+class CustomerHistory(msgspec.Struct, frozen=True, kw_only=True):
+    opted_out: bool
+    contacts_24h: int
+    contacts_7d: int
+    contacts_30d: int
+    last_contact_at: datetime | None
+    thread_replies: int
+    replied_since_last_contact: bool
+
+
+class AuditEvent(msgspec.Struct, frozen=True, kw_only=True):
+    seq: int
+    occurred_at: datetime
+    kind: str
+    actor: str
+    subject: str
+    payload: dict[str, Any]
+    policy_revision: str | None
+    prev_hash: str
+    hash: str
+
+
+class OutboxItem(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    proposal_id: int
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None

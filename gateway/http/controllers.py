@@ -1,0 +1,273 @@
+"""Thin API handlers: authenticate, check the role, call one pipeline step, shape the answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from litestar import Request, delete, get, post
+from litestar.exceptions import ValidationException
+from litestar.params import Parameter
+
+from gateway.http.auth import authenticate, require
+from gateway.http.views import (
+    DecisionOut,
+    IngestIn,
+    IngestOut,
+    MentionOut,
+    OptOutIn,
+    OptOutOut,
+    Page,
+    PreviewIn,
+    ProposalIn,
+    ProposalOut,
+    ReviewIn,
+    VerifyOut,
+    audit_out,
+    decision_out,
+    mention_out,
+    opt_out_out,
+    page,
+    proposal_out,
+)
+from gateway.runtime import Runtime
+from gateway.store import audit as audit_store
+from gateway.store import mentions as mention_store
+from gateway.store import opt_outs as opt_out_store
+from gateway.store import proposals as proposal_store
+from gateway.store.mentions import MentionFilter
+
+Limit = Annotated[int, Parameter(ge=1, le=500, description="page size")]
+Cursor = Annotated[str | None, Parameter(description="next_cursor of the previous page")]
+
+
+def _rt(request: Request[Any, Any, Any]) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+async def _user(request: Request[Any, Any, Any], *roles: str) -> Any:
+    rt = _rt(request)
+    user = await authenticate(request, rt.db.pool, rt.tokens)
+    require(user, *roles)
+    return user
+
+
+def _cursor(cursor: str | None) -> int:
+    if cursor is None or cursor == "":
+        return 0
+    if not cursor.isdigit():
+        raise ValidationException(detail=f"cursor {cursor!r} is not one this API gave out")
+    return int(cursor)
+
+
+def _now() -> datetime:
+    from datetime import UTC
+
+    return datetime.now(UTC)
+
+
+@post("/v1/mentions", status_code=200, summary="Ingest a batch of mentions (admin)")
+async def ingest_mentions(request: Request[Any, Any, Any], data: IngestIn) -> IngestOut:
+    user = await _user(request, "admin")
+    result = await _rt(request).ingestor.ingest(
+        [m.to_raw() for m in data.mentions], actor=user.name
+    )
+    return IngestOut(ids=result.ids, duplicates=result.duplicates)
+
+
+@get("/v1/mentions", summary="The inbox of mentions, filtered, cursor-paginated")
+async def list_mentions(
+    request: Request[Any, Any, Any],
+    status: str | None = None,
+    intent: str | None = None,
+    addressed: bool | None = None,
+    channel: str | None = None,
+    sentiment_below: float | None = None,
+    sentiment_above: float | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> Page:
+    await _user(request, "agent", "compliance", "auditor")
+    where = MentionFilter(
+        status=status,
+        intent=intent,
+        addressed=addressed,
+        channel=channel,
+        sentiment_below=sentiment_below,
+        sentiment_above=sentiment_above,
+        after_id=_cursor(cursor),
+        limit=limit,
+    )
+    async with _rt(request).db.pool.acquire() as conn:
+        items = await mention_store.list_mentions(conn, where, now=_now())
+    return page([mention_out(m) for m in items], limit=limit, cursor_of=lambda m: m.id)
+
+
+@get("/v1/mentions/{mention_id:int}", summary="One mention with its classification")
+async def get_mention(request: Request[Any, Any, Any], mention_id: int) -> MentionOut:
+    await _user(request, "agent", "compliance", "auditor")
+    async with _rt(request).db.pool.acquire() as conn:
+        return mention_out(await mention_store.get_mention(conn, mention_id, now=_now()))
+
+
+@post("/v1/mentions/{mention_id:int}/claim", status_code=200, summary="Reserve a mention")
+async def claim_mention(request: Request[Any, Any, Any], mention_id: int) -> MentionOut:
+    user = await _user(request, "agent")
+    return mention_out(await _rt(request).claims.claim(mention_id, user=user))
+
+
+@post("/v1/proposals/preview", status_code=200, summary="What the policy would decide")
+async def preview_proposal(request: Request[Any, Any, Any], data: PreviewIn) -> DecisionOut:
+    user = await _user(request, "agent")
+    decision = await _rt(request).decider.preview(
+        mention_id=data.mention_id, text=data.text, user=user, ai_generated=data.ai_generated
+    )
+    return decision_out(decision)
+
+
+@post("/v1/proposals", status_code=201, summary="Propose a reply: decided, audited, queued")
+async def create_proposal(request: Request[Any, Any, Any], data: ProposalIn) -> ProposalOut:
+    user = await _user(request, "agent")
+    proposal = await _rt(request).decider.propose(
+        mention_id=data.mention_id, text=data.text, user=user, ai_generated=data.ai_generated
+    )
+    return proposal_out(proposal)
+
+
+@get("/v1/proposals", summary="Proposals (agents see their own)")
+async def list_proposals(
+    request: Request[Any, Any, Any],
+    status: str | None = None,
+    agent: str | None = None,
+    mention_id: int | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> Page:
+    user = await _user(request, "agent", "compliance", "auditor")
+    if user.role == "agent":
+        agent = user.name
+    async with _rt(request).db.pool.acquire() as conn:
+        items = await proposal_store.list_proposals(
+            conn,
+            status=status,
+            agent=agent,
+            mention_id=mention_id,
+            after_id=_cursor(cursor),
+            limit=limit,
+        )
+    return page([proposal_out(p) for p in items], limit=limit, cursor_of=lambda p: p.id)
+
+
+@get("/v1/proposals/{proposal_id:int}", summary="One proposal, its decision and receipt")
+async def get_proposal(request: Request[Any, Any, Any], proposal_id: int) -> ProposalOut:
+    user = await _user(request, "agent", "compliance", "auditor")
+    async with _rt(request).db.pool.acquire() as conn:
+        proposal = await proposal_store.get_proposal(conn, proposal_id)
+    if user.role == "agent" and proposal.agent != user.name:
+        from gateway.http.auth import RoleRefused
+
+        raise RoleRefused(f"proposal {proposal_id} was made by another agent")
+    return proposal_out(proposal)
+
+
+@post("/v1/proposals/{proposal_id:int}/approve", status_code=200, summary="Approve (compliance)")
+async def approve_proposal(
+    request: Request[Any, Any, Any], proposal_id: int, data: ReviewIn | None = None
+) -> ProposalOut:
+    user = await _user(request, "compliance")
+    note = data.note if data else ""
+    return proposal_out(await _rt(request).reviewer.approve(proposal_id, user=user, note=note))
+
+
+@post("/v1/proposals/{proposal_id:int}/reject", status_code=200, summary="Reject (compliance)")
+async def reject_proposal(
+    request: Request[Any, Any, Any], proposal_id: int, data: ReviewIn | None = None
+) -> ProposalOut:
+    user = await _user(request, "compliance")
+    note = data.note if data else ""
+    return proposal_out(await _rt(request).reviewer.reject(proposal_id, user=user, note=note))
+
+
+@post("/v1/opt-outs", status_code=201, summary="Register an opt-out (compliance)")
+async def add_opt_out(request: Request[Any, Any, Any], data: OptOutIn) -> OptOutOut:
+    user = await _user(request, "compliance")
+    opt_out, _created = await _rt(request).consent.add(
+        channel=data.channel, handle=data.handle, reason=data.reason, user=user
+    )
+    return opt_out_out(opt_out)
+
+
+@get("/v1/opt-outs", summary="Active opt-outs (compliance)")
+async def list_opt_outs(
+    request: Request[Any, Any, Any],
+    include_removed: bool = False,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> Page:
+    await _user(request, "compliance", "auditor")
+    async with _rt(request).db.pool.acquire() as conn:
+        items = await opt_out_store.list_opt_outs(
+            conn, include_removed=include_removed, after_id=_cursor(cursor), limit=limit
+        )
+    return page([opt_out_out(o) for o in items], limit=limit, cursor_of=lambda o: o.id)
+
+
+@delete("/v1/opt-outs/{opt_out_id:int}", status_code=200, summary="Remove an opt-out")
+async def remove_opt_out(request: Request[Any, Any, Any], opt_out_id: int) -> OptOutOut:
+    user = await _user(request, "compliance")
+    return opt_out_out(await _rt(request).consent.remove(opt_out_id, user=user))
+
+
+@get("/v1/audit", summary="The audit log, filtered, cursor-paginated (auditor, compliance)")
+async def list_audit(
+    request: Request[Any, Any, Any],
+    kind: str | None = None,
+    actor: str | None = None,
+    subject: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> Page:
+    await _user(request, "auditor", "compliance")
+    async with _rt(request).db.pool.acquire() as conn:
+        items = await audit_store.list_events(
+            conn,
+            kind=kind,
+            actor=actor,
+            subject=subject,
+            since=since,
+            until=until,
+            after_seq=_cursor(cursor),
+            limit=limit,
+        )
+    return page([audit_out(e) for e in items], limit=limit, cursor_of=lambda e: e.seq)
+
+
+@get("/v1/audit/verify", summary="Recompute the hash chain (auditor, compliance)")
+async def verify_audit(request: Request[Any, Any, Any]) -> VerifyOut:
+    await _user(request, "auditor", "compliance")
+    result = await _rt(request).verify_chain()
+    return VerifyOut(
+        ok=result.ok, events=result.events, first_bad_seq=result.first_bad_seq, detail=result.detail
+    )
+
+
+ROUTES = [
+    ingest_mentions,
+    list_mentions,
+    get_mention,
+    claim_mention,
+    preview_proposal,
+    create_proposal,
+    list_proposals,
+    get_proposal,
+    approve_proposal,
+    reject_proposal,
+    add_opt_out,
+    list_opt_outs,
+    remove_opt_out,
+    list_audit,
+    verify_audit,
+]

@@ -1,0 +1,83 @@
+"""Every error the API answers, as problem+json (RFC 9457): status codes live only here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from gateway.http.auth import RoleRefused, Unauthenticated
+from gateway.pipeline.errors import Forbidden, InvalidInput, StateConflict
+from gateway.store.errors import Conflict, NotFound, Unavailable
+
+log = structlog.get_logger(__name__)
+
+PROBLEM = "application/problem+json"
+
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Payload too large",
+    422: "Unprocessable request",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
+def problem(status: int, detail: str, **extra: Any) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    body.update(extra)
+    headers = {"WWW-Authenticate": 'Bearer realm="gateway"'} if status == 401 else None
+    return Response(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    errors = exc.extra if isinstance(exc.extra, list) else None
+    detail = exc.detail or "the request is not valid"
+    if errors:
+        first = errors[0]
+        if isinstance(first, dict) and first.get("message"):
+            detail = f"{first['message']}" + (f" ({first['key']})" if first.get("key") else "")
+    return problem(400, detail, errors=errors or [])
+
+
+def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    return problem(exc.status_code, exc.detail or _TITLES.get(exc.status_code, "Error"))
+
+
+def _mapped(status: int) -> Any:
+    def handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        return problem(status, str(exc))
+
+    return handler
+
+
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("request_failed", path=request.url.path, error_type=type(exc).__name__)
+    return problem(500, "the gateway hit an unexpected error; it has been logged")
+
+
+EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
+    ValidationException: _validation,
+    HTTPException: _http,
+    Unauthenticated: _mapped(401),
+    RoleRefused: _mapped(403),
+    Forbidden: _mapped(403),
+    NotFound: _mapped(404),
+    Conflict: _mapped(409),
+    StateConflict: _mapped(409),
+    InvalidInput: _mapped(400),
+    Unavailable: _mapped(503),
+    Exception: _unexpected,
+}

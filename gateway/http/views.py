@@ -1,0 +1,258 @@
+"""What the API accepts and answers: Structs on the wire, and record → view conversion."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta
+
+from connectors.contract import RawAuthor, RawMention
+from gateway.domain.decisions import Decision
+from gateway.domain.records import AuditEvent, Mention, OptOut, Proposal
+
+Text = Annotated[str, Meta(min_length=1, max_length=10_000)]
+Short = Annotated[str, Meta(min_length=1, max_length=500)]
+Note = Annotated[str, Meta(max_length=2_000)]
+
+
+class _In(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    pass
+
+
+class AuthorIn(_In, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    handle: Short
+    display_name: Annotated[str, Meta(max_length=500)] = ""
+
+
+class MentionIn(_In, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    channel: Annotated[str, Meta(min_length=1, max_length=64)]
+    external_id: Short
+    url: Annotated[str, Meta(max_length=2_000)] | None = None
+    author: AuthorIn
+    text: Text
+    created_at: Annotated[str, Meta(min_length=1, max_length=64)]
+    in_reply_to: Short | None = None
+    thread_id: Short | None = None
+    addressed: bool | None = None
+
+    def to_raw(self) -> RawMention:
+        return RawMention(
+            channel=self.channel,
+            external_id=self.external_id,
+            url=self.url,
+            author=RawAuthor(handle=self.author.handle, display_name=self.author.display_name),
+            text=self.text,
+            created_at=self.created_at,
+            in_reply_to=self.in_reply_to,
+            thread_id=self.thread_id,
+            addressed=self.addressed,
+        )
+
+
+class IngestIn(_In, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    mentions: Annotated[list[MentionIn], Meta(min_length=1, max_length=1_000)]
+
+
+class IngestOut(msgspec.Struct, frozen=True, kw_only=True):
+    ids: list[int]
+    duplicates: int
+
+
+class ProposalIn(_In, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    mention_id: int
+    text: Text
+    ai_generated: bool = False
+
+
+class PreviewIn(_In, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    mention_id: int
+    text: Text
+    ai_generated: bool = False
+
+
+class ReviewIn(_In, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    note: Note = ""
+
+
+class OptOutIn(_In, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    channel: Annotated[str, Meta(min_length=1, max_length=64)]
+    handle: Short
+    reason: Note = ""
+
+
+class AuthorOut(msgspec.Struct, frozen=True, kw_only=True):
+    handle: str
+    display_name: str
+
+
+class SentimentOut(msgspec.Struct, frozen=True, kw_only=True):
+    compound: float
+    pos: float
+    neu: float
+    neg: float
+
+
+class ClaimOut(msgspec.Struct, frozen=True, kw_only=True):
+    agent: str
+    expires_at: datetime
+
+
+class MentionOut(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    channel: str
+    external_id: str
+    url: str | None
+    author: AuthorOut
+    text: str
+    created_at: datetime
+    in_reply_to: str | None
+    thread_id: str
+    ingested_at: datetime
+    intent: str
+    intent_features: list[str]
+    sentiment: SentimentOut
+    addressed: bool
+    addressed_via: str | None
+    optout_requested: bool
+    status: str
+    claim: ClaimOut | None
+
+
+class ReasonOut(msgspec.Struct, frozen=True, kw_only=True):
+    code: str
+    message: str
+    rule: str = ""
+
+
+class DecisionOut(msgspec.Struct, frozen=True, kw_only=True):
+    outcome: Literal["allow", "review", "deny"]
+    reasons: list[ReasonOut]
+    policy_revision: str
+
+
+class ProposalOut(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    mention_id: int
+    channel: str
+    agent: str
+    text: str
+    ai_generated: bool
+    status: str
+    decision: DecisionOut
+    audit_seq: int
+    created_at: datetime
+    updated_at: datetime
+    reviewed_by: str | None
+    review_note: str | None
+    receipt: dict[str, Any] | None
+
+
+class OptOutOut(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    channel: str
+    handle: str
+    reason: str
+    source: str
+    mention_id: int | None
+    created_by: str
+    created_at: datetime
+    removed_at: datetime | None
+    removed_by: str | None
+
+
+class AuditEventOut(msgspec.Struct, frozen=True, kw_only=True):
+    seq: int
+    occurred_at: datetime
+    kind: str
+    actor: str
+    subject: str
+    payload: dict[str, Any]
+    policy_revision: str | None
+    prev_hash: str
+    hash: str
+
+
+class Page(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[Any]
+    next_cursor: str | None
+
+
+class VerifyOut(msgspec.Struct, frozen=True, kw_only=True):
+    ok: bool
+    events: int
+    first_bad_seq: int | None
+    detail: str | None
+
+
+def mention_out(m: Mention) -> MentionOut:
+    return MentionOut(
+        id=m.id,
+        channel=m.channel,
+        external_id=m.external_id,
+        url=m.url,
+        author=AuthorOut(handle=m.author_handle, display_name=m.author_display_name),
+        text=m.text,
+        created_at=m.created_at,
+        in_reply_to=m.in_reply_to,
+        thread_id=m.thread_id,
+        ingested_at=m.ingested_at,
+        intent=m.intent,
+        intent_features=m.intent_features,
+        sentiment=SentimentOut(
+            compound=m.sentiment.compound,
+            pos=m.sentiment.pos,
+            neu=m.sentiment.neu,
+            neg=m.sentiment.neg,
+        ),
+        addressed=m.addressed,
+        addressed_via=m.addressed_via,
+        optout_requested=m.optout_requested,
+        status=m.status,
+        claim=ClaimOut(agent=m.claim.agent, expires_at=m.claim.expires_at) if m.claim else None,
+    )
+
+
+def decision_out(d: Decision) -> DecisionOut:
+    return DecisionOut(
+        outcome=d.outcome,
+        reasons=[ReasonOut(code=r.code, message=r.message, rule=r.rule) for r in d.reasons],
+        policy_revision=d.policy_revision,
+    )
+
+
+def proposal_out(p: Proposal) -> ProposalOut:
+    return ProposalOut(
+        id=p.id,
+        mention_id=p.mention_id,
+        channel=p.channel,
+        agent=p.agent,
+        text=p.text,
+        ai_generated=p.ai_generated,
+        status=p.status,
+        decision=DecisionOut(
+            outcome=p.outcome,  # type: ignore[arg-type]  # checked by the database
+            reasons=[msgspec.convert(r, ReasonOut) for r in p.reasons],
+            policy_revision=p.policy_revision,
+        ),
+        audit_seq=p.audit_seq,
+        created_at=p.created_at,
+        updated_at=p.updated_at,
+        reviewed_by=p.reviewed_by,
+        review_note=p.review_note,
+        receipt=p.receipt,
+    )
+
+
+def opt_out_out(o: OptOut) -> OptOutOut:
+    return OptOutOut(**msgspec.structs.asdict(o))
+
+
+def audit_out(e: AuditEvent) -> AuditEventOut:
+    return AuditEventOut(**msgspec.structs.asdict(e))
+
+
+def page(items: list[Any], *, limit: int, cursor_of: Any) -> Page:
+    next_cursor = str(cursor_of(items[-1])) if len(items) == limit and items else None
+    return Page(items=items, next_cursor=next_cursor)

@@ -1,0 +1,185 @@
+"""Ingest: dedupe, classify and store mentions; register opt-outs they ask for.
+
+Classification (VADER ≈ 110 µs a text) runs in a worker thread, one batch at a time, so
+the event loop keeps serving requests while a large batch is classified.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import asyncpg
+import msgspec
+import structlog
+
+from connectors.contract import RawMention
+from gateway.domain.classification import Classification
+from gateway.domain.records import NewMention, SentimentScores
+from gateway.pipeline.classify import Classifier
+from gateway.pipeline.errors import InvalidInput
+from gateway.store import audit, mentions, opt_outs
+from gateway.store.connection import Conn
+from gateway.store.proposals import released_external_ids
+
+log = structlog.get_logger(__name__)
+
+
+class IngestResult(msgspec.Struct, frozen=True, kw_only=True):
+    ids: list[int]  # in input order; a duplicate gets the id of the mention already stored
+    duplicates: int
+    opt_outs: int = 0
+
+
+def parse_time(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"created_at {value!r} is not an RFC 3339 date-time") from None
+    if moment.tzinfo is None:
+        raise InvalidInput(f"created_at {value!r} needs a time zone (e.g. Z or +00:00)")
+    return moment.astimezone(UTC)
+
+
+def _validate(raw: RawMention, index: int) -> None:
+    for field in ("channel", "external_id", "text"):
+        value = getattr(raw, field)
+        if not value or not value.strip():
+            raise InvalidInput(f"mentions[{index}].{field} must not be empty")
+    if not raw.author.handle.strip():
+        raise InvalidInput(f"mentions[{index}].author.handle must not be empty")
+    texts = (raw.text, raw.author.handle, raw.author.display_name, raw.external_id, raw.url or "")
+    if any("\x00" in t for t in texts):
+        raise InvalidInput(f"mentions[{index}] contains a NUL character")
+    parse_time(raw.created_at)
+
+
+class Ingestor:
+    def __init__(self, pool: asyncpg.Pool, classifier: Classifier, *, brand_handle: str) -> None:
+        self._pool = pool
+        self._classifier = classifier
+        self._brand_handle = brand_handle  # what a reply to one of our replies addressed
+
+    async def ingest(self, batch: list[RawMention], *, actor: str) -> IngestResult:
+        """Store new mentions in one transaction; all or nothing on invalid input."""
+        for index, raw in enumerate(batch):
+            _validate(raw, index)
+        async with self._pool.acquire() as conn:
+            reply_targets = await self._brand_reply_targets(conn, batch)
+        items = [(raw.text, reply_targets.get(i)) for i, raw in enumerate(batch)]
+        classes = await asyncio.to_thread(self._classify_all, batch, items)
+        ids: list[int] = []
+        created: list[int] = []
+        duplicates = 0
+        registered = 0
+        async with self._pool.acquire() as conn, conn.transaction():
+            for raw, cls in zip(batch, classes, strict=True):
+                new = _to_new(raw, cls)
+                mention_id = await mentions.insert_mention(conn, new)
+                if mention_id is None:
+                    duplicates += 1
+                    found = await mentions.existing_ids(
+                        conn, [(raw.channel, raw.external_id, raw.url)]
+                    )
+                    ids.append(found[0])
+                    continue
+                ids.append(mention_id)
+                created.append(mention_id)
+                if cls.opt_out.requested:
+                    registered += await _register_opt_out(conn, raw, mention_id, cls)
+            if created:
+                await audit.append(
+                    conn,
+                    kind="mentions_ingested",
+                    actor=actor,
+                    subject="mentions",
+                    payload={
+                        "count": len(created),
+                        "duplicates": duplicates,
+                        "mention_ids": created,
+                    },
+                )
+        log.info(
+            "mentions_ingested",
+            count=len(created),
+            duplicates=duplicates,
+            opt_outs=registered,
+            actor=actor,
+        )
+        return IngestResult(ids=ids, duplicates=duplicates, opt_outs=registered)
+
+    def _classify_all(
+        self, batch: list[RawMention], items: list[tuple[str, str | None]]
+    ) -> list[Classification]:
+        return [
+            self._classifier.classify(
+                text, in_reply_to_handle=target, connector_addressed=raw.addressed
+            )
+            for raw, (text, target) in zip(batch, items, strict=True)
+        ]
+
+    async def _brand_reply_targets(self, conn: Conn, batch: list[RawMention]) -> dict[int, str]:
+        """Mentions that reply to one of our released replies are replies to the brand."""
+        wanted = {raw.in_reply_to for raw in batch if raw.in_reply_to}
+        if not wanted:
+            return {}
+        ours = await released_external_ids(conn, sorted(wanted))
+        return {i: self._brand_handle for i, raw in enumerate(batch) if raw.in_reply_to in ours}
+
+
+def _to_new(raw: RawMention, cls: Classification) -> NewMention:
+    return NewMention(
+        channel=raw.channel.strip(),
+        external_id=raw.external_id.strip(),
+        url=raw.url,
+        author_handle=raw.author.handle.strip(),
+        author_display_name=raw.author.display_name,
+        text=raw.text,
+        created_at=parse_time(raw.created_at),
+        in_reply_to=raw.in_reply_to,
+        thread_id=raw.thread_id or raw.in_reply_to or raw.external_id,
+        addressed_hint=raw.addressed,
+        intent=cls.intent.intent,
+        intent_features=list(cls.intent.features),
+        sentiment=SentimentScores(
+            compound=cls.sentiment.compound,
+            pos=cls.sentiment.pos,
+            neu=cls.sentiment.neu,
+            neg=cls.sentiment.neg,
+        ),
+        addressed=cls.addressed.addressed,
+        addressed_via=cls.addressed.via,
+        optout_requested=cls.opt_out.requested,
+    )
+
+
+async def _register_opt_out(
+    conn: Conn, raw: RawMention, mention_id: int, cls: Classification
+) -> int:
+    opt_out, created = await opt_outs.add_opt_out(
+        conn,
+        channel=raw.channel.strip(),
+        handle=raw.author.handle,
+        reason=f"asked in mention {mention_id}: {cls.opt_out.phrase!r}",
+        source="mention",
+        created_by="system",
+        mention_id=mention_id,
+    )
+    if not created:
+        return 0
+    await audit.append(
+        conn,
+        kind="opt_out_added",
+        actor="system",
+        subject=f"opt_out:{opt_out.id}",
+        payload={
+            "opt_out_id": opt_out.id,
+            "channel": opt_out.channel,
+            "handle": opt_out.handle,
+            "source": "mention",
+            "mention_id": mention_id,
+            "phrase": cls.opt_out.phrase,
+        },
+    )
+    log.info("opt_out_registered", opt_out_id=opt_out.id, mention_id=mention_id)
+    return 1

@@ -1,0 +1,69 @@
+"""Building the policy input from a mention, a draft reply and the customer's history."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from gateway.domain.policy_input import (
+    AgentInput,
+    Author,
+    ChannelInput,
+    CustomerInput,
+    MentionInput,
+    PolicyInput,
+    ReplyInput,
+    Thread,
+)
+from gateway.domain.records import CustomerHistory, Mention
+
+_LINK = re.compile(r"\bhttps?://[^\s<>\"']+|\bwww\.[^\s<>\"']+", re.IGNORECASE)
+
+
+def rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def extract_links(text: str) -> list[str]:
+    return [m.group(0).rstrip(".,;:!?)") for m in _LINK.finditer(text)]
+
+
+def build_policy_input(
+    *,
+    mention: Mention,
+    text: str,
+    ai_generated: bool,
+    agent: str,
+    agent_role: str,
+    history: CustomerHistory,
+    now: datetime,
+) -> PolicyInput:
+    intent = mention.intent if mention.intent in ("complaint", "question", "praise") else "other"
+    return PolicyInput(
+        mention=MentionInput(
+            id=mention.id,
+            channel=mention.channel,
+            author=Author(handle=mention.author_handle, display_name=mention.author_display_name),
+            text=mention.text,
+            intent=intent,  # type: ignore[arg-type]  # narrowed by the check above
+            sentiment=mention.sentiment.compound,
+            addressed_brand=mention.addressed,
+            thread=Thread(id=mention.thread_id, in_reply_to=mention.in_reply_to),
+            created_at=rfc3339(mention.created_at),
+        ),
+        reply=ReplyInput(
+            text=text, length=len(text), links=extract_links(text), ai_generated=ai_generated
+        ),
+        agent=AgentInput(id=agent, roles=[agent_role]),
+        customer=CustomerInput(
+            opted_out=history.opted_out,
+            contacts_24h=history.contacts_24h,
+            contacts_7d=history.contacts_7d,
+            contacts_30d=history.contacts_30d,
+            last_contact_at=rfc3339(history.last_contact_at) if history.last_contact_at else None,
+            thread_replies=history.thread_replies,
+            replied_since_last_contact=history.replied_since_last_contact,
+        ),
+        channel=ChannelInput(name=mention.channel),
+        now=rfc3339(now),
+    )

@@ -1,0 +1,119 @@
+"""The running gateway's parts, built once from Settings and shared by API and worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import structlog
+
+from connectors.contract import Publisher
+from connectors.demo import DemoPublisher, DemoSource
+from connectors.webhook import WebhookPublisher
+from gateway.audit.chain import VerifyResult, verify_events
+from gateway.http.auth import TokenCache
+from gateway.pipeline.classify import Classifier
+from gateway.pipeline.consent import Claims, Consent
+from gateway.pipeline.decide import Decider
+from gateway.pipeline.ingest import Ingestor
+from gateway.pipeline.poll import poll_forever
+from gateway.pipeline.release import ReleaseWorker
+from gateway.pipeline.review import Reviewer
+from gateway.policy import EmbeddedEngine, PolicyEngine, load_bundle
+from gateway.settings import Settings
+from gateway.store import audit
+from gateway.store.database import Database
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    engine: PolicyEngine
+    http: httpx.AsyncClient
+    publishers: dict[str, Publisher]
+    classifier: Classifier
+    ingestor: Ingestor
+    decider: Decider
+    reviewer: Reviewer
+    consent: Consent
+    claims: Claims
+    tokens: TokenCache = field(default_factory=TokenCache)
+    _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @classmethod
+    async def start(cls, settings: Settings, *, engine: PolicyEngine | None = None) -> Runtime:
+        engine = engine or EmbeddedEngine(
+            load_bundle(settings.policy_dir),
+            timeout_s=settings.policy_timeout_s,
+            threads=settings.policy_threads,
+        )
+        db = await Database.open(settings)
+        client = httpx.AsyncClient(timeout=httpx.Timeout(10.0), follow_redirects=False)
+        publishers = build_publishers(settings, client)
+        classifier = Classifier(settings.brand_handles)
+        return cls(
+            settings=settings,
+            db=db,
+            engine=engine,
+            http=client,
+            publishers=publishers,
+            classifier=classifier,
+            ingestor=Ingestor(db.pool, classifier, brand_handle=settings.brand_handles[0]),
+            decider=Decider(db.pool, engine),
+            reviewer=Reviewer(db.pool),
+            consent=Consent(db.pool),
+            claims=Claims(db.pool, ttl_s=settings.claim_ttl_s),
+        )
+
+    def start_worker(self) -> None:
+        worker = ReleaseWorker(self.db.pool, self.engine, self.publishers, self.settings)
+        self._tasks.append(asyncio.create_task(worker.run(self._stop), name="release-worker"))
+
+    def start_demo_source(self) -> None:
+        source = DemoSource(brand_handle=self.settings.brand_handles[0])
+        self._tasks.append(
+            asyncio.create_task(
+                poll_forever(
+                    self.db.pool,
+                    self.ingestor,
+                    "demo",
+                    source,
+                    interval_s=self.settings.demo_interval_s,
+                    stop=self._stop,
+                ),
+                name="demo-source",
+            )
+        )
+
+    async def verify_chain(self) -> VerifyResult:
+        async with self.db.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+            head = await audit.chain_head(conn)
+            events = [e async for e in audit.iterate_all(conn)]
+        return verify_events(events, expected_head=head)
+
+    async def close(self) -> None:
+        self._stop.set()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(task, 10)
+        await self.http.aclose()
+        await self.engine.close()
+        await self.db.close()
+
+
+def build_publishers(settings: Settings, client: httpx.AsyncClient) -> dict[str, Publisher]:
+    publishers: dict[str, Publisher] = {}
+    if settings.demo:
+        publishers["demo"] = DemoPublisher(settings.data_dir / "demo-sent.jsonl")
+    if settings.webhook_url and settings.webhook_secret:
+        publishers["webhook"] = WebhookPublisher(
+            settings.webhook_url, settings.webhook_secret.encode("utf-8"), client
+        )
+    return publishers

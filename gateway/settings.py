@@ -1,0 +1,108 @@
+"""Settings: the only place the environment is read.
+
+``load_settings(environ)`` is called once by the CLI; everything else receives a
+``Settings`` value. Tests build ``Settings(...)`` directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import msgspec
+
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(Exception):
+    """A setting has a value the gateway cannot use; the message names the variable."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    database_url: str | None = None  # None: start the embedded PostgreSQL in data_dir
+    data_dir: Path = Path(".data")
+    policy_dir: Path = _REPO_ROOT / "policies"
+    brand_handles: tuple[str, ...] = ("@acme",)
+    policy_timeout_s: float = 2.0
+    policy_threads: int = 2
+    claim_ttl_s: int = 900  # how long a claim on a mention holds
+    release_poll_s: float = 0.5  # idle poll interval of the release worker
+    release_lease_s: float = 60.0  # a release stuck in "releasing" longer is retried
+    release_max_attempts: int = 5
+    release_backoff_s: float = 2.0  # first retry delay; doubles each attempt
+    demo: bool = True  # the demo source and demo publisher on channel "demo"
+    demo_source: bool = True  # with demo: poll the demo source (off: demo publisher only)
+    demo_interval_s: float = 20.0  # how often the demo source is polled
+    webhook_url: str | None = None  # signed-webhook publisher for channel "webhook"
+    webhook_secret: str | None = None
+    db_pool_min: int = 2
+    db_pool_max: int = 10
+    log_json: bool | None = None  # None: JSON when stderr is not a TTY
+    log_level: str = "info"
+
+
+def _bool(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, not {value!r}")
+
+
+def _number(name: str, value: str, kind: type[int] | type[float]) -> float:
+    try:
+        number = kind(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, not {value!r}") from None
+    if number < 0:
+        raise SettingsError(f"{name} must not be negative")
+    return number
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Build Settings from environment variables (``DATABASE_URL`` and ``GATEWAY_*``)."""
+    values: dict[str, object] = {}
+    if environ.get("DATABASE_URL"):
+        values["database_url"] = environ["DATABASE_URL"]
+    paths = {"GATEWAY_DATA_DIR": "data_dir", "GATEWAY_POLICY_DIR": "policy_dir"}
+    for var, field in paths.items():
+        if environ.get(var):
+            values[field] = Path(environ[var])
+    if environ.get("GATEWAY_BRAND_HANDLES"):
+        handles = tuple(h.strip() for h in environ["GATEWAY_BRAND_HANDLES"].split(",") if h.strip())
+        values["brand_handles"] = handles
+    floats = {
+        "GATEWAY_POLICY_TIMEOUT_S": "policy_timeout_s",
+        "GATEWAY_RELEASE_POLL_S": "release_poll_s",
+        "GATEWAY_RELEASE_LEASE_S": "release_lease_s",
+        "GATEWAY_RELEASE_BACKOFF_S": "release_backoff_s",
+        "GATEWAY_DEMO_INTERVAL_S": "demo_interval_s",
+    }
+    for var, field in floats.items():
+        if environ.get(var):
+            values[field] = _number(var, environ[var], float)
+    ints = {
+        "GATEWAY_CLAIM_TTL_S": "claim_ttl_s",
+        "GATEWAY_RELEASE_MAX_ATTEMPTS": "release_max_attempts",
+        "GATEWAY_POLICY_THREADS": "policy_threads",
+        "GATEWAY_DB_POOL_MAX": "db_pool_max",
+    }
+    for var, field in ints.items():
+        if environ.get(var):
+            values[field] = int(_number(var, environ[var], int))
+    if environ.get("GATEWAY_DEMO"):
+        values["demo"] = _bool("GATEWAY_DEMO", environ["GATEWAY_DEMO"])
+    if environ.get("GATEWAY_DEMO_SOURCE"):
+        values["demo_source"] = _bool("GATEWAY_DEMO_SOURCE", environ["GATEWAY_DEMO_SOURCE"])
+    if environ.get("GATEWAY_LOG_JSON"):
+        values["log_json"] = _bool("GATEWAY_LOG_JSON", environ["GATEWAY_LOG_JSON"])
+    if environ.get("GATEWAY_LOG_LEVEL"):
+        values["log_level"] = environ["GATEWAY_LOG_LEVEL"].lower()
+    if environ.get("GATEWAY_WEBHOOK_URL"):
+        values["webhook_url"] = environ["GATEWAY_WEBHOOK_URL"]
+        secret = environ.get("GATEWAY_WEBHOOK_SECRET")
+        if not secret:
+            raise SettingsError("GATEWAY_WEBHOOK_URL is set but GATEWAY_WEBHOOK_SECRET is not")
+        values["webhook_secret"] = secret
+    return msgspec.convert(values, Settings, from_attributes=False, strict=False)

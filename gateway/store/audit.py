@@ -1,0 +1,144 @@
+"""Appending to and reading the audit chain.
+
+Appends must run inside the caller's transaction: the chain head row is locked
+(``FOR UPDATE``) so sequence numbers are gap-free and every event links to the one before.
+The lock is held until the caller commits, so callers append as late as they can.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+from gateway.audit.chain import event_hash
+from gateway.domain.records import AuditEvent
+from gateway.store._rows import AUDIT_COLUMNS, audit_from_row
+from gateway.store.connection import Conn
+
+
+def _as_stored(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload exactly as jsonb will give it back (the hash covers this form)."""
+    stored: dict[str, Any] = json.loads(json.dumps(payload))
+    return stored
+
+
+async def append(
+    conn: Conn,
+    *,
+    kind: str,
+    actor: str,
+    subject: str,
+    payload: dict[str, Any],
+    policy_revision: str | None = None,
+) -> AuditEvent:
+    if not conn.is_in_transaction():
+        raise RuntimeError("audit.append must run inside a transaction")
+    head = await conn.fetchrow("SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE")
+    assert head is not None
+    seq = head["seq"] + 1
+    occurred_at = datetime.now(UTC)
+    stored = _as_stored(payload)
+    digest = event_hash(
+        prev_hash=head["hash"],
+        seq=seq,
+        occurred_at=occurred_at,
+        kind=kind,
+        actor=actor,
+        subject=subject,
+        payload=stored,
+        policy_revision=policy_revision,
+    )
+    await conn.execute(
+        "INSERT INTO audit_events (seq, occurred_at, kind, actor, subject, payload,"
+        " policy_revision, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        seq,
+        occurred_at,
+        kind,
+        actor,
+        subject,
+        stored,
+        policy_revision,
+        head["hash"],
+        digest,
+    )
+    await conn.execute("UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1", seq, digest)
+    return AuditEvent(
+        seq=seq,
+        occurred_at=occurred_at,
+        kind=kind,
+        actor=actor,
+        subject=subject,
+        payload=stored,
+        policy_revision=policy_revision,
+        prev_hash=head["hash"],
+        hash=digest,
+    )
+
+
+async def list_events(
+    conn: Conn,
+    *,
+    kind: str | None = None,
+    actor: str | None = None,
+    subject: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    after_seq: int = 0,
+    limit: int = 100,
+) -> list[AuditEvent]:
+    rows = await conn.fetch(
+        f"SELECT {AUDIT_COLUMNS} FROM audit_events"
+        " WHERE seq > $1"
+        " AND ($2::text IS NULL OR kind = $2)"
+        " AND ($3::text IS NULL OR actor = $3)"
+        " AND ($4::text IS NULL OR subject = $4)"
+        " AND ($5::timestamptz IS NULL OR occurred_at >= $5)"
+        " AND ($6::timestamptz IS NULL OR occurred_at < $6)"
+        " ORDER BY seq LIMIT $7",
+        after_seq,
+        kind,
+        actor,
+        subject,
+        since,
+        until,
+        limit,
+    )
+    return [audit_from_row(r) for r in rows]
+
+
+async def iterate_all(conn: Conn, *, batch: int = 2000) -> AsyncIterator[AuditEvent]:
+    """Every event in seq order, fetched in batches (constant memory)."""
+    after = 0
+    while True:
+        rows = await conn.fetch(
+            f"SELECT {AUDIT_COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2",
+            after,
+            batch,
+        )
+        if not rows:
+            return
+        for row in rows:
+            yield audit_from_row(row)
+        after = rows[-1]["seq"]
+
+
+async def chain_head(conn: Conn) -> tuple[int, str]:
+    row = await conn.fetchrow("SELECT seq, hash FROM audit_chain_head WHERE id = 1")
+    assert row is not None
+    return int(row["seq"]), str(row["hash"])
+
+
+async def find_event(
+    conn: Conn, *, kind: str, subject: str, key: str, value: str
+) -> AuditEvent | None:
+    row = await conn.fetchrow(
+        f"SELECT {AUDIT_COLUMNS} FROM audit_events"
+        " WHERE kind = $1 AND subject = $2 AND payload ->> $3 = $4 ORDER BY seq DESC LIMIT 1",
+        kind,
+        subject,
+        key,
+        value,
+    )
+    return audit_from_row(row) if row else None

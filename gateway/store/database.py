@@ -1,0 +1,84 @@
+"""Connecting: the embedded or external PostgreSQL, migrations, the pool.
+
+The pool's connections run as role ``gateway_app`` (``SET ROLE``), which may INSERT and
+SELECT audit events but not UPDATE, DELETE or TRUNCATE them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import asyncpg
+import structlog
+
+from gateway.settings import Settings
+from gateway.store.connection import Conn
+from gateway.store.embedded import start_embedded
+from gateway.store.errors import Unavailable
+from gateway.store.migrate import apply_migrations
+
+log = structlog.get_logger(__name__)
+
+APP_ROLE = "gateway_app"
+
+
+def resolve_dsn(settings: Settings) -> tuple[str, Any]:
+    """The DSN to use and, for the embedded database, the server handle to keep alive."""
+    if settings.database_url:
+        return settings.database_url, None
+    server = start_embedded(settings.data_dir)
+    return server.get_uri(), server
+
+
+async def _init_connection(conn: Conn) -> None:
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    await conn.execute(f"SET ROLE {APP_ROLE}")
+
+
+class Database:
+    """Owns the pool (and the embedded server handle, if any)."""
+
+    def __init__(self, pool: asyncpg.Pool, dsn: str, server: Any) -> None:
+        self.pool = pool
+        self.dsn = dsn
+        self._server = server
+
+    @classmethod
+    async def open(cls, settings: Settings, *, migrate: bool = True) -> Database:
+        dsn, server = resolve_dsn(settings)
+        try:
+            if migrate:
+                await migrate_dsn(dsn)
+            pool = await asyncpg.create_pool(
+                dsn,
+                min_size=settings.db_pool_min,
+                max_size=settings.db_pool_max,
+                init=_init_connection,
+            )
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise Unavailable(f"could not connect to PostgreSQL: {exc}") from exc
+        assert pool is not None
+        return cls(pool, dsn, server)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    async def ping(self) -> bool:
+        try:
+            async with self.pool.acquire() as conn:
+                return bool(await conn.fetchval("SELECT 1") == 1)
+        except (OSError, asyncpg.PostgresError):
+            return False
+
+
+async def migrate_dsn(dsn: str) -> list[str]:
+    """Apply pending migrations as the connecting (owner) role."""
+    try:
+        conn = await asyncpg.connect(dsn)
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise Unavailable(f"could not connect to PostgreSQL to migrate: {exc}") from exc
+    try:
+        return await apply_migrations(conn)
+    finally:
+        await conn.close()

@@ -1,0 +1,135 @@
+"""Mentions: insert with dedupe, read, filter, claim."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from gateway.domain.records import Mention, NewMention
+from gateway.store._rows import MENTION_COLUMNS, mention_from_row
+from gateway.store.connection import Conn
+from gateway.store.errors import Conflict, NotFound
+
+
+async def insert_mention(conn: Conn, mention: NewMention) -> int | None:
+    """Store one mention; None when it is a duplicate (same channel+external id, or url)."""
+    row = await conn.fetchrow(
+        "INSERT INTO mentions (channel, external_id, url, author_handle, author_display_name,"
+        " text, created_at, in_reply_to, thread_id, addressed_hint, intent, intent_features,"
+        " sentiment_compound, sentiment_pos, sentiment_neu, sentiment_neg, addressed,"
+        " addressed_via, optout_requested)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
+        " $18, $19) ON CONFLICT DO NOTHING RETURNING id",
+        mention.channel,
+        mention.external_id,
+        mention.url,
+        mention.author_handle,
+        mention.author_display_name,
+        mention.text,
+        mention.created_at,
+        mention.in_reply_to,
+        mention.thread_id,
+        mention.addressed_hint,
+        mention.intent,
+        mention.intent_features,
+        mention.sentiment.compound,
+        mention.sentiment.pos,
+        mention.sentiment.neu,
+        mention.sentiment.neg,
+        mention.addressed,
+        mention.addressed_via,
+        mention.optout_requested,
+    )
+    return int(row["id"]) if row else None
+
+
+async def existing_ids(conn: Conn, keys: list[tuple[str, str, str | None]]) -> dict[int, int]:
+    """For (channel, external_id, url) keys, the index → id of those already stored."""
+    found: dict[int, int] = {}
+    for index, (channel, external_id, url) in enumerate(keys):
+        row = await conn.fetchrow(
+            "SELECT id FROM mentions WHERE (channel = $1 AND external_id = $2)"
+            " OR ($3::text IS NOT NULL AND url = $3) LIMIT 1",
+            channel,
+            external_id,
+            url,
+        )
+        if row:
+            found[index] = int(row["id"])
+    return found
+
+
+async def get_mention(conn: Conn, mention_id: int, *, now: datetime) -> Mention:
+    row = await conn.fetchrow(f"SELECT {MENTION_COLUMNS} FROM mentions WHERE id = $1", mention_id)
+    if row is None:
+        raise NotFound(f"mention {mention_id} does not exist")
+    return mention_from_row(row, now=now)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MentionFilter:
+    status: str | None = None
+    intent: str | None = None
+    addressed: bool | None = None
+    channel: str | None = None
+    sentiment_below: float | None = None
+    sentiment_above: float | None = None
+    after_id: int = 0
+    limit: int = 50
+
+
+async def list_mentions(conn: Conn, where: MentionFilter, *, now: datetime) -> list[Mention]:
+    rows = await conn.fetch(
+        f"SELECT {MENTION_COLUMNS} FROM mentions WHERE id > $1"
+        " AND ($2::text IS NULL OR status = $2)"
+        " AND ($3::text IS NULL OR intent = $3)"
+        " AND ($4::boolean IS NULL OR addressed = $4)"
+        " AND ($5::text IS NULL OR channel = $5)"
+        " AND ($6::float8 IS NULL OR sentiment_compound < $6)"
+        " AND ($7::float8 IS NULL OR sentiment_compound > $7)"
+        " ORDER BY id LIMIT $8",
+        where.after_id,
+        where.status,
+        where.intent,
+        where.addressed,
+        where.channel,
+        where.sentiment_below,
+        where.sentiment_above,
+        where.limit,
+    )
+    return [mention_from_row(r, now=now) for r in rows]
+
+
+async def claim_mention(
+    conn: Conn, mention_id: int, *, agent: str, now: datetime, until: datetime
+) -> Mention:
+    """Reserve a mention for one agent; Conflict while another agent's claim is live."""
+    row = await conn.fetchrow(
+        f"UPDATE mentions SET claimed_by = $2, claim_expires_at = $4 WHERE id = $1"
+        " AND (claimed_by IS NULL OR claimed_by = $2 OR claim_expires_at <= $3)"
+        f" RETURNING {MENTION_COLUMNS}",
+        mention_id,
+        agent,
+        now,
+        until,
+    )
+    if row is not None:
+        return mention_from_row(row, now=now)
+    current = await get_mention(conn, mention_id, now=now)
+    holder = current.claim.agent if current.claim else "another agent"
+    expires = current.claim.expires_at.isoformat() if current.claim else "soon"
+    raise Conflict(f"mention {mention_id} is claimed by {holder} until {expires}")
+
+
+async def lock_mention(conn: Conn, mention_id: int, *, now: datetime) -> Mention:
+    """Read a mention and lock it against concurrent claims for this transaction."""
+    row = await conn.fetchrow(
+        f"SELECT {MENTION_COLUMNS} FROM mentions WHERE id = $1 FOR UPDATE", mention_id
+    )
+    if row is None:
+        raise NotFound(f"mention {mention_id} does not exist")
+    return mention_from_row(row, now=now)
+
+
+async def set_status(conn: Conn, mention_id: int, status: str) -> None:
+    await conn.execute("UPDATE mentions SET status = $2 WHERE id = $1", mention_id, status)

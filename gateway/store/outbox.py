@@ -1,0 +1,74 @@
+"""The release outbox: one row per reply queued for release.
+
+Workers on any number of hosts claim due rows with ``FOR UPDATE SKIP LOCKED``. A row in
+state ``releasing`` whose lease ran out (its worker died mid-release) is due again: the
+retry publishes with the same idempotency key, so the channel sees one reply.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from gateway.domain.records import OutboxItem
+from gateway.store._rows import OUTBOX_COLUMNS, outbox_from_row
+from gateway.store.connection import Conn
+
+
+async def enqueue(conn: Conn, proposal_id: int, *, now: datetime) -> int:
+    return int(
+        await conn.fetchval(
+            "INSERT INTO outbox (proposal_id, next_attempt_at, created_at, updated_at)"
+            " VALUES ($1, $2, $2, $2) RETURNING id",
+            proposal_id,
+            now,
+        )
+    )
+
+
+async def claim_due(conn: Conn, *, now: datetime) -> OutboxItem | None:
+    """Lock the next due row for this transaction (skipping rows other workers hold)."""
+    row = await conn.fetchrow(
+        f"SELECT {OUTBOX_COLUMNS} FROM outbox"
+        " WHERE state <> 'done' AND next_attempt_at <= $1"
+        " ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED",
+        now,
+    )
+    return outbox_from_row(row) if row else None
+
+
+async def mark_releasing(conn: Conn, item_id: int, *, now: datetime, lease_until: datetime) -> None:
+    await conn.execute(
+        "UPDATE outbox SET state = 'releasing', attempts = attempts + 1,"
+        " next_attempt_at = $3, updated_at = $2 WHERE id = $1",
+        item_id,
+        now,
+        lease_until,
+    )
+
+
+async def mark_done(conn: Conn, item_id: int, *, now: datetime) -> None:
+    await conn.execute(
+        "UPDATE outbox SET state = 'done', updated_at = $2 WHERE id = $1", item_id, now
+    )
+
+
+async def reschedule(conn: Conn, item_id: int, *, now: datetime, at: datetime, error: str) -> None:
+    await conn.execute(
+        "UPDATE outbox SET state = 'queued', next_attempt_at = $3, last_error = $4,"
+        " updated_at = $2 WHERE id = $1",
+        item_id,
+        now,
+        at,
+        error,
+    )
+
+
+async def lock_item(conn: Conn, item_id: int) -> OutboxItem | None:
+    row = await conn.fetchrow(
+        f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE id = $1 FOR UPDATE", item_id
+    )
+    return outbox_from_row(row) if row else None
+
+
+async def pending_count(conn: Conn) -> int:
+    return int(await conn.fetchval("SELECT count(*) FROM outbox WHERE state <> 'done'"))

@@ -1,0 +1,215 @@
+"""Proposals (proposed replies), the customer's contact history, and their state changes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from gateway.domain.records import CustomerHistory, Proposal
+from gateway.store._rows import PROPOSAL_COLUMNS, proposal_from_row
+from gateway.store.connection import Conn
+from gateway.store.errors import Conflict, NotFound
+from gateway.store.opt_outs import normalize_handle
+
+CONTACT_STATES = ("approved", "released")
+
+
+async def customer_history(
+    conn: Conn,
+    *,
+    channel: str,
+    handle: str,
+    thread_id: str,
+    now: datetime,
+    exclude_proposal: int | None = None,
+) -> CustomerHistory:
+    """The facts the policy needs about a customer, as of ``now``.
+
+    A contact is a reply allowed or approved for release (queued or delivered). The
+    proposal being released is excluded so its own approval is not counted against it.
+    """
+    customer = normalize_handle(handle)
+    row = await conn.fetchrow(
+        "SELECT"
+        " EXISTS (SELECT 1 FROM opt_outs WHERE channel = $1 AND handle = $2"
+        "         AND removed_at IS NULL) AS opted_out,"
+        " count(*) FILTER (WHERE approved_at > $3::timestamptz - interval '24 hours') AS c24,"
+        " count(*) FILTER (WHERE approved_at > $3::timestamptz - interval '7 days') AS c7,"
+        " count(*) AS c30,"
+        " max(approved_at) AS last_contact"
+        " FROM proposals WHERE channel = $1 AND customer_handle = $2"
+        " AND status IN ('approved', 'released')"
+        " AND approved_at > $3::timestamptz - interval '30 days' AND approved_at <= $3"
+        " AND id <> coalesce($4, -1)",
+        channel,
+        customer,
+        now,
+        exclude_proposal,
+    )
+    thread = await conn.fetchrow(
+        "SELECT count(*) AS replies, max(approved_at) AS last_reply FROM proposals"
+        " WHERE channel = $1 AND thread_id = $2 AND status IN ('approved', 'released')"
+        " AND id <> coalesce($3, -1)",
+        channel,
+        thread_id,
+        exclude_proposal,
+    )
+    assert row is not None and thread is not None
+    replied_since = True
+    if thread["last_reply"] is not None:
+        replied_since = bool(
+            await conn.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM mentions WHERE channel = $1 AND thread_id = $2"
+                " AND lower(author_handle) = $3 AND created_at > $4)",
+                channel,
+                thread_id,
+                customer,
+                thread["last_reply"],
+            )
+        )
+    return CustomerHistory(
+        opted_out=row["opted_out"],
+        contacts_24h=row["c24"],
+        contacts_7d=row["c7"],
+        contacts_30d=row["c30"],
+        last_contact_at=row["last_contact"],
+        thread_replies=thread["replies"],
+        replied_since_last_contact=replied_since,
+    )
+
+
+async def insert_proposal(
+    conn: Conn,
+    *,
+    mention_id: int,
+    channel: str,
+    customer_handle: str,
+    thread_id: str,
+    agent: str,
+    text: str,
+    ai_generated: bool,
+    status: str,
+    outcome: str,
+    reasons: list[dict[str, Any]],
+    policy_revision: str,
+    idempotency_key: str,
+    now: datetime,
+) -> int:
+    approved_at = now if status == "approved" else None
+    proposal_id = await conn.fetchval(
+        "INSERT INTO proposals (mention_id, channel, customer_handle, thread_id, agent, text,"
+        " ai_generated, status, outcome, reasons, policy_revision, idempotency_key,"
+        " approved_at, created_at, updated_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)"
+        " RETURNING id",
+        mention_id,
+        channel,
+        normalize_handle(customer_handle),
+        thread_id,
+        agent,
+        text,
+        ai_generated,
+        status,
+        outcome,
+        reasons,
+        policy_revision,
+        idempotency_key,
+        approved_at,
+        now,
+    )
+    return int(proposal_id)
+
+
+async def set_audit_seq(conn: Conn, proposal_id: int, seq: int) -> None:
+    await conn.execute("UPDATE proposals SET audit_seq = $2 WHERE id = $1", proposal_id, seq)
+
+
+async def get_proposal(conn: Conn, proposal_id: int) -> Proposal:
+    row = await conn.fetchrow(
+        f"SELECT {PROPOSAL_COLUMNS} FROM proposals WHERE id = $1", proposal_id
+    )
+    if row is None:
+        raise NotFound(f"proposal {proposal_id} does not exist")
+    return proposal_from_row(row)
+
+
+async def lock_proposal(conn: Conn, proposal_id: int) -> Proposal:
+    row = await conn.fetchrow(
+        f"SELECT {PROPOSAL_COLUMNS} FROM proposals WHERE id = $1 FOR UPDATE", proposal_id
+    )
+    if row is None:
+        raise NotFound(f"proposal {proposal_id} does not exist")
+    return proposal_from_row(row)
+
+
+async def list_proposals(
+    conn: Conn,
+    *,
+    status: str | None = None,
+    agent: str | None = None,
+    mention_id: int | None = None,
+    after_id: int = 0,
+    limit: int = 50,
+) -> list[Proposal]:
+    rows = await conn.fetch(
+        f"SELECT {PROPOSAL_COLUMNS} FROM proposals WHERE id > $1"
+        " AND ($2::text IS NULL OR status = $2)"
+        " AND ($3::text IS NULL OR agent = $3)"
+        " AND ($4::bigint IS NULL OR mention_id = $4)"
+        " ORDER BY id LIMIT $5",
+        after_id,
+        status,
+        agent,
+        mention_id,
+        limit,
+    )
+    return [proposal_from_row(r) for r in rows]
+
+
+async def transition(
+    conn: Conn,
+    proposal_id: int,
+    *,
+    from_states: tuple[str, ...],
+    to_state: str,
+    now: datetime,
+    reviewed_by: str | None = None,
+    review_note: str | None = None,
+    receipt: dict[str, Any] | None = None,
+) -> Proposal:
+    """Move a proposal from one of ``from_states`` to ``to_state``, or raise Conflict."""
+    row = await conn.fetchrow(
+        "UPDATE proposals SET status = $3, updated_at = $4,"
+        " approved_at = CASE WHEN $3 = 'approved' THEN $4 ELSE approved_at END,"
+        " reviewed_by = coalesce($5, reviewed_by), review_note = coalesce($6, review_note),"
+        " receipt = coalesce($7, receipt)"
+        f" WHERE id = $1 AND status = ANY($2::text[]) RETURNING {PROPOSAL_COLUMNS}",
+        proposal_id,
+        list(from_states),
+        to_state,
+        now,
+        reviewed_by,
+        review_note,
+        receipt,
+    )
+    if row is not None:
+        return proposal_from_row(row)
+    current = await get_proposal(conn, proposal_id)
+    raise Conflict(
+        f"proposal {proposal_id} is {current.status}; it can only become {to_state} "
+        f"from {' or '.join(from_states)}"
+    )
+
+
+def window_start(now: datetime, days: int) -> datetime:
+    return now - timedelta(days=days)
+
+
+async def released_external_ids(conn: Conn, external_ids: list[str]) -> set[str]:
+    """Which of these channel ids are replies we released (their receipts name them)."""
+    rows = await conn.fetch(
+        "SELECT receipt ->> 'external_id' AS external_id FROM proposals"
+        " WHERE status = 'released' AND receipt ->> 'external_id' = ANY($1::text[])",
+        external_ids,
+    )
+    return {r["external_id"] for r in rows}

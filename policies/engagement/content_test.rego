@@ -1,0 +1,254 @@
+# Tests for content.rego: blocked terms, marketing offers, personal data, length, legal language.
+package engagement_test
+
+import rego.v1
+
+# --- blocked_term ---
+
+test_allow_polite_reply if {
+	codes := _codes(_deny({}))
+	not "blocked_term" in codes
+}
+
+test_deny_blocked_term if {
+	r := _reason(_deny({"reply": {"text": "Please calm down, we are on it."}}), "blocked_term")
+	r.rule == "engagement.content.blocked_term"
+	r.message == `The reply contains blocked wording ("calm down"); rephrase it.`
+}
+
+test_deny_blocked_term_any_case_and_punctuation if {
+	r := _reason(_deny({"reply": {"text": "CALM-DOWN!!! That was STUPID."}}), "blocked_term")
+	contains(r.message, `"calm down", "stupid"`)
+}
+
+test_allow_blocked_term_inside_another_word if {
+	codes := _codes(_deny({"reply": {"text": "Try the dumbbell set instead; we can scrap the old order."}}))
+	not "blocked_term" in codes
+}
+
+test_allow_blocked_term_only_in_mention if {
+	codes := _codes(_deny({"mention": {"text": "@brand you idiots broke my order"}}))
+	not "blocked_term" in codes
+}
+
+test_deny_blocked_term_from_data if {
+	inp := _input({"reply": {"text": "Unfortunately that is a Refund Denied case."}})
+	reasons := data.engagement.deny_reasons with input as inp with data.engagement.blocked_terms as ["refund denied"]
+	"blocked_term" in _codes(reasons)
+}
+
+test_allow_when_no_blocked_terms_configured if {
+	inp := _input({"reply": {"text": "Please calm down."}})
+	reasons := data.engagement.deny_reasons with input as inp with data.engagement.blocked_terms as []
+	not "blocked_term" in _codes(reasons)
+}
+
+# --- marketing_offer ---
+
+test_allow_reply_without_offer if {
+	codes := _codes(_deny({}))
+	not "marketing_offer" in codes
+}
+
+test_deny_percent_off_in_reply_to_complaint if {
+	r := _reason(_deny({"reply": {"text": "Sorry! Here is 20% off your next order."}}), "marketing_offer")
+	r.rule == "engagement.content.marketing_offer"
+}
+
+test_deny_promo_code if {
+	"marketing_offer" in _codes(_deny({"reply": {"text": "Use code SORRY10 at checkout."}}))
+}
+
+test_deny_coupon_any_case if {
+	"marketing_offer" in _codes(_deny({"reply": {"text": "We have sent you a COUPON."}}))
+}
+
+test_deny_sale_link if {
+	inp := {"reply": {"text": "Have a look here: https://shop.example.com/s/1", "links": ["https://shop.example.com/Summer-Sale/"]}}
+	"marketing_offer" in _codes(_deny(inp))
+}
+
+test_allow_link_to_help_page if {
+	inp := {"reply": {"text": "Steps: https://example.com/help/reset", "links": ["https://example.com/help/reset"]}}
+	codes := _codes(_deny(inp))
+	not "marketing_offer" in codes
+}
+
+test_allow_offer_when_customer_asked_about_price if {
+	inp := {
+		"mention": {"intent": "question", "text": "@brand do you have a discount for students?"},
+		"reply": {"text": "Yes: students get 10% off with code STUDENT10."},
+	}
+	codes := _codes(_deny(inp))
+	not "marketing_offer" in codes
+}
+
+test_deny_offer_when_complaint_mentions_price if {
+	inp := {
+		"mention": {"intent": "complaint", "text": "@brand this cost me 80 euros and broke in a week"},
+		"reply": {"text": "So sorry! Take 15% off your next order."},
+	}
+	"marketing_offer" in _codes(_deny(inp))
+}
+
+test_deny_offer_when_question_is_not_about_price if {
+	inp := {
+		"mention": {"intent": "question", "text": "@brand how do I reset my router?"},
+		"reply": {"text": "Hold the button for 10 seconds. Also: use code ROUTER5 for a discount!"},
+	}
+	"marketing_offer" in _codes(_deny(inp))
+}
+
+# --- personal_data ---
+
+test_allow_reply_without_personal_data if {
+	codes := _codes(_deny({"reply": {"text": "Your order 123456 ships today."}}))
+	not "personal_data" in codes
+}
+
+test_deny_email_not_in_mention if {
+	r := _reason(_deny({"reply": {"text": "Jane wrote to jane.doe@example.org about it."}}), "personal_data")
+	r.rule == "engagement.content.personal_data"
+	contains(r.message, "an e-mail address")
+	not contains(r.message, "jane.doe")
+}
+
+test_allow_email_echoed_from_mention if {
+	inp := {
+		"mention": {"text": "@brand reach me at Jane.Doe@Example.org please"},
+		"reply": {"text": "Thanks, we will write to jane.doe@example.org today."},
+	}
+	codes := _codes(_deny(inp))
+	not "personal_data" in codes
+}
+
+test_deny_phone_number if {
+	r := _reason(_deny({"reply": {"text": "Call our engineer on 555-123-4567."}}), "personal_data")
+	contains(r.message, "a phone number")
+}
+
+test_allow_phone_echoed_in_another_format if {
+	inp := {
+		"mention": {"text": "@brand call me on 555 123 4567"},
+		"reply": {"text": "We will call (555) 123-4567 within the hour."},
+	}
+	codes := _codes(_deny(inp))
+	not "personal_data" in codes
+}
+
+test_deny_card_number if {
+	r := _reason(_deny({"reply": {"text": "We refunded card 4111 1111 1111 1111."}}), "personal_data")
+	contains(r.message, "a payment card number")
+}
+
+test_deny_iban if {
+	r := _reason(_deny({"reply": {"text": "We paid to DE89 3704 0044 0532 0130 00 yesterday."}}), "personal_data")
+	contains(r.message, "IBAN")
+}
+
+test_deny_new_data_next_to_echoed_data if {
+	inp := {
+		"mention": {"text": "@brand my mail is ann@example.com"},
+		"reply": {"text": "We wrote to ann@example.com; or call 555-987-6543."},
+	}
+	r := _reason(_deny(inp), "personal_data")
+	contains(r.message, "(a phone number)")
+}
+
+test_allow_allowlisted_brand_address if {
+	inp := _input({"reply": {"text": "Write to Help@Brand.example and we will sort it out."}})
+	reasons := data.engagement.deny_reasons with input as inp
+		with data.engagement.personal_data.allowlist as ["help@brand.example"]
+	not "personal_data" in _codes(reasons)
+}
+
+test_deny_brand_address_when_not_allowlisted if {
+	"personal_data" in _codes(_deny({"reply": {"text": "Write to help@brand.example and we will sort it out."}}))
+}
+
+# --- too_long ---
+
+test_allow_reply_exactly_at_channel_limit if {
+	codes := _codes(_deny({"reply": {"length": 500}}))
+	not "too_long" in codes
+}
+
+test_deny_reply_over_channel_limit if {
+	r := _reason(_deny({"reply": {"length": 501}}), "too_long")
+	r.rule == "engagement.content.too_long"
+	r.message == "The reply is 501 characters long; mastodon accepts at most 500. Shorten it."
+}
+
+test_deny_bluesky_limit if {
+	"too_long" in _codes(_deny({"channel": {"name": "bluesky"}, "reply": {"length": 301}}))
+}
+
+test_allow_unknown_channel_uses_default_limit if {
+	codes := _codes(_deny({"channel": {"name": "forum"}, "reply": {"length": 1000}}))
+	not "too_long" in codes
+}
+
+test_deny_unknown_channel_over_default_limit if {
+	"too_long" in _codes(_deny({"channel": {"name": "forum"}, "reply": {"length": 1001}}))
+}
+
+test_allow_channel_max_length_override_above_data if {
+	codes := _codes(_deny({"channel": {"max_length": 2000}, "reply": {"length": 1500}}))
+	not "too_long" in codes
+}
+
+test_deny_channel_max_length_override_below_data if {
+	r := _reason(_deny({"channel": {"max_length": 100}, "reply": {"length": 101}}), "too_long")
+	contains(r.message, "at most 100.")
+}
+
+test_deny_max_length_absent_uses_data if {
+	inp := json.remove(_input({"channel": {"name": "bluesky"}, "reply": {"length": 301}}), ["channel/max_length"])
+	reasons := data.engagement.deny_reasons with input as inp
+	"too_long" in _codes(reasons)
+}
+
+test_deny_channel_limit_from_data if {
+	inp := _input({"reply": {"length": 120}})
+	reasons := data.engagement.deny_reasons with input as inp
+		with data.engagement.channel_limits as {"mastodon": 100, "default": 1000}
+	"too_long" in _codes(reasons)
+}
+
+# --- legal_language ---
+
+test_allow_no_legal_language if {
+	# The base mention says "issue": "sue" must match whole words only.
+	codes := _codes(_review({}))
+	not "legal_language" in codes
+}
+
+test_allow_legal_term_inside_other_words if {
+	inp := {"mention": {"text": "@brand we will pursue the issue of the courtesy call"}}
+	codes := _codes(_review(inp))
+	not "legal_language" in codes
+}
+
+test_review_legal_term_in_mention if {
+	reasons := _review({"mention": {"text": "@brand I am taking legal action over this"}})
+	r := _reason(reasons, "legal_language")
+	r.rule == "engagement.content.legal_language"
+	contains(r.message, `"legal action"`)
+	codes := _codes(_deny({"mention": {"text": "@brand I am taking legal action over this"}}))
+	not "legal_language" in codes
+}
+
+test_review_legal_term_in_reply if {
+	"legal_language" in _codes(_review({"reply": {"text": "Our lawyers are looking into it."}}))
+}
+
+test_review_cease_and_desist_hyphenated_any_case if {
+	r := _reason(_review({"mention": {"text": "@brand CEASE-AND-DESIST now"}}), "legal_language")
+	contains(r.message, `"cease and desist"`)
+}
+
+test_review_legal_term_from_data if {
+	inp := _input({"mention": {"text": "@brand this is a breach of contract"}})
+	reasons := data.engagement.review_reasons with input as inp with data.engagement.legal_terms as ["breach of contract"]
+	"legal_language" in _codes(reasons)
+}

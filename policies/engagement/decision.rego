@@ -1,0 +1,72 @@
+# METADATA
+# title: Engagement policy
+# description: |
+#   Decides whether a support agent's proposed public reply to a customer's mention may be
+#   released (allow), must first be checked by a compliance officer (review), or must not be
+#   sent (deny). The entry point is data.engagement.decision. Each rule family lives in its
+#   own file (consent, spoken_to, intent, frequency, content, sensitive, ai) and adds reasons
+#   to deny_reasons or review_reasons; this file only aggregates them. Tunables come from
+#   data.engagement (data.json). Rules never read a clock: time and contact history arrive
+#   in input, so a stored decision can be replayed exactly.
+package engagement
+
+import rego.v1
+
+# METADATA
+# title: Decision
+# description: |
+#   The policy's answer: {"outcome": "allow" | "review" | "deny", "reasons": [...]}.
+#   reasons lists every triggered reason, deny and review ones alike, sorted by code, then
+#   rule, then message; it is [] for a clean allow. Undefined when input lacks a required
+#   field, which the gateway treats as deny (fail closed).
+decision := {"outcome": outcome, "reasons": reasons} if input_complete
+
+# METADATA
+# title: Outcome
+# description: deny if any deny reason was triggered, else review if any review reason was, else allow.
+outcome := "deny" if {
+	count(deny_reasons) > 0
+} else := "review" if {
+	count(review_reasons) > 0
+} else := "allow"
+
+# METADATA
+# title: Reasons
+# description: Every triggered deny and review reason, sorted by code, rule and message.
+reasons := [reason |
+	some key in sort([[r.code, r.rule, r.message] | some r in _triggered])
+	reason := {"code": key[0], "rule": key[1], "message": key[2]}
+]
+
+_triggered := deny_reasons | review_reasons
+
+# METADATA
+# title: Input complete
+# description: |
+#   True when input carries every field the rules read. Fields with a default in
+#   PolicyInput (display_name, ai_generated, max_length, action) may be absent. Without
+#   this guard a missing field would leave a deny rule undefined, i.e. silently allow.
+#   Types are not re-checked here (the gateway builds input from a typed PolicyInput); the
+#   rules treat odd boolean values as the cautious choice.
+input_complete if {
+	object.get(input, "action", "reply") == "reply"
+
+	# An array is undefined as soon as one of its elements is: one check for all fields.
+	count([
+		input.now,
+		input.mention.author.handle,
+		input.mention.text,
+		input.mention.intent,
+		input.mention.addressed_brand,
+		input.reply.text,
+		input.reply.length,
+		input.reply.links,
+		input.customer.opted_out,
+		input.customer.contacts_24h,
+		input.customer.contacts_7d,
+		input.customer.contacts_30d,
+		input.customer.thread_replies,
+		input.customer.replied_since_last_contact,
+		input.channel.name,
+	]) > 0
+}
