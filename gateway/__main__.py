@@ -52,6 +52,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     ptest = policy.add_parser("test", help="run every test_ rule of the policy bundle")
     ptest.add_argument("--dir", type=Path, default=None, help="bundle folder (default policies/)")
+    schema = policy.add_parser("schema", help="write the policy input's JSON Schema")
+    schema.add_argument(
+        "--out", type=Path, default=None, help="default: POLICY_DIR/input.schema.json"
+    )
     audit = sub.add_parser("audit", help="audit tools").add_subparsers(dest="action", required=True)
     audit.add_parser("verify", help="recompute the hash chain; exit 1 if it is broken")
     return parser
@@ -78,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_users_demo(settings))
         if args.command == "users":
             return asyncio.run(_users_add(settings, args.name, args.role))
+        if args.command == "policy" and args.action == "schema":
+            return _policy_schema(args.out or settings.policy_dir / "input.schema.json")
         if args.command == "policy":
             return _policy_test(args.dir or settings.policy_dir)
         if args.command == "audit":
@@ -192,6 +198,14 @@ async def _users_demo(settings: Settings) -> int:
         with os.fdopen(fd, "a", encoding="utf-8") as out:
             out.writelines(lines)
     print(f"demo users' API tokens: {path}", file=sys.stderr)
+    return 0
+
+
+def _policy_schema(path: Path) -> int:
+    from gateway.domain.policy_input import input_schema_json
+
+    path.write_bytes(input_schema_json())
+    print(f"wrote {path}")
     return 0
 
 

@@ -29,3 +29,5 @@ def configure_logging(*, json: bool | None = None, level: str = "info") -> None:
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=max(numeric, logging.WARNING), stream=sys.stderr)
+    # pgserver logs every pg_ctl call at INFO with its own handler; only its problems matter.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)

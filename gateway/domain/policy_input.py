@@ -72,3 +72,13 @@ class PolicyInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     customer: CustomerInput
     channel: ChannelInput
     now: str  # RFC 3339, UTC
+
+
+def input_schema_json() -> bytes:
+    """The JSON Schema of PolicyInput, as committed in ``policies/input.schema.json``."""
+    schema = msgspec.json.schema(PolicyInput)
+    schema["$comment"] = (
+        "Generated from gateway/domain/policy_input.py by `python -m gateway policy schema`; "
+        "do not edit by hand."
+    )
+    return msgspec.json.format(msgspec.json.encode(schema, order="sorted"), indent=2) + b"\n"

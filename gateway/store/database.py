@@ -63,6 +63,11 @@ class Database:
 
     async def close(self) -> None:
         await self.pool.close()
+        if self._server is not None:
+            # Stop the embedded server if this process is its last user. Not left to
+            # atexit: uvicorn re-raises SIGTERM after its graceful shutdown, which skips it.
+            self._server.cleanup()
+            self._server = None
 
     async def ping(self) -> bool:
         try:
