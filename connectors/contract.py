@@ -35,6 +35,8 @@ class PermanentError(ConnectorError):
 class RawAuthor(msgspec.Struct, frozen=True, kw_only=True):
     handle: str
     display_name: str = ""
+    bot: bool = False  # the channel marks the account as automated
+    description: str = ""  # profile note / bio as plain text (where "#nobot" is written)
 
 
 class RawMention(msgspec.Struct, frozen=True, kw_only=True):
@@ -49,6 +51,11 @@ class RawMention(msgspec.Struct, frozen=True, kw_only=True):
     in_reply_to: str | None = None
     thread_id: str | None = None
     addressed: bool | None = None  # the channel itself says it was addressed to us (DM, reply)
+    is_direct: bool = False  # a private/direct message to the brand
+    visibility: str | None = None  # the channel's audience for the post (Mastodon: public, ...)
+    # What the channel's publisher needs to reply (status id, Bluesky uri/cid and root ref):
+    # stored with the mention and handed back as OutgoingReply.channel_data. JSON values only.
+    channel_data: dict[str, Any] = {}
 
 
 class Batch(msgspec.Struct, frozen=True, kw_only=True):
@@ -65,6 +72,8 @@ class OutgoingReply(msgspec.Struct, frozen=True, kw_only=True):
     recipient: str  # the customer's handle
     thread_id: str | None = None
     metadata: dict[str, Any] = {}
+    visibility: str | None = None  # the customer's post's visibility; reply no wider
+    channel_data: dict[str, Any] = {}  # the answered mention's RawMention.channel_data
 
 
 class Receipt(msgspec.Struct, frozen=True, kw_only=True):
@@ -75,6 +84,14 @@ class Receipt(msgspec.Struct, frozen=True, kw_only=True):
     duplicate: bool = False  # the channel had already seen this idempotency key
 
 
+class ChannelLimits(msgspec.Struct, frozen=True, kw_only=True):
+    """What a channel allows; passed to the policy so it can refuse before release."""
+
+    max_length: int | None = None  # in the channel's own unit
+    length_unit: str = "characters"  # or "graphemes" (Bluesky)
+    rate_budget: str | None = None  # human-readable, e.g. "300 requests / 5 min"
+
+
 class Source(Protocol):
     channel: str
 
@@ -82,6 +99,8 @@ class Source(Protocol):
 
 
 class Publisher(Protocol):
+    """Sends one reply. Publishers may also expose ``limits: ChannelLimits``."""
+
     channel: str
 
     async def publish(self, reply: OutgoingReply) -> Receipt: ...

@@ -229,18 +229,15 @@ def _policy_test(directory: Path) -> int:
 
 
 async def _audit_verify(settings: Settings) -> int:
-    from gateway.audit.chain import verify_events
-    from gateway.store import audit
+    from gateway.audit.verify import verify_stored_chain
     from gateway.store.database import Database
 
     db = await Database.open(settings)
     try:
-        async with db.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
-            head = await audit.chain_head(conn)
-            events = [e async for e in audit.iterate_all(conn)]
+        async with db.pool.acquire() as conn:
+            result = await verify_stored_chain(conn)
     finally:
         await db.close()
-    result = verify_events(events, expected_head=head)
     if result.ok:
         print(f"ok: {result.events} events, chain intact (head {result.head_hash})")
         return 0

@@ -13,18 +13,18 @@ import structlog
 from connectors.contract import Publisher
 from connectors.demo import DemoPublisher, DemoSource
 from connectors.webhook import WebhookPublisher
-from gateway.audit.chain import VerifyResult, verify_events
+from gateway.audit.chain import VerifyResult
+from gateway.audit.verify import verify_stored_chain
 from gateway.http.auth import TokenCache
 from gateway.pipeline.classify import Classifier
 from gateway.pipeline.consent import Claims, Consent
 from gateway.pipeline.decide import Decider
 from gateway.pipeline.ingest import Ingestor
 from gateway.pipeline.poll import poll_forever
-from gateway.pipeline.release import ReleaseWorker
+from gateway.pipeline.release import ReleaseWorker, max_length
 from gateway.pipeline.review import Reviewer
 from gateway.policy import EmbeddedEngine, PolicyEngine, load_bundle
 from gateway.settings import Settings
-from gateway.store import audit
 from gateway.store.database import Database
 
 log = structlog.get_logger(__name__)
@@ -66,14 +66,25 @@ class Runtime:
             publishers=publishers,
             classifier=classifier,
             ingestor=Ingestor(db.pool, classifier, brand_handle=settings.brand_handles[0]),
-            decider=Decider(db.pool, engine),
+            decider=Decider(
+                db.pool,
+                engine,
+                max_lengths={name: max_length(p) for name, p in publishers.items()},
+            ),
             reviewer=Reviewer(db.pool),
             consent=Consent(db.pool),
             claims=Claims(db.pool, ttl_s=settings.claim_ttl_s),
         )
 
     def start_worker(self) -> None:
-        worker = ReleaseWorker(self.db.pool, self.engine, self.publishers, self.settings)
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        worker = ReleaseWorker(
+            self.db.pool,
+            self.engine,
+            self.publishers,
+            self.settings,
+            heartbeat=self.settings.data_dir / "worker.heartbeat",
+        )
         self._tasks.append(asyncio.create_task(worker.run(self._stop), name="release-worker"))
 
     def start_demo_source(self) -> None:
@@ -93,10 +104,8 @@ class Runtime:
         )
 
     async def verify_chain(self) -> VerifyResult:
-        async with self.db.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
-            head = await audit.chain_head(conn)
-            events = [e async for e in audit.iterate_all(conn)]
-        return verify_events(events, expected_head=head)
+        async with self.db.pool.acquire() as conn:
+            return await verify_stored_chain(conn)
 
     async def close(self) -> None:
         self._stop.set()

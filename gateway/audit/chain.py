@@ -83,6 +83,71 @@ class ChainEvent(Protocol):
     def hash(self) -> str: ...
 
 
+class ChainVerifier:
+    """Checks events one at a time, in seq order, in constant memory."""
+
+    def __init__(self) -> None:
+        self.prev_hash = GENESIS_HASH
+        self.count = 0
+        self.failure: VerifyResult | None = None
+
+    def feed(self, event: ChainEvent) -> bool:
+        """Check the next event; False once the chain is found broken (stop feeding)."""
+        if self.failure is not None:
+            return False
+        self.count += 1
+        expected_seq = self.count
+        problem: tuple[int, str] | None = None
+        if event.seq != expected_seq:
+            problem = (expected_seq, f"event {expected_seq} is missing (found {event.seq} next)")
+        elif event.prev_hash != self.prev_hash:
+            problem = (
+                event.seq,
+                f"event {event.seq} does not link to the hash of event {event.seq - 1}",
+            )
+        elif (
+            event_hash(
+                prev_hash=self.prev_hash,
+                seq=event.seq,
+                occurred_at=event.occurred_at,
+                kind=event.kind,
+                actor=event.actor,
+                subject=event.subject,
+                payload=event.payload,
+                policy_revision=event.policy_revision,
+            )
+            != event.hash
+        ):
+            problem = (
+                event.seq,
+                f"event {event.seq} was changed after it was written (hash mismatch)",
+            )
+        if problem is not None:
+            self.failure = VerifyResult(
+                ok=False, events=self.count, first_bad_seq=problem[0], detail=problem[1]
+            )
+            return False
+        self.prev_hash = event.hash
+        return True
+
+    def result(self, *, expected_head: tuple[int, str] | None = None) -> VerifyResult:
+        """The verdict; ``expected_head`` (seq, hash) is the head the database recorded."""
+        if self.failure is not None:
+            return self.failure
+        if expected_head is not None:
+            head_seq, head_hash = expected_head
+            if head_seq != self.count or (self.count and head_hash != self.prev_hash):
+                return VerifyResult(
+                    ok=False,
+                    events=self.count,
+                    first_bad_seq=self.count + 1 if head_seq > self.count else head_seq,
+                    detail=f"the chain head records {head_seq} events but {self.count} were found",
+                )
+        return VerifyResult(
+            ok=True, events=self.count, head_hash=self.prev_hash if self.count else None
+        )
+
+
 def verify_events(
     events: Iterable[ChainEvent], *, expected_head: tuple[int, str] | None = None
 ) -> VerifyResult:
@@ -91,51 +156,8 @@ def verify_events(
     ``expected_head`` (seq, hash) is the chain head the database recorded: a missing tail
     (events removed after the last one seen) is reported against it.
     """
-    prev_hash = GENESIS_HASH
-    expected_seq = 1
-    count = 0
+    verifier = ChainVerifier()
     for event in events:
-        count += 1
-        if event.seq != expected_seq:
-            return VerifyResult(
-                ok=False,
-                events=count,
-                first_bad_seq=expected_seq,
-                detail=f"event {expected_seq} is missing (found {event.seq} next)",
-            )
-        if event.prev_hash != prev_hash:
-            return VerifyResult(
-                ok=False,
-                events=count,
-                first_bad_seq=event.seq,
-                detail=f"event {event.seq} does not link to the hash of event {event.seq - 1}",
-            )
-        recomputed = event_hash(
-            prev_hash=prev_hash,
-            seq=event.seq,
-            occurred_at=event.occurred_at,
-            kind=event.kind,
-            actor=event.actor,
-            subject=event.subject,
-            payload=event.payload,
-            policy_revision=event.policy_revision,
-        )
-        if recomputed != event.hash:
-            return VerifyResult(
-                ok=False,
-                events=count,
-                first_bad_seq=event.seq,
-                detail=f"event {event.seq} was changed after it was written (hash mismatch)",
-            )
-        prev_hash = event.hash
-        expected_seq += 1
-    if expected_head is not None:
-        head_seq, head_hash = expected_head
-        if head_seq != count or (count and head_hash != prev_hash):
-            return VerifyResult(
-                ok=False,
-                events=count,
-                first_bad_seq=count + 1 if head_seq > count else head_seq,
-                detail=f"the chain head records {head_seq} events but {count} were found",
-            )
-    return VerifyResult(ok=True, events=count, head_hash=prev_hash if count else None)
+        if not verifier.feed(event):
+            break
+    return verifier.result(expected_head=expected_head)

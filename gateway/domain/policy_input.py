@@ -18,6 +18,8 @@ Intent = Literal["complaint", "question", "praise", "other"]
 class Author(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     handle: str
     display_name: str = ""
+    bot: bool = False  # the channel marks the account as automated
+    description: str = ""  # profile note / bio, plain text ("#nobot" may be written here)
 
 
 class Thread(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -35,6 +37,8 @@ class MentionInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     addressed_brand: bool
     thread: Thread
     created_at: str  # RFC 3339, UTC
+    visibility: str | None = None  # the channel's audience for the post, where it has one
+    is_direct: bool = False  # a private message to the brand
 
 
 class ReplyInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -42,10 +42,15 @@ class Mention(msgspec.Struct, frozen=True, kw_only=True):
     url: str | None
     author_handle: str
     author_display_name: str
+    author_bot: bool
+    author_description: str
     text: str
     created_at: datetime
     in_reply_to: str | None
     thread_id: str
+    visibility: str | None
+    is_direct: bool
+    channel_data: dict[str, Any]
     ingested_at: datetime
     intent: str
     intent_features: list[str]
@@ -65,10 +70,15 @@ class NewMention(msgspec.Struct, frozen=True, kw_only=True):
     url: str | None
     author_handle: str
     author_display_name: str
+    author_bot: bool = False
+    author_description: str = ""
     text: str
     created_at: datetime
     in_reply_to: str | None
     thread_id: str
+    visibility: str | None = None
+    is_direct: bool = False
+    channel_data: dict[str, Any] = {}
     addressed_hint: bool | None
     intent: str
     intent_features: list[str]

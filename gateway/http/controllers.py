@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from litestar import Request, delete, get, post
 from litestar.exceptions import ValidationException
@@ -37,6 +37,11 @@ from gateway.store import opt_outs as opt_out_store
 from gateway.store import proposals as proposal_store
 from gateway.store.mentions import MentionFilter
 
+MentionStatusQ = Literal["new", "proposed", "replied"]
+IntentQ = Literal["complaint", "question", "praise", "other"]
+ProposalStatusQ = Literal[
+    "approved", "pending_review", "denied", "rejected", "released", "failed", "withdrawn"
+]
 Limit = Annotated[int, Parameter(ge=1, le=500, description="page size")]
 Cursor = Annotated[str | None, Parameter(description="next_cursor of the previous page")]
 
@@ -79,8 +84,8 @@ async def ingest_mentions(request: Request[Any, Any, Any], data: IngestIn) -> In
 @get("/v1/mentions", summary="The inbox of mentions, filtered, cursor-paginated")
 async def list_mentions(
     request: Request[Any, Any, Any],
-    status: str | None = None,
-    intent: str | None = None,
+    status: MentionStatusQ | None = None,
+    intent: IntentQ | None = None,
     addressed: bool | None = None,
     channel: str | None = None,
     sentiment_below: float | None = None,
@@ -138,7 +143,7 @@ async def create_proposal(request: Request[Any, Any, Any], data: ProposalIn) -> 
 @get("/v1/proposals", summary="Proposals (agents see their own)")
 async def list_proposals(
     request: Request[Any, Any, Any],
-    status: str | None = None,
+    status: ProposalStatusQ | None = None,
     agent: str | None = None,
     mention_id: int | None = None,
     cursor: Cursor = None,

@@ -24,6 +24,8 @@ class _In(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True)
 class AuthorIn(_In, frozen=True, kw_only=True, forbid_unknown_fields=True):
     handle: Short
     display_name: Annotated[str, Meta(max_length=500)] = ""
+    bot: bool = False
+    description: Annotated[str, Meta(max_length=5_000)] = ""
 
 
 class MentionIn(_In, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -36,18 +38,27 @@ class MentionIn(_In, frozen=True, kw_only=True, forbid_unknown_fields=True):
     in_reply_to: Short | None = None
     thread_id: Short | None = None
     addressed: bool | None = None
+    is_direct: bool = False
+    visibility: Annotated[str, Meta(max_length=32)] | None = None
 
     def to_raw(self) -> RawMention:
         return RawMention(
             channel=self.channel,
             external_id=self.external_id,
             url=self.url,
-            author=RawAuthor(handle=self.author.handle, display_name=self.author.display_name),
+            author=RawAuthor(
+                handle=self.author.handle,
+                display_name=self.author.display_name,
+                bot=self.author.bot,
+                description=self.author.description,
+            ),
             text=self.text,
             created_at=self.created_at,
             in_reply_to=self.in_reply_to,
             thread_id=self.thread_id,
             addressed=self.addressed,
+            is_direct=self.is_direct,
+            visibility=self.visibility,
         )
 
 
@@ -85,6 +96,8 @@ class OptOutIn(_In, frozen=True, kw_only=True, forbid_unknown_fields=True):
 class AuthorOut(msgspec.Struct, frozen=True, kw_only=True):
     handle: str
     display_name: str
+    bot: bool
+    description: str
 
 
 class SentimentOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -109,6 +122,8 @@ class MentionOut(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     in_reply_to: str | None
     thread_id: str
+    visibility: str | None
+    is_direct: bool
     ingested_at: datetime
     intent: str
     intent_features: list[str]
@@ -192,11 +207,18 @@ def mention_out(m: Mention) -> MentionOut:
         channel=m.channel,
         external_id=m.external_id,
         url=m.url,
-        author=AuthorOut(handle=m.author_handle, display_name=m.author_display_name),
+        author=AuthorOut(
+            handle=m.author_handle,
+            display_name=m.author_display_name,
+            bot=m.author_bot,
+            description=m.author_description,
+        ),
         text=m.text,
         created_at=m.created_at,
         in_reply_to=m.in_reply_to,
         thread_id=m.thread_id,
+        visibility=m.visibility,
+        is_direct=m.is_direct,
         ingested_at=m.ingested_at,
         intent=m.intent,
         intent_features=m.intent_features,

@@ -8,6 +8,7 @@ proposal without its audit record (or a release without its decision) cannot exi
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,9 +46,16 @@ def decision_payload(decision: Decision) -> dict[str, Any]:
 
 
 class Decider:
-    def __init__(self, pool: asyncpg.Pool, engine: PolicyEngine) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        engine: PolicyEngine,
+        *,
+        max_lengths: Mapping[str, int | None] | None = None,
+    ) -> None:
         self._pool = pool
         self.engine = engine
+        self._max_lengths = dict(max_lengths or {})  # channel -> its publisher's length limit
 
     async def preview(
         self, *, mention_id: int, text: str, user: User, ai_generated: bool = False
@@ -148,4 +156,5 @@ class Decider:
             agent_role=user.role,
             history=history,
             now=now,
+            max_length=self._max_lengths.get(mention.channel),
         )

@@ -7,6 +7,7 @@ the event loop keeps serving requests while a large batch is classified.
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime
 
 import asyncpg
@@ -48,8 +49,16 @@ def _validate(raw: RawMention, index: int) -> None:
             raise InvalidInput(f"mentions[{index}].{field} must not be empty")
     if not raw.author.handle.strip():
         raise InvalidInput(f"mentions[{index}].author.handle must not be empty")
-    texts = (raw.text, raw.author.handle, raw.author.display_name, raw.external_id, raw.url or "")
-    if any("\x00" in t for t in texts):
+    texts = (
+        raw.text,
+        raw.author.handle,
+        raw.author.display_name,
+        raw.author.description,
+        raw.external_id,
+        raw.url or "",
+        json.dumps(raw.channel_data),
+    )
+    if any("\x00" in t or "\\u0000" in t for t in texts):
         raise InvalidInput(f"mentions[{index}] contains a NUL character")
     parse_time(raw.created_at)
 
@@ -113,7 +122,10 @@ class Ingestor:
     ) -> list[Classification]:
         return [
             self._classifier.classify(
-                text, in_reply_to_handle=target, connector_addressed=raw.addressed
+                text,
+                in_reply_to_handle=target,
+                is_direct=raw.is_direct,
+                connector_addressed=raw.addressed,
             )
             for raw, (text, target) in zip(batch, items, strict=True)
         ]
@@ -134,6 +146,11 @@ def _to_new(raw: RawMention, cls: Classification) -> NewMention:
         url=raw.url,
         author_handle=raw.author.handle.strip(),
         author_display_name=raw.author.display_name,
+        author_bot=raw.author.bot,
+        author_description=raw.author.description,
+        visibility=raw.visibility,
+        is_direct=raw.is_direct,
+        channel_data=dict(raw.channel_data),
         text=raw.text,
         created_at=parse_time(raw.created_at),
         in_reply_to=raw.in_reply_to,

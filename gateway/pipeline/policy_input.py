@@ -37,19 +37,27 @@ def build_policy_input(
     agent_role: str,
     history: CustomerHistory,
     now: datetime,
+    max_length: int | None = None,
 ) -> PolicyInput:
     intent = mention.intent if mention.intent in ("complaint", "question", "praise") else "other"
     return PolicyInput(
         mention=MentionInput(
             id=mention.id,
             channel=mention.channel,
-            author=Author(handle=mention.author_handle, display_name=mention.author_display_name),
+            author=Author(
+                handle=mention.author_handle,
+                display_name=mention.author_display_name,
+                bot=mention.author_bot,
+                description=mention.author_description,
+            ),
             text=mention.text,
             intent=intent,  # type: ignore[arg-type]  # narrowed by the check above
             sentiment=mention.sentiment.compound,
             addressed_brand=mention.addressed,
             thread=Thread(id=mention.thread_id, in_reply_to=mention.in_reply_to),
             created_at=rfc3339(mention.created_at),
+            visibility=mention.visibility,
+            is_direct=mention.is_direct,
         ),
         reply=ReplyInput(
             text=text, length=len(text), links=extract_links(text), ai_generated=ai_generated
@@ -64,6 +72,6 @@ def build_policy_input(
             thread_replies=history.thread_replies,
             replied_since_last_contact=history.replied_since_last_contact,
         ),
-        channel=ChannelInput(name=mention.channel),
+        channel=ChannelInput(name=mention.channel, max_length=max_length),
         now=rfc3339(now),
     )

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import asyncpg
 import msgspec
@@ -28,6 +30,7 @@ import structlog
 from asyncpg.pool import PoolConnectionProxy
 
 from connectors.contract import (
+    ChannelLimits,
     ConnectorError,
     OutgoingReply,
     PermanentError,
@@ -48,6 +51,12 @@ log = structlog.get_logger(__name__)
 WORKER_ACTOR = "release-worker"
 
 
+def max_length(publisher: Publisher | None) -> int | None:
+    """The channel's length limit, when its publisher declares one (``limits``)."""
+    limits = getattr(publisher, "limits", None)
+    return limits.max_length if isinstance(limits, ChannelLimits) else None
+
+
 class _Prepared(msgspec.Struct, frozen=True, kw_only=True):
     item: OutboxItem
     proposal: Proposal
@@ -61,7 +70,11 @@ class ReleaseWorker:
         engine: PolicyEngine,
         publishers: Mapping[str, Publisher],
         settings: Settings,
+        *,
+        heartbeat: Path | None = None,
     ) -> None:
+        self._heartbeat = heartbeat  # touched every loop: a health check reads its age
+        self._last_beat = 0.0
         self._pool = pool
         self._engine = engine
         self._publishers = publishers
@@ -74,6 +87,7 @@ class ReleaseWorker:
         log.info("release_worker_started")
         try:
             while not stop.is_set():
+                self._beat()
                 try:
                     worked = await self.release_one()
                 except (OSError, asyncpg.PostgresError) as exc:
@@ -96,6 +110,16 @@ class ReleaseWorker:
         finally:
             for waiter in waiters:
                 waiter.cancel()
+
+    def _beat(self) -> None:
+        now = time.monotonic()
+        if self._heartbeat is None or now - self._last_beat < 1.0:
+            return
+        self._last_beat = now
+        try:
+            self._heartbeat.touch()
+        except OSError as exc:
+            log.warning("worker_heartbeat_failed", path=str(self._heartbeat), error=str(exc))
 
     def _notified(self, *_: object) -> None:
         self._wake.set()
@@ -160,6 +184,7 @@ class ReleaseWorker:
             agent_role="agent",
             history=history,
             now=now,
+            max_length=max_length(self._publishers.get(mention.channel)),
         )
         decision = await self._engine.decide(policy_input)
         human_approved = proposal.reviewed_by is not None
@@ -215,6 +240,8 @@ class ReleaseWorker:
             recipient=mention.author_handle,
             thread_id=mention.thread_id,
             metadata={"proposal_id": proposal.id, "mention_id": mention.id},
+            visibility=mention.visibility,
+            channel_data=mention.channel_data,
         )
         return _Prepared(item=item, proposal=proposal, reply=reply)
 

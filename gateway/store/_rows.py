@@ -18,8 +18,9 @@ from gateway.domain.records import (
 )
 
 MENTION_COLUMNS = (
-    "id, channel, external_id, url, author_handle, author_display_name, text, created_at,"
-    " in_reply_to, thread_id, ingested_at, intent, intent_features, sentiment_compound,"
+    "id, channel, external_id, url, author_handle, author_display_name, author_bot,"
+    " author_description, text, created_at, in_reply_to, thread_id, visibility, is_direct,"
+    " channel_data, ingested_at, intent, intent_features, sentiment_compound,"
     " sentiment_pos, sentiment_neu, sentiment_neg, addressed, addressed_via,"
     " optout_requested, status, claimed_by, claim_expires_at"
 )
@@ -51,10 +52,15 @@ def mention_from_row(row: asyncpg.Record, *, now: Any = None) -> Mention:
         url=row["url"],
         author_handle=row["author_handle"],
         author_display_name=row["author_display_name"],
+        author_bot=row["author_bot"],
+        author_description=row["author_description"],
         text=row["text"],
         created_at=row["created_at"],
         in_reply_to=row["in_reply_to"],
         thread_id=row["thread_id"],
+        visibility=row["visibility"],
+        is_direct=row["is_direct"],
+        channel_data=dict(row["channel_data"]),
         ingested_at=row["ingested_at"],
         intent=row["intent"],
         intent_features=list(row["intent_features"]),

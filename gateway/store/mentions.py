@@ -17,9 +17,10 @@ async def insert_mention(conn: Conn, mention: NewMention) -> int | None:
         "INSERT INTO mentions (channel, external_id, url, author_handle, author_display_name,"
         " text, created_at, in_reply_to, thread_id, addressed_hint, intent, intent_features,"
         " sentiment_compound, sentiment_pos, sentiment_neu, sentiment_neg, addressed,"
-        " addressed_via, optout_requested)"
+        " addressed_via, optout_requested, author_bot, author_description, visibility,"
+        " is_direct, channel_data)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
-        " $18, $19) ON CONFLICT DO NOTHING RETURNING id",
+        " $18, $19, $20, $21, $22, $23, $24) ON CONFLICT DO NOTHING RETURNING id",
         mention.channel,
         mention.external_id,
         mention.url,
@@ -39,6 +40,11 @@ async def insert_mention(conn: Conn, mention: NewMention) -> int | None:
         mention.addressed,
         mention.addressed_via,
         mention.optout_requested,
+        mention.author_bot,
+        mention.author_description,
+        mention.visibility,
+        mention.is_direct,
+        mention.channel_data,
     )
     return int(row["id"]) if row else None
 

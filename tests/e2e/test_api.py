@@ -100,7 +100,8 @@ def test_ingest_classifies_and_dedupes(gateway: Gateway) -> None:
     assert m["intent"] == "complaint" and m["addressed"] is True and m["status"] == "new"
     assert set(m["sentiment"]) == {"compound", "pos", "neu", "neg"}
     assert m["sentiment"]["compound"] < 0
-    assert m["author"] == {"handle": "@dana@social.example", "display_name": "Dana"}
+    assert m["author"]["handle"] == "@dana@social.example"
+    assert m["author"]["display_name"] == "Dana" and m["author"]["bot"] is False
     assert q["intent"] == "question"
 
 
@@ -129,6 +130,11 @@ def test_bad_input_is_400_problem_and_stores_nothing(gateway: Gateway) -> None:
         assert_problem(c.post("/v1/proposals", json={"mention_id": 999999, "text": "hi"}), 404)
         assert_problem(c.post("/v1/proposals", json={"mention_id": 1, "text": ""}), 400)
         assert_problem(c.get("/v1/mentions", params={"cursor": "bogus"}), 400)
+        assert_problem(c.get("/v1/mentions", params={"status": "nonsense"}), 400)
+        assert_problem(c.get("/v1/mentions", params={"limit": 0}), 400)
+        assert_problem(c.get("/v1/mentions/999999"), 404)
+        assert_problem(c.get("/v1/no-such-thing"), 404)
+        assert_problem(c.delete("/v1/mentions"), 405)
     assert after == before
 
 

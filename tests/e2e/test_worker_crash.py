@@ -78,6 +78,7 @@ async def test_killed_worker_resumes_and_the_channel_sees_one_post(
     assert len(receiver.posted) == 1
     assert all(r["signed"] and r["committed"] for r in receiver.requests)
     assert status["receipt"]["external_id"] == "post-1" and status["receipt"]["duplicate"]
+    assert (tmp_path / "worker.heartbeat").exists()
 
 
 def proposal_key(receiver: Receiver) -> str:
