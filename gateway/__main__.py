@@ -56,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     schema.add_argument(
         "--out", type=Path, default=None, help="default: POLICY_DIR/input.schema.json"
     )
+    from gateway.cli_policy import add_commands
+
+    add_commands(policy)
     audit = sub.add_parser("audit", help="audit tools").add_subparsers(dest="action", required=True)
     audit.add_parser("verify", help="recompute the hash chain; exit 1 if it is broken")
     return parser
@@ -84,8 +87,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_users_add(settings, args.name, args.role))
         if args.command == "policy" and args.action == "schema":
             return _policy_schema(args.out or settings.policy_dir / "input.schema.json")
-        if args.command == "policy":
+        if args.command == "policy" and args.action == "test":
             return _policy_test(args.dir or settings.policy_dir)
+        if args.command == "policy":
+            from gateway.cli_policy import run
+
+            return run(args, settings)
         if args.command == "audit":
             return asyncio.run(_audit_verify(settings))
     except StoreError as exc:
@@ -109,6 +116,7 @@ async def _worker(settings: Settings) -> int:
     from gateway.runtime import Runtime
 
     runtime = await Runtime.start(settings)
+    runtime.start_policy_follower()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -11,6 +11,7 @@ from litestar import Litestar, Request, Response, get
 from litestar.openapi import OpenAPIConfig
 
 from gateway.http.controllers import ROUTES
+from gateway.http.policy_routes import POLICY_ROUTES
 from gateway.http.problems import EXCEPTION_HANDLERS
 from gateway.policy import PolicyEngine
 from gateway.runtime import Runtime
@@ -48,6 +49,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         runtime = await Runtime.start(settings, engine=engine)
+        runtime.start_policy_follower()
         if worker:
             runtime.start_worker()
         if settings.demo and settings.demo_source and worker:
@@ -60,7 +62,7 @@ def create_app(
             await runtime.close()
 
     return Litestar(
-        route_handlers=[health, *ROUTES],
+        route_handlers=[health, *ROUTES, *POLICY_ROUTES],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(

@@ -20,10 +20,11 @@ from gateway.pipeline.classify import Classifier
 from gateway.pipeline.consent import Claims, Consent
 from gateway.pipeline.decide import Decider
 from gateway.pipeline.ingest import Ingestor
+from gateway.pipeline.policies import EngineFactory, PolicyService
 from gateway.pipeline.poll import poll_forever
 from gateway.pipeline.release import ReleaseWorker, max_length
 from gateway.pipeline.review import Reviewer
-from gateway.policy import EmbeddedEngine, PolicyEngine, load_bundle
+from gateway.policy import EmbeddedEngine, PolicyBundle, PolicyEngine, load_bundle
 from gateway.settings import Settings
 from gateway.store.database import Database
 
@@ -43,18 +44,27 @@ class Runtime:
     reviewer: Reviewer
     consent: Consent
     claims: Claims
+    policies: PolicyService | None = None  # None when an engine was given (tests)
     tokens: TokenCache = field(default_factory=TokenCache)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
     @classmethod
     async def start(cls, settings: Settings, *, engine: PolicyEngine | None = None) -> Runtime:
-        engine = engine or EmbeddedEngine(
-            load_bundle(settings.policy_dir),
-            timeout_s=settings.policy_timeout_s,
-            threads=settings.policy_threads,
-        )
+        """Open the database and load the active policy (installing the bundle in
+        ``policy_dir`` as the first version of a new database). ``engine`` pins one
+        engine instead, bypassing the lifecycle (tests)."""
+        initial = load_bundle(settings.policy_dir) if engine is None else None
         db = await Database.open(settings)
+        policies: PolicyService | None = None
+        if engine is None:
+            assert initial is not None
+            policies = PolicyService(db.pool, engine_factory(settings))
+            try:
+                engine = await policies.start(initial)
+            except BaseException:
+                await db.close()
+                raise
         client = httpx.AsyncClient(timeout=httpx.Timeout(10.0), follow_redirects=False)
         publishers = build_publishers(settings, client)
         classifier = Classifier(settings.brand_handles)
@@ -74,7 +84,15 @@ class Runtime:
             reviewer=Reviewer(db.pool),
             consent=Consent(db.pool),
             claims=Claims(db.pool, ttl_s=settings.claim_ttl_s),
+            policies=policies,
         )
+
+    def start_policy_follower(self) -> None:
+        """Switch to a newly activated revision within a second (LISTEN/NOTIFY)."""
+        if self.policies is not None:
+            self._tasks.append(
+                asyncio.create_task(self.policies.follow(self._stop), name="policy-follower")
+            )
 
     def start_worker(self) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -115,6 +133,15 @@ class Runtime:
         await self.http.aclose()
         await self.engine.close()
         await self.db.close()
+
+
+def engine_factory(settings: Settings) -> EngineFactory:
+    def make(bundle: PolicyBundle) -> PolicyEngine:
+        return EmbeddedEngine(
+            bundle, timeout_s=settings.policy_timeout_s, threads=settings.policy_threads
+        )
+
+    return make
 
 
 def build_publishers(settings: Settings, client: httpx.AsyncClient) -> dict[str, Publisher]:

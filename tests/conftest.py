@@ -52,6 +52,14 @@ async def template_dsn(pg_cluster: str) -> str:
         await admin.close()
     dsn = with_database(pg_cluster, TEMPLATE)
     await migrate_dsn(dsn)
+    # Install the default policy once, so each cloned database starts with it active.
+    from gateway.runtime import Runtime
+
+    with tempfile.TemporaryDirectory(prefix="egw-template-") as tmp:
+        runtime = await Runtime.start(
+            Settings(database_url=dsn, data_dir=Path(tmp), policy_dir=POLICY_DIR, demo=False)
+        )
+        await runtime.close()
     return dsn
 
 

@@ -23,6 +23,7 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True):
     policy_revision: str = ""
     engine: str = ""
     error: str | None = None  # set when the engine failed and we denied (fail closed)
+    decision_id: str | None = None  # the engine's own id for this decision (OPA decision logs)
 
 
 def policy_error(revision: str, engine: str, detail: str) -> Decision:

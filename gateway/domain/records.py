@@ -152,3 +152,26 @@ class OutboxItem(msgspec.Struct, frozen=True, kw_only=True):
     attempts: int
     next_attempt_at: datetime
     last_error: str | None
+
+
+class PolicyVersion(msgspec.Struct, frozen=True, kw_only=True):
+    revision: str
+    files: dict[str, str]
+    data: dict[str, Any]
+    author: str
+    description: str
+    parent: str | None
+    created_at: datetime
+    tests: dict[str, Any] | None
+    tests_passed: bool | None
+    tested_at: datetime | None
+    activated_at: datetime | None
+
+
+class PolicyState(msgspec.Struct, frozen=True, kw_only=True):
+    active_revision: str | None
+    previous_revision: str | None
+    shadow_revision: str | None
+    activated_by: str | None
+    activated_at: datetime | None
+    shadow_since: datetime | None

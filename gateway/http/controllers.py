@@ -9,6 +9,7 @@ from litestar import Request, delete, get, post
 from litestar.exceptions import ValidationException
 from litestar.params import Parameter
 
+from gateway.domain.records import User
 from gateway.http.auth import authenticate, require
 from gateway.http.views import (
     DecisionOut,
@@ -46,14 +47,14 @@ Limit = Annotated[int, Parameter(ge=1, le=500, description="page size")]
 Cursor = Annotated[str | None, Parameter(description="next_cursor of the previous page")]
 
 
-def _rt(request: Request[Any, Any, Any]) -> Runtime:
+def rt(request: Request[Any, Any, Any]) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-async def _user(request: Request[Any, Any, Any], *roles: str) -> Any:
-    rt = _rt(request)
-    user = await authenticate(request, rt.db.pool, rt.tokens)
+async def user_with(request: Request[Any, Any, Any], *roles: str) -> User:
+    runtime = rt(request)
+    user = await authenticate(request, runtime.db.pool, runtime.tokens)
     require(user, *roles)
     return user
 
@@ -74,10 +75,8 @@ def _now() -> datetime:
 
 @post("/v1/mentions", status_code=200, summary="Ingest a batch of mentions (admin)")
 async def ingest_mentions(request: Request[Any, Any, Any], data: IngestIn) -> IngestOut:
-    user = await _user(request, "admin")
-    result = await _rt(request).ingestor.ingest(
-        [m.to_raw() for m in data.mentions], actor=user.name
-    )
+    user = await user_with(request, "admin")
+    result = await rt(request).ingestor.ingest([m.to_raw() for m in data.mentions], actor=user.name)
     return IngestOut(ids=result.ids, duplicates=result.duplicates)
 
 
@@ -93,7 +92,7 @@ async def list_mentions(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page:
-    await _user(request, "agent", "compliance", "auditor")
+    await user_with(request, "agent", "compliance", "auditor")
     where = MentionFilter(
         status=status,
         intent=intent,
@@ -104,28 +103,28 @@ async def list_mentions(
         after_id=_cursor(cursor),
         limit=limit,
     )
-    async with _rt(request).db.pool.acquire() as conn:
+    async with rt(request).db.pool.acquire() as conn:
         items = await mention_store.list_mentions(conn, where, now=_now())
     return page([mention_out(m) for m in items], limit=limit, cursor_of=lambda m: m.id)
 
 
 @get("/v1/mentions/{mention_id:int}", summary="One mention with its classification")
 async def get_mention(request: Request[Any, Any, Any], mention_id: int) -> MentionOut:
-    await _user(request, "agent", "compliance", "auditor")
-    async with _rt(request).db.pool.acquire() as conn:
+    await user_with(request, "agent", "compliance", "auditor")
+    async with rt(request).db.pool.acquire() as conn:
         return mention_out(await mention_store.get_mention(conn, mention_id, now=_now()))
 
 
 @post("/v1/mentions/{mention_id:int}/claim", status_code=200, summary="Reserve a mention")
 async def claim_mention(request: Request[Any, Any, Any], mention_id: int) -> MentionOut:
-    user = await _user(request, "agent")
-    return mention_out(await _rt(request).claims.claim(mention_id, user=user))
+    user = await user_with(request, "agent")
+    return mention_out(await rt(request).claims.claim(mention_id, user=user))
 
 
 @post("/v1/proposals/preview", status_code=200, summary="What the policy would decide")
 async def preview_proposal(request: Request[Any, Any, Any], data: PreviewIn) -> DecisionOut:
-    user = await _user(request, "agent")
-    decision = await _rt(request).decider.preview(
+    user = await user_with(request, "agent")
+    decision = await rt(request).decider.preview(
         mention_id=data.mention_id, text=data.text, user=user, ai_generated=data.ai_generated
     )
     return decision_out(decision)
@@ -133,8 +132,8 @@ async def preview_proposal(request: Request[Any, Any, Any], data: PreviewIn) -> 
 
 @post("/v1/proposals", status_code=201, summary="Propose a reply: decided, audited, queued")
 async def create_proposal(request: Request[Any, Any, Any], data: ProposalIn) -> ProposalOut:
-    user = await _user(request, "agent")
-    proposal = await _rt(request).decider.propose(
+    user = await user_with(request, "agent")
+    proposal = await rt(request).decider.propose(
         mention_id=data.mention_id, text=data.text, user=user, ai_generated=data.ai_generated
     )
     return proposal_out(proposal)
@@ -149,10 +148,10 @@ async def list_proposals(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page:
-    user = await _user(request, "agent", "compliance", "auditor")
+    user = await user_with(request, "agent", "compliance", "auditor")
     if user.role == "agent":
         agent = user.name
-    async with _rt(request).db.pool.acquire() as conn:
+    async with rt(request).db.pool.acquire() as conn:
         items = await proposal_store.list_proposals(
             conn,
             status=status,
@@ -166,8 +165,8 @@ async def list_proposals(
 
 @get("/v1/proposals/{proposal_id:int}", summary="One proposal, its decision and receipt")
 async def get_proposal(request: Request[Any, Any, Any], proposal_id: int) -> ProposalOut:
-    user = await _user(request, "agent", "compliance", "auditor")
-    async with _rt(request).db.pool.acquire() as conn:
+    user = await user_with(request, "agent", "compliance", "auditor")
+    async with rt(request).db.pool.acquire() as conn:
         proposal = await proposal_store.get_proposal(conn, proposal_id)
     if user.role == "agent" and proposal.agent != user.name:
         from gateway.http.auth import RoleRefused
@@ -180,24 +179,24 @@ async def get_proposal(request: Request[Any, Any, Any], proposal_id: int) -> Pro
 async def approve_proposal(
     request: Request[Any, Any, Any], proposal_id: int, data: ReviewIn | None = None
 ) -> ProposalOut:
-    user = await _user(request, "compliance")
+    user = await user_with(request, "compliance")
     note = data.note if data else ""
-    return proposal_out(await _rt(request).reviewer.approve(proposal_id, user=user, note=note))
+    return proposal_out(await rt(request).reviewer.approve(proposal_id, user=user, note=note))
 
 
 @post("/v1/proposals/{proposal_id:int}/reject", status_code=200, summary="Reject (compliance)")
 async def reject_proposal(
     request: Request[Any, Any, Any], proposal_id: int, data: ReviewIn | None = None
 ) -> ProposalOut:
-    user = await _user(request, "compliance")
+    user = await user_with(request, "compliance")
     note = data.note if data else ""
-    return proposal_out(await _rt(request).reviewer.reject(proposal_id, user=user, note=note))
+    return proposal_out(await rt(request).reviewer.reject(proposal_id, user=user, note=note))
 
 
 @post("/v1/opt-outs", status_code=201, summary="Register an opt-out (compliance)")
 async def add_opt_out(request: Request[Any, Any, Any], data: OptOutIn) -> OptOutOut:
-    user = await _user(request, "compliance")
-    opt_out, _created = await _rt(request).consent.add(
+    user = await user_with(request, "compliance")
+    opt_out, _created = await rt(request).consent.add(
         channel=data.channel, handle=data.handle, reason=data.reason, user=user
     )
     return opt_out_out(opt_out)
@@ -210,8 +209,8 @@ async def list_opt_outs(
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> Page:
-    await _user(request, "compliance", "auditor")
-    async with _rt(request).db.pool.acquire() as conn:
+    await user_with(request, "compliance", "auditor")
+    async with rt(request).db.pool.acquire() as conn:
         items = await opt_out_store.list_opt_outs(
             conn, include_removed=include_removed, after_id=_cursor(cursor), limit=limit
         )
@@ -220,8 +219,8 @@ async def list_opt_outs(
 
 @delete("/v1/opt-outs/{opt_out_id:int}", status_code=200, summary="Remove an opt-out")
 async def remove_opt_out(request: Request[Any, Any, Any], opt_out_id: int) -> OptOutOut:
-    user = await _user(request, "compliance")
-    return opt_out_out(await _rt(request).consent.remove(opt_out_id, user=user))
+    user = await user_with(request, "compliance")
+    return opt_out_out(await rt(request).consent.remove(opt_out_id, user=user))
 
 
 @get("/v1/audit", summary="The audit log, filtered, cursor-paginated (auditor, compliance)")
@@ -235,8 +234,8 @@ async def list_audit(
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> Page:
-    await _user(request, "auditor", "compliance")
-    async with _rt(request).db.pool.acquire() as conn:
+    await user_with(request, "auditor", "compliance")
+    async with rt(request).db.pool.acquire() as conn:
         items = await audit_store.list_events(
             conn,
             kind=kind,
@@ -252,8 +251,8 @@ async def list_audit(
 
 @get("/v1/audit/verify", summary="Recompute the hash chain (auditor, compliance)")
 async def verify_audit(request: Request[Any, Any, Any]) -> VerifyOut:
-    await _user(request, "auditor", "compliance")
-    result = await _rt(request).verify_chain()
+    await user_with(request, "auditor", "compliance")
+    result = await rt(request).verify_chain()
     return VerifyOut(
         ok=result.ok, events=result.events, first_bad_seq=result.first_bad_seq, detail=result.detail
     )

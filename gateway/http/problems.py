@@ -10,6 +10,7 @@ from litestar.exceptions import HTTPException, ValidationException
 
 from gateway.http.auth import RoleRefused, Unauthenticated
 from gateway.pipeline.errors import Forbidden, InvalidInput, StateConflict
+from gateway.policy.errors import BundleError, PolicyLoadError
 from gateway.store.errors import Conflict, NotFound, Unavailable
 
 log = structlog.get_logger(__name__)
@@ -63,6 +64,11 @@ def _mapped(status: int) -> Any:
     return handler
 
 
+def _policy_load(request: Request[Any, Any, Any], exc: PolicyLoadError) -> Response[Any]:
+    """A draft the engine refused: its message, file and line, so it can be fixed."""
+    return problem(422, str(exc), file=exc.file, line=exc.line, column=exc.column)
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("request_failed", path=request.url.path, error_type=type(exc).__name__)
     return problem(500, "the gateway hit an unexpected error; it has been logged")
@@ -79,5 +85,7 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     StateConflict: _mapped(409),
     InvalidInput: _mapped(400),
     Unavailable: _mapped(503),
+    PolicyLoadError: _policy_load,
+    BundleError: _mapped(422),
     Exception: _unexpected,
 }

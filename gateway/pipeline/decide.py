@@ -17,10 +17,12 @@ import msgspec
 import structlog
 
 from gateway.domain.decisions import Decision
+from gateway.domain.policy_input import PolicyInput
 from gateway.domain.records import Mention, Proposal, User
 from gateway.pipeline.errors import InvalidInput, StateConflict
 from gateway.pipeline.policy_input import build_policy_input
 from gateway.policy.engine import PolicyEngine
+from gateway.policy.live import LivePolicy
 from gateway.store import audit, mentions, outbox, proposals
 from gateway.store.connection import Conn
 
@@ -82,6 +84,7 @@ class Decider:
                 )
             policy_input = await self._input(conn, mention, text, ai_generated, user, now)
             decision = await self.engine.decide(policy_input)
+            shadow = await self._shadow(policy_input)
             status = STATUS_BY_OUTCOME[decision.outcome]
             proposal_id = await proposals.insert_proposal(
                 conn,
@@ -98,6 +101,8 @@ class Decider:
                 policy_revision=decision.policy_revision,
                 idempotency_key=f"reply-{uuid.uuid4().hex}",
                 now=now,
+                policy_input=msgspec.to_builtins(policy_input),
+                shadow=decision_payload(shadow) if shadow else None,
             )
             if status == "approved":
                 await outbox.enqueue(conn, proposal_id, now=now)
@@ -131,6 +136,11 @@ class Decider:
             agent=user.name,
         )
         return proposal
+
+    async def _shadow(self, policy_input: PolicyInput) -> Decision | None:
+        """The shadow policy's decision, stored beside the real one and never enforced."""
+        shadow = self.engine.shadow if isinstance(self.engine, LivePolicy) else None
+        return await shadow.decide(policy_input) if shadow is not None else None
 
     async def _input(
         self,

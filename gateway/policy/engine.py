@@ -15,8 +15,11 @@ class PolicyEngine(Protocol):
     the bundle it enforces; both are recorded in every decision.
     """
 
-    name: str
-    revision: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def revision(self) -> str: ...
 
     async def decide(self, policy_input: PolicyInput) -> Decision:
         """The policy's decision, with ``policy_revision`` and ``engine`` set.

@@ -33,14 +33,28 @@ class TestResult(msgspec.Struct, frozen=True, kw_only=True):
     output: list[str] = []  # what print() wrote while the test ran
 
 
+class FileCoverage(msgspec.Struct, frozen=True, kw_only=True):
+    """Which lines of one policy file (not a test file) the tests evaluated."""
+
+    file: str
+    covered: list[int]
+    not_covered: list[int]
+
+    @property
+    def percent(self) -> float:
+        total = len(self.covered) + len(self.not_covered)
+        return 100.0 if total == 0 else round(100.0 * len(self.covered) / total, 1)
+
+
 class TestReport(msgspec.Struct, frozen=True, kw_only=True):
-    """All tests of a bundle, in file order."""
+    """All tests of a bundle, in file order, and (when asked) line coverage."""
 
     __test__: ClassVar[bool] = False
 
     passed: int
     failed: int
     results: list[TestResult]
+    coverage: list[FileCoverage] = []
 
     @property
     def ok(self) -> bool:
@@ -48,21 +62,57 @@ class TestReport(msgspec.Struct, frozen=True, kw_only=True):
         return self.passed > 0 and self.failed == 0
 
 
-def run_policy_tests(bundle: PolicyBundle) -> TestReport:
+def run_policy_tests(bundle: PolicyBundle, *, coverage: bool = False) -> TestReport:
     """Load every file of ``bundle`` (tests included) and run each ``test_*`` rule.
 
-    Runs on the calling thread and is not time-limited. Raises
+    With ``coverage``, also report the lines of each policy file (test files excluded)
+    that no test evaluated. Runs on the calling thread and is not time-limited. Raises
     :class:`~gateway.policy.errors.PolicyLoadError` when a file does not parse.
     """
-    engine = _regorus.compile_engine(bundle.files, bundle.data)
+    engine = _new_engine(bundle, coverage)
     results: list[TestResult] = []
+    reports: list[dict[str, Any]] = []
     for package, name in _discover(_ast.read_modules(engine.get_ast_as_json())):
         result, engine_ok = _run_one(engine, package, name)
         results.append(result)
         if not engine_ok:
-            engine = _regorus.compile_engine(bundle.files, bundle.data)
+            engine = _new_engine(bundle, coverage)
+    if coverage:
+        reports.append(msgspec.json.decode(engine.get_coverage_report_as_json()))
     passed = sum(result.passed for result in results)
-    return TestReport(passed=passed, failed=len(results) - passed, results=results)
+    return TestReport(
+        passed=passed,
+        failed=len(results) - passed,
+        results=results,
+        coverage=_coverage(bundle, reports),
+    )
+
+
+def _new_engine(bundle: PolicyBundle, coverage: bool) -> Any:
+    engine = _regorus.compile_engine(bundle.files, bundle.data)
+    if coverage:
+        engine.set_enable_coverage(True)
+    return engine
+
+
+def _coverage(bundle: PolicyBundle, reports: list[dict[str, Any]]) -> list[FileCoverage]:
+    covered: dict[str, set[int]] = {}
+    missed: dict[str, set[int]] = {}
+    for report in reports:
+        for entry in report.get("files", []):
+            path = str(entry.get("path", ""))
+            if path not in bundle.policy_files:
+                continue
+            covered.setdefault(path, set()).update(entry.get("covered", []))
+            missed.setdefault(path, set()).update(entry.get("not_covered", []))
+    return [
+        FileCoverage(
+            file=path,
+            covered=sorted(covered[path]),
+            not_covered=sorted(missed[path] - covered[path]),
+        )
+        for path in sorted(covered)
+    ]
 
 
 def _discover(modules: list[_ast.Module]) -> list[tuple[str, str]]:

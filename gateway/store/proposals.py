@@ -94,13 +94,15 @@ async def insert_proposal(
     policy_revision: str,
     idempotency_key: str,
     now: datetime,
+    policy_input: dict[str, Any] | None = None,
+    shadow: dict[str, Any] | None = None,
 ) -> int:
     approved_at = now if status == "approved" else None
     proposal_id = await conn.fetchval(
         "INSERT INTO proposals (mention_id, channel, customer_handle, thread_id, agent, text,"
         " ai_generated, status, outcome, reasons, policy_revision, idempotency_key,"
-        " approved_at, created_at, updated_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)"
+        " approved_at, created_at, updated_at, policy_input, shadow)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16)"
         " RETURNING id",
         mention_id,
         channel,
@@ -116,6 +118,8 @@ async def insert_proposal(
         idempotency_key,
         approved_at,
         now,
+        policy_input,
+        shadow,
     )
     return int(proposal_id)
 

@@ -39,3 +39,11 @@ async def user_by_token(conn: Conn, token: str) -> User | None:
         hash_token(token),
     )
     return user_from_row(row) if row else None
+
+
+async def user_by_name(conn: Conn, name: str) -> User | None:
+    row = await conn.fetchrow(
+        "SELECT id, name, role, created_at FROM users WHERE name = $1 AND disabled_at IS NULL",
+        name,
+    )
+    return user_from_row(row) if row else None

@@ -5,15 +5,12 @@ package engagement
 import rego.v1
 
 # METADATA
-# title: AI drafted
-# description: True when the reply was drafted by a model (input.reply.ai_generated, default false; any value but false counts).
-ai_drafted if object.get(input.reply, "ai_generated", false) != false
-
-# METADATA
 # title: Review - AI generated
-# description: Review (ai_generated) every reply drafted by a model.
+# description: |
+#   Review (ai_generated) every reply drafted by a model (input.reply.ai_generated; absent
+#   means false, any other value but false counts as AI-drafted).
 review_reasons contains {
 	"code": "ai_generated",
 	"rule": "engagement.ai.ai_generated",
 	"message": "The reply was drafted by an AI model; a person must check it before it is sent.",
-} if ai_drafted
+} if object.get(input.reply, "ai_generated", false) != false

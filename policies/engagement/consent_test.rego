@@ -29,6 +29,15 @@ test_deny_nobot_in_display_name_any_case if {
 	"nobot" in _codes(_deny({"mention": {"author": {"display_name": "Ann (#NoBot)"}}}))
 }
 
+test_deny_nobot_in_profile_description if {
+	"nobot" in _codes(_deny({"mention": {"author": {"description": "Gardener. Opinions mine. #nobot #noads"}}}))
+}
+
+test_allow_profile_without_marker if {
+	codes := _codes(_deny({"mention": {"author": {"description": "Gardener, #noads"}}}))
+	not "nobot" in codes
+}
+
 test_deny_noai_marker_upper_case if {
 	"nobot" in _codes(_deny({"mention": {"text": "@brand where is my parcel? #NOAI"}}))
 }

@@ -64,7 +64,10 @@ test_deny_coupon_any_case if {
 }
 
 test_deny_sale_link if {
-	inp := {"reply": {"text": "Have a look here: https://shop.example.com/s/1", "links": ["https://shop.example.com/Summer-Sale/"]}}
+	inp := {"reply": {
+		"text": "Have a look here: https://shop.example.com/s/1",
+		"links": ["https://shop.example.com/Summer-Sale/"],
+	}}
 	"marketing_offer" in _codes(_deny(inp))
 }
 
@@ -95,6 +98,14 @@ test_deny_offer_when_question_is_not_about_price if {
 	inp := {
 		"mention": {"intent": "question", "text": "@brand how do I reset my router?"},
 		"reply": {"text": "Hold the button for 10 seconds. Also: use code ROUTER5 for a discount!"},
+	}
+	"marketing_offer" in _codes(_deny(inp))
+}
+
+test_deny_offer_when_question_mentions_an_error_code if {
+	inp := {
+		"mention": {"intent": "question", "text": "@brand what does error code E42 mean?"},
+		"reply": {"text": "It means the filter is blocked. Use code CLEAN10 for 10% off a new one."},
 	}
 	"marketing_offer" in _codes(_deny(inp))
 }
@@ -194,6 +205,11 @@ test_deny_unknown_channel_over_default_limit if {
 
 test_allow_channel_max_length_override_above_data if {
 	codes := _codes(_deny({"channel": {"max_length": 2000}, "reply": {"length": 1500}}))
+	not "too_long" in codes
+}
+
+test_allow_reply_exactly_at_max_length_override if {
+	codes := _codes(_deny({"channel": {"max_length": 100}, "reply": {"length": 100}}))
 	not "too_long" in codes
 }
 

@@ -25,20 +25,18 @@ decision := {"outcome": outcome, "reasons": reasons} if input_complete
 # title: Outcome
 # description: deny if any deny reason was triggered, else review if any review reason was, else allow.
 outcome := "deny" if {
-	count(deny_reasons) > 0
+	deny_reasons != set()
 } else := "review" if {
-	count(review_reasons) > 0
+	review_reasons != set()
 } else := "allow"
 
 # METADATA
 # title: Reasons
 # description: Every triggered deny and review reason, sorted by code, rule and message.
 reasons := [reason |
-	some key in sort([[r.code, r.rule, r.message] | some r in _triggered])
+	some key in sort([[r.code, r.rule, r.message] | some r in union({deny_reasons, review_reasons})])
 	reason := {"code": key[0], "rule": key[1], "message": key[2]}
 ]
-
-_triggered := deny_reasons | review_reasons
 
 # METADATA
 # title: Input complete
@@ -50,23 +48,19 @@ _triggered := deny_reasons | review_reasons
 #   rules treat odd boolean values as the cautious choice.
 input_complete if {
 	object.get(input, "action", "reply") == "reply"
-
-	# An array is undefined as soon as one of its elements is: one check for all fields.
-	count([
-		input.now,
-		input.mention.author.handle,
-		input.mention.text,
-		input.mention.intent,
-		input.mention.addressed_brand,
-		input.reply.text,
-		input.reply.length,
-		input.reply.links,
-		input.customer.opted_out,
-		input.customer.contacts_24h,
-		input.customer.contacts_7d,
-		input.customer.contacts_30d,
-		input.customer.thread_replies,
-		input.customer.replied_since_last_contact,
-		input.channel.name,
-	]) > 0
+	input.now != null
+	input.mention.author.handle != null
+	input.mention.text != null
+	input.mention.intent != null
+	input.mention.addressed_brand != null
+	input.reply.text != null
+	input.reply.length != null
+	input.reply.links != null
+	input.customer.opted_out != null
+	input.customer.contacts_24h != null
+	input.customer.contacts_7d != null
+	input.customer.contacts_30d != null
+	input.customer.thread_replies != null
+	input.customer.replied_since_last_contact != null
+	input.channel.name != null
 }

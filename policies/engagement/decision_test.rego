@@ -2,7 +2,7 @@
 # title: Engagement policy tests
 # description: |
 #   Unit tests for package engagement, one file per rule family beside the file it tests.
-#   Tests start from a complete, clean input (base_input below) and change only what they
+#   Tests start from a complete, clean input (_base_input below) and change only what they
 #   test. test_allow_* checks a reason is not raised, test_deny_* / test_review_* that it is.
 #   Run them with `python -m gateway policy test`.
 package engagement_test
@@ -16,13 +16,15 @@ _base_input := {
 	"mention": {
 		"id": 42,
 		"channel": "mastodon",
-		"author": {"handle": "@ann@example.social", "display_name": "Ann"},
+		"author": {"handle": "@ann@example.social", "display_name": "Ann", "bot": false, "description": "Cyclist."},
 		"text": "@brand my order arrived broken and nobody answers the phone. What is the issue?",
 		"intent": "complaint",
 		"sentiment": -0.6,
 		"addressed_brand": true,
 		"thread": {"id": "thread-1", "in_reply_to": null},
 		"created_at": "2025-03-01T10:00:00Z",
+		"visibility": "public",
+		"is_direct": false,
 	},
 	"reply": {
 		"text": "Sorry about that, Ann. We are sending a replacement today and will follow up by Friday.",
@@ -80,7 +82,10 @@ test_allow_clean_question_reply if {
 
 test_allow_optional_fields_absent if {
 	# Fields with a default in PolicyInput may be left out of input.
-	inp := json.remove(_base_input, ["action", "mention/author/display_name", "reply/ai_generated", "channel/max_length"])
+	inp := json.remove(_base_input, [
+		"action", "mention/author/display_name", "mention/author/description", "mention/author/bot",
+		"mention/visibility", "mention/is_direct", "reply/ai_generated", "channel/max_length",
+	])
 	d := data.engagement.decision with input as inp
 	d.outcome == "allow"
 }
@@ -151,16 +156,19 @@ test_deny_every_reason_has_code_message_and_rule if {
 test_deny_outcome_when_any_deny_reason if {
 	deny := {{"code": "x", "message": "m", "rule": "engagement.x"}}
 	review := {{"code": "y", "message": "m", "rule": "engagement.y"}}
-	data.engagement.outcome == "deny" with data.engagement.deny_reasons as deny with data.engagement.review_reasons as review
+	data.engagement.outcome == "deny" with data.engagement.deny_reasons as deny
+		with data.engagement.review_reasons as review
 }
 
 test_review_outcome_when_only_review_reasons if {
 	review := {{"code": "y", "message": "m", "rule": "engagement.y"}}
-	data.engagement.outcome == "review" with data.engagement.deny_reasons as set() with data.engagement.review_reasons as review
+	data.engagement.outcome == "review" with data.engagement.deny_reasons as set()
+		with data.engagement.review_reasons as review
 }
 
 test_allow_outcome_when_no_reasons if {
-	data.engagement.outcome == "allow" with data.engagement.deny_reasons as set() with data.engagement.review_reasons as set()
+	data.engagement.outcome == "allow" with data.engagement.deny_reasons as set()
+		with data.engagement.review_reasons as set()
 }
 
 # An incomplete input leaves the decision undefined; the gateway denies (fail closed).

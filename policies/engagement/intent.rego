@@ -6,31 +6,32 @@ package engagement
 import rego.v1
 
 # METADATA
-# title: Replyable intents
-# description: |
-#   The mention intents the brand replies to: data.engagement.eligible_intents, plus
-#   "praise" when data.engagement.allow_praise is true.
-replyable_intents contains intent if some intent in data.engagement.eligible_intents
-
-replyable_intents contains "praise" if data.engagement.allow_praise == true
-
-# METADATA
-# title: Intent eligible
-# description: True when the mention's classified intent is one of replyable_intents.
-intent_eligible if input.mention.intent in data.engagement.eligible_intents
-
-intent_eligible if {
-	input.mention.intent == "praise"
-	data.engagement.allow_praise == true
-}
-
-# METADATA
 # title: Deny - intent not eligible
-# description: Deny (intent_not_eligible) when the mention is not a kind the brand replies to.
+# description: |
+#   Deny (intent_not_eligible) when the mention's classified intent (input.mention.intent)
+#   is not in data.engagement.eligible_intents, except "praise" when
+#   data.engagement.allow_praise is true.
 deny_reasons contains {"code": "intent_not_eligible", "rule": "engagement.intent.not_eligible", "message": message} if {
-	not intent_eligible
+	not input.mention.intent in data.engagement.eligible_intents
+	not _praise_allowed
 	message := sprintf(
 		"The mention is classified as \"%s\"; the brand only replies to %s.",
 		[input.mention.intent, concat(", ", sort(replyable_intents))],
 	)
 }
+
+_praise_allowed if {
+	input.mention.intent == "praise"
+	data.engagement.allow_praise == true
+}
+
+# METADATA
+# title: Replyable intents
+# description: |
+#   The mention intents the brand replies to: data.engagement.eligible_intents, plus
+#   "praise" when data.engagement.allow_praise is true.
+replyable_intents contains intent if {
+	some intent in data.engagement.eligible_intents
+}
+
+replyable_intents contains "praise" if data.engagement.allow_praise == true

@@ -44,6 +44,7 @@ test_deny_question_when_data_allows_only_complaints if {
 
 test_allow_other_when_listed_in_data if {
 	inp := _input({"mention": {"intent": "other"}})
-	reasons := data.engagement.deny_reasons with input as inp with data.engagement.eligible_intents as ["complaint", "other"]
+	reasons := data.engagement.deny_reasons with input as inp
+		with data.engagement.eligible_intents as ["complaint", "other"]
 	not "intent_not_eligible" in _codes(reasons)
 }

@@ -6,31 +6,34 @@ package engagement
 import rego.v1
 
 # METADATA
-# title: Sensitive terms found
-# description: |
-#   For each topic of data.engagement.sensitive_topics (health, finance, crisis ...), the
-#   set of its terms found in the mention or in the reply, as whole words,
-#   case-insensitively. Topics with no match are absent.
-sensitive_terms_found[topic] := found if {
-	_any_term_in(_conversation_lower, _all_sensitive_terms)
-	some topic, terms in data.engagement.sensitive_topics
-	found := _terms_in(_conversation_lower, terms)
-	count(found) > 0
-}
-
-# Every topic's terms as one list of "a|b|c" alternatives (joined again by _terms_regex):
-# one regex test first, per-topic work only on a match.
-_all_sensitive_terms := [concat("|", terms) | some terms in data.engagement.sensitive_topics; count(terms) > 0]
-
-# METADATA
 # title: Review - sensitive topic
-# description: Review (sensitive_topic) a conversation that touches a sensitive topic.
-review_reasons contains {"code": "sensitive_topic", "rule": "engagement.sensitive.sensitive_topic", "message": message} if {
-	count(sensitive_terms_found) > 0
-	topics := sort([topic | some topic, _ in sensitive_terms_found])
-	found := [sprintf("%s: %s", [topic, _quoted(sensitive_terms_found[topic])]) | some topic in topics]
+# description: |
+#   Review (sensitive_topic) a conversation where a term of one of
+#   data.engagement.sensitive_topics (health, finance, crisis ...) appears in the mention
+#   or in the reply. The message names each topic and the terms found.
+review_reasons contains {
+	"code": "sensitive_topic",
+	"rule": "engagement.sensitive.sensitive_topic",
+	"message": message,
+} if {
+	# Every topic's terms in one regex first; the per-topic work runs only on a match.
+	alternatives := [concat("|", terms) | some terms in data.engagement.sensitive_topics; count(terms) > 0]
+	count(alternatives) > 0
+	text := lower(concat("\n", [input.mention.text, input.reply.text]))
+	regex.match(concat("", [`\b(?:`, replace(concat("|", alternatives), " ", `[^a-z0-9]+`), `)\b`]), text)
+	found := [sprintf("%s: %s", [topic, _quoted_terms(matches)]) |
+		some topic in sort([t | some t, _ in data.engagement.sensitive_topics])
+		terms := data.engagement.sensitive_topics[topic]
+		count(terms) > 0
+		matches := regex.find_n(_terms_regex(terms), text, -1)
+		count(matches) > 0
+	]
+	count(found) > 0
 	message := sprintf(
-		"The conversation touches a sensitive topic (%s); a reviewer must check that the reply gives no medical or financial advice.",
+		concat(" ", [
+			"The conversation touches a sensitive topic (%s); a reviewer must check",
+			"that the reply gives no medical or financial advice.",
+		]),
 		[concat("; ", found)],
 	)
 }

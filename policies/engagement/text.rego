@@ -1,47 +1,36 @@
 # Text matching shared by the rule families (part of package engagement).
 #
 # Term lists from data.json (blocked terms, legal terms, sensitive topics) are turned into
-# one regular expression per list, matched against the lowercased text: a term matches as
-# whole words, and a space inside a term matches any run of non-word characters, so the
-# term "cease and desist" is found in "Cease-and-desist!", and "sue" is not found in
-# "pursue" or "issue". Terms must be lowercase plain words (letters, digits, single spaces,
-# ' and -); the tests test_allow_data_terms_are_plain_words checks the shipped data.
+# one regular expression per list and matched against the lowercased text: a term matches
+# as whole words, and a space inside a term matches any run of characters other than a-z
+# and 0-9, so the term "cease and desist" is found in "Cease-and-desist!", and "sue" is not
+# found in "pursue" or "issue". Terms must be lowercase plain words (letters, digits, single
+# spaces, ' and -): test_allow_data_terms_are_plain_words checks the shipped data.
 #
-# One regex per list, rather than a loop over terms, keeps an evaluation fast: each builtin
-# call costs microseconds in the embedded engine. Patterns are RE2 (no look-around, no
-# back-references), so they mean the same in regorus (Rust regex) and in OPA (Go regexp);
-# the one known difference is that \b and \W are Unicode-aware in regorus and ASCII-only
-# in OPA, which matters only next to non-ASCII letters.
+# Why one regex per list, built inside each rule body, rather than a loop over the terms
+# and small helper rules: in the embedded engine every rule, function call and builtin call
+# costs microseconds, and a decision runs all rules. Per-term work and helper functions
+# are kept to the paths where a reason is raised (the message), which are rare.
+#
+# Patterns are RE2 (no look-around, no back-references), so they mean the same in regorus
+# (Rust regex) and in OPA (Go regexp); the one known difference is that \b is
+# Unicode-aware in regorus and ASCII-only in OPA, which matters only next to non-ASCII
+# letters. Unicode classes such as \W or \pL are avoided inside the built regexes: regorus
+# caps a compiled regex at 100 KB and each Unicode class takes a large share of it.
 package engagement
 
 import rego.v1
 
-# A regex finding any of terms as whole words in lowercased text.
-_terms_regex(terms) := concat("", [`\b(?:`, replace(concat("|", terms), " ", `[^a-z0-9]+`), `)\b`])
-
-# The terms of the list found in lowercased text, as configured ("cease and desist" for
-# "cease-and-desist"). Empty when the list is empty.
-_terms_in(text, terms) := {term |
-	count(terms) > 0
-	some found in regex.find_n(_terms_regex(terms), text, -1)
+# Matches of a term regex, back to the configured spelling ("cease and desist" for
+# "cease-and-desist"), quoted and joined for a message: "a", "b".
+_quoted_terms(matches) := _quoted({term |
+	some found in matches
 	term := regex.replace(found, `[^\pL\pN]+`, " ")
-}
+})
 
-# True when any of terms occurs in lowercased text. Cheaper than _terms_in on a miss.
-_any_term_in(text, terms) if {
-	count(terms) > 0
-	regex.match(_terms_regex(terms), text)
-}
-
-# One regex matching any of patterns.
-_any_of(patterns) := concat("", ["(?:", concat(")|(?:", patterns), ")"])
-
-# The reply, the mention, and both, lowercased once per evaluation.
-_reply_lower := lower(input.reply.text)
-
-_mention_lower := lower(input.mention.text)
-
-_conversation_lower := concat("\n", [_mention_lower, _reply_lower])
-
-# Quotes and joins a set of terms for a message: "a", "b".
+# Quotes and joins a set of strings for a message: "a", "b".
 _quoted(terms) := concat(", ", [concat("", [`"`, t, `"`]) | some t in sort(terms)])
+
+# The regex finding any of terms as whole words in lowercased text. Used on the paths that
+# build a message; rule bodies inline the same expression.
+_terms_regex(terms) := concat("", [`\b(?:`, replace(concat("|", terms), " ", `[^a-z0-9]+`), `)\b`])

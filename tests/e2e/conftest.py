@@ -40,3 +40,9 @@ async def gateway(
         yield Gateway(server=server, env=env, database_url=dsn, data_dir=data_dir, tokens=tokens)
     finally:
         server.stop()
+
+
+@pytest.fixture
+async def fresh_db_url(pg_cluster: str, template_dsn: str) -> str:
+    """A new migrated database with the default policy, for one test's own gateways."""
+    return await fresh_database(pg_cluster)

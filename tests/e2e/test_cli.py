@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from tests.conftest import POLICY_DIR, fresh_database
+from tests.conftest import POLICY_DIR
 from tests.e2e.server import gateway_env, run_cli
 
 
@@ -33,10 +33,10 @@ def test_policy_test_reports_an_unusable_bundle(tmp_path: Path) -> None:
     assert done.returncode == 1 and "error:" in done.stderr
 
 
-async def test_migrate_is_idempotent_and_users_add_prints_the_token(
-    pg_cluster: str, template_dsn: str, tmp_path: Path
+def test_migrate_is_idempotent_and_users_add_prints_the_token(
+    fresh_db_url: str, tmp_path: Path
 ) -> None:
-    env = gateway_env(await fresh_database(pg_cluster), tmp_path)
+    env = gateway_env(fresh_db_url, tmp_path)
     first = run_cli(env, "migrate")
     assert first.returncode == 0 and "none pending" in first.stdout
     added = run_cli(env, "users", "add", "zoe", "--role", "auditor")

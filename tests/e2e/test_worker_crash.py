@@ -12,7 +12,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import fresh_database
 from tests.e2e.receiver import Receiver
 from tests.e2e.server import Process, Server, add_user, gateway_env
 
@@ -20,10 +19,10 @@ SECRET = "webhook-secret-for-tests"
 
 
 @pytest.mark.slow
-async def test_killed_worker_resumes_and_the_channel_sees_one_post(
-    pg_cluster: str, template_dsn: str, tmp_path: Path
+def test_killed_worker_resumes_and_the_channel_sees_one_post(
+    fresh_db_url: str, tmp_path: Path
 ) -> None:
-    dsn = await fresh_database(pg_cluster)
+    dsn = fresh_db_url
     with Receiver(secret=SECRET.encode(), database_url=dsn, hold_first=True) as receiver:
         env = gateway_env(
             dsn,

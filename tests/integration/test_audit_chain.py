@@ -47,7 +47,7 @@ async def test_triggers_refuse_changes_even_for_a_superuser(
         ):
             with pytest.raises(asyncpg.PostgresError, match="append-only"):
                 await conn.execute(sql)
-        assert await conn.fetchval("SELECT count(*) FROM audit_events") == 3
+        assert await conn.fetchval("SELECT count(*) FROM audit_events") == 4
     finally:
         await conn.close()
     assert (await runtime.verify_chain()).ok
@@ -92,13 +92,13 @@ def _cli_verify(database_url: str) -> subprocess.CompletedProcess[str]:
         (["UPDATE audit_events SET occurred_at = occurred_at - interval '1 day' WHERE seq = 3"], 3),
         (
             [
-                "DELETE FROM audit_events WHERE seq = 3",
-                "UPDATE audit_chain_head SET seq = 2, hash = (SELECT hash FROM audit_events"
-                " WHERE seq = 2)",
+                "DELETE FROM audit_events WHERE seq = 4",
+                "UPDATE audit_chain_head SET seq = 3, hash = (SELECT hash FROM audit_events"
+                " WHERE seq = 3)",
             ],
             None,
         ),
-        (["DELETE FROM audit_events WHERE seq = 3"], 3),
+        (["DELETE FROM audit_events WHERE seq = 4"], 4),
     ],
     ids=[
         "edited-payload",
@@ -122,7 +122,7 @@ async def test_verification_detects_tampering(
     if bad_seq is None:
         # Removing the tail AND rewinding the head leaves a consistent shorter chain: that
         # is what signed checkpoints outside the database (issue 4) exist to catch.
-        assert result.ok and result.events == 2
+        assert result.ok and result.events == 3
         return
     assert not result.ok
     assert result.first_bad_seq == bad_seq, result
@@ -135,6 +135,6 @@ async def test_chain_links_every_event(runtime: Runtime, agent: User) -> None:
     await _some_events(runtime, agent)
     async with runtime.db.pool.acquire() as conn:
         events = await audit.list_events(conn, limit=100)
-    assert [e.seq for e in events] == [1, 2, 3]
+    assert [e.seq for e in events] == [1, 2, 3, 4]
     assert events[0].prev_hash == "0" * 64
     assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(events))

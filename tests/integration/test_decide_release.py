@@ -48,6 +48,7 @@ async def test_allowed_reply_is_audited_then_released(runtime: Runtime, agent: U
     sent = runtime.publishers["demo"].sent()  # type: ignore[attr-defined]
     assert [s.reply.idempotency_key for s in sent] == [proposal.idempotency_key]
     assert await kinds(runtime) == [
+        "policy_activated",
         "mentions_ingested",
         "proposal_decided",
         "releasing",

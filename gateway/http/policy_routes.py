@@ -1,0 +1,157 @@
+"""Policy lifecycle endpoints (compliance officers; auditors may read)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, delete, get, post
+
+from gateway.http.controllers import rt, user_with
+from gateway.http.policy_views import (
+    DraftIn,
+    ImpactIn,
+    PolicyDetail,
+    PolicyStateOut,
+    PolicySummary,
+    detail,
+    state_out,
+    summary,
+)
+from gateway.pipeline.errors import StateConflict
+from gateway.pipeline.policies import FileDiff, ImpactReport, PolicyService, ShadowReport
+from gateway.policy.testing import TestReport
+
+READERS = ("compliance", "auditor")
+
+
+def _service(request: Request[Any, Any, Any]) -> PolicyService:
+    service = rt(request).policies
+    if service is None:
+        raise StateConflict("this gateway runs a pinned engine; the policy lifecycle is off")
+    return service
+
+
+def _enforced(request: Request[Any, Any, Any]) -> str:
+    return rt(request).engine.revision
+
+
+@get("/v1/policies", summary="Policy versions, newest first")
+async def list_policies(request: Request[Any, Any, Any]) -> list[PolicySummary]:
+    await user_with(request, *READERS)
+    service = _service(request)
+    state = await service.state()
+    return [summary(v, state) for v in await service.versions()]
+
+
+@get("/v1/policies/state", summary="Which revision is active, previous, in shadow")
+async def policy_state(request: Request[Any, Any, Any]) -> PolicyStateOut:
+    await user_with(request, *READERS)
+    return state_out(await _service(request).state(), _enforced(request))
+
+
+@get("/v1/policies/{revision:str}", summary="One version: files, data, author, state, tests")
+async def get_policy(request: Request[Any, Any, Any], revision: str) -> PolicyDetail:
+    await user_with(request, *READERS)
+    service = _service(request)
+    return detail(await service.version(revision), await service.state())
+
+
+@post("/v1/policies", status_code=201, summary="A new draft from files and data")
+async def create_policy(request: Request[Any, Any, Any], data: DraftIn) -> PolicyDetail:
+    user = await user_with(request, "compliance")
+    service = _service(request)
+    version, _created = await service.draft(
+        files=data.files,
+        data=data.data,
+        description=data.description,
+        user=user,
+        parent=data.parent,
+    )
+    return detail(version, await service.state())
+
+
+@get("/v1/policies/{old:str}/diff/{new:str}", summary="What changed between two revisions")
+async def diff_policies(request: Request[Any, Any, Any], old: str, new: str) -> list[FileDiff]:
+    await user_with(request, *READERS)
+    return await _service(request).diff(old, new)
+
+
+@post("/v1/policies/{revision:str}/test", status_code=200, summary="Run the Rego unit tests")
+async def test_policy(request: Request[Any, Any, Any], revision: str) -> TestReport:
+    user = await user_with(request, "compliance")
+    _version, report = await _service(request).test(revision, user=user)
+    result: TestReport = report
+    return result
+
+
+@post(
+    "/v1/policies/{revision:str}/impact",
+    status_code=200,
+    summary="Replay stored decisions through the draft and the active policy",
+)
+async def impact_policy(
+    request: Request[Any, Any, Any], revision: str, data: ImpactIn | None = None
+) -> ImpactReport:
+    await user_with(request, "compliance")
+    params = data or ImpactIn()
+    return await _service(request).impact(
+        revision, limit=params.last, since=params.since, until=params.until
+    )
+
+
+@post(
+    "/v1/policies/{revision:str}/shadow",
+    status_code=200,
+    summary="Evaluate this draft beside every live decision, never enforced",
+)
+async def start_shadow(request: Request[Any, Any, Any], revision: str) -> PolicyStateOut:
+    user = await user_with(request, "compliance")
+    state = await _service(request).set_shadow(revision, user=user)
+    return state_out(state, _enforced(request))
+
+
+@delete("/v1/policies/shadow", status_code=200, summary="Stop shadow evaluation")
+async def stop_shadow(request: Request[Any, Any, Any]) -> PolicyStateOut:
+    user = await user_with(request, "compliance")
+    state = await _service(request).set_shadow(None, user=user)
+    return state_out(state, _enforced(request))
+
+
+@get("/v1/policies/{revision:str}/shadow-report", summary="Shadow vs enforced decisions")
+async def shadow_report(request: Request[Any, Any, Any], revision: str) -> ShadowReport:
+    await user_with(request, *READERS)
+    return await _service(request).shadow_report(revision)
+
+
+@post(
+    "/v1/policies/{revision:str}/activate",
+    status_code=200,
+    summary="Enforce this revision (tests must pass; not by its author)",
+)
+async def activate_policy(request: Request[Any, Any, Any], revision: str) -> PolicyStateOut:
+    user = await user_with(request, "compliance")
+    state = await _service(request).activate(revision, user=user)
+    return state_out(state, _enforced(request))
+
+
+@post("/v1/policies/rollback", status_code=200, summary="Re-activate the previous revision")
+async def rollback_policy(request: Request[Any, Any, Any]) -> PolicyStateOut:
+    user = await user_with(request, "compliance")
+    state = await _service(request).rollback(user=user)
+    return state_out(state, _enforced(request))
+
+
+POLICY_ROUTES = [
+    list_policies,
+    policy_state,
+    get_policy,
+    create_policy,
+    diff_policies,
+    test_policy,
+    impact_policy,
+    start_shadow,
+    stop_shadow,
+    shadow_report,
+    activate_policy,
+    rollback_policy,
+]

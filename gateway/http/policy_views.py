@@ -1,0 +1,104 @@
+"""Wire Structs of the policy lifecycle API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import Meta
+
+from gateway.domain.records import PolicyState, PolicyVersion
+
+
+class DraftIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    files: Annotated[dict[str, str], Meta(min_length=1, max_length=200)]
+    data: dict[str, Any] = {}
+    description: Annotated[str, Meta(max_length=2_000)] = ""
+    parent: str | None = None
+
+
+class ImpactIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    last: Annotated[int, Meta(ge=1, le=1_000_000)] | None = 1000
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class PolicySummary(msgspec.Struct, frozen=True, kw_only=True):
+    revision: str
+    state: str  # active, shadow, draft, retired
+    author: str
+    description: str
+    parent: str | None
+    created_at: datetime
+    tests_passed: bool | None
+    tested_at: datetime | None
+    activated_at: datetime | None
+
+
+class PolicyDetail(msgspec.Struct, frozen=True, kw_only=True):
+    revision: str
+    state: str
+    author: str
+    description: str
+    parent: str | None
+    created_at: datetime
+    files: dict[str, str]
+    data: dict[str, Any]
+    tests_passed: bool | None
+    tested_at: datetime | None
+    tests: dict[str, Any] | None
+    activated_at: datetime | None
+
+
+class PolicyStateOut(msgspec.Struct, frozen=True, kw_only=True):
+    active_revision: str | None
+    previous_revision: str | None
+    shadow_revision: str | None
+    activated_by: str | None
+    activated_at: datetime | None
+    shadow_since: datetime | None
+    enforced_here: str | None  # the revision this gateway instance enforces right now
+
+
+def state_of(version: PolicyVersion, state: PolicyState) -> str:
+    if version.revision == state.active_revision:
+        return "active"
+    if version.revision == state.shadow_revision:
+        return "shadow"
+    return "retired" if version.activated_at is not None else "draft"
+
+
+def summary(version: PolicyVersion, state: PolicyState) -> PolicySummary:
+    return PolicySummary(
+        revision=version.revision,
+        state=state_of(version, state),
+        author=version.author,
+        description=version.description,
+        parent=version.parent,
+        created_at=version.created_at,
+        tests_passed=version.tests_passed,
+        tested_at=version.tested_at,
+        activated_at=version.activated_at,
+    )
+
+
+def detail(version: PolicyVersion, state: PolicyState) -> PolicyDetail:
+    return PolicyDetail(
+        revision=version.revision,
+        state=state_of(version, state),
+        author=version.author,
+        description=version.description,
+        parent=version.parent,
+        created_at=version.created_at,
+        files=version.files,
+        data=version.data,
+        tests_passed=version.tests_passed,
+        tested_at=version.tested_at,
+        tests=version.tests,
+        activated_at=version.activated_at,
+    )
+
+
+def state_out(state: PolicyState, enforced: str | None) -> PolicyStateOut:
+    return PolicyStateOut(**msgspec.structs.asdict(state), enforced_here=enforced)

@@ -1,0 +1,506 @@
+"""The policy lifecycle: draft → tests → impact analysis / shadow → activation by a
+second person → every instance switches within a second (LISTEN/NOTIFY).
+
+Every step is an audit event. Versions are immutable and named by their content hash
+(the revision recorded on every decision). A draft can be activated only when its tests
+pass, and never by its author.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import difflib
+import json
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import PurePosixPath
+from typing import Any
+
+import asyncpg
+import msgspec
+import structlog
+
+from gateway.domain.records import PolicyState, PolicyVersion, User
+from gateway.pipeline.errors import Forbidden, InvalidInput, StateConflict
+from gateway.policy import PolicyBundle, PolicyEngine, build_bundle, run_policy_tests
+from gateway.policy.live import LivePolicy
+from gateway.policy.replay import Replayed, replay_batch
+from gateway.store import audit
+from gateway.store import policies as store
+from gateway.store.connection import Conn
+
+log = structlog.get_logger(__name__)
+
+CHANNEL = "policy_changed"
+MAX_FILES = 200
+MAX_FILE_BYTES = 256 * 1024
+EXAMPLES = 5
+
+EngineFactory = Callable[[PolicyBundle], PolicyEngine]
+
+
+class FileDiff(msgspec.Struct, frozen=True, kw_only=True):
+    file: str
+    change: str  # added, removed, modified
+    diff: str  # unified diff
+
+
+class ReasonImpact(msgspec.Struct, frozen=True, kw_only=True):
+    code: str
+    gained: int  # decisions where the draft gives this reason and the active one does not
+    lost: int
+    examples: list[int]  # proposal ids
+
+
+class ImpactReport(msgspec.Struct, frozen=True, kw_only=True):
+    draft_revision: str
+    active_revision: str
+    evaluated: int
+    changed: int
+    transitions: dict[str, int]  # "allow->deny": n (only changed outcomes)
+    examples: dict[str, list[int]]  # "allow->deny": proposal ids
+    reasons: list[ReasonImpact]
+    errors: int  # inputs on which the draft failed (policy_error)
+    duration_ms: int
+
+
+class ShadowReport(msgspec.Struct, frozen=True, kw_only=True):
+    revision: str
+    compared: int
+    agreed: int
+    transitions: dict[str, int]
+    examples: dict[str, list[int]]
+
+
+def bundle_of(version: PolicyVersion) -> PolicyBundle:
+    return build_bundle(version.files, version.data)
+
+
+def _check_files(files: dict[str, str]) -> None:
+    if not files:
+        raise InvalidInput("a policy needs at least one .rego file")
+    if len(files) > MAX_FILES:
+        raise InvalidInput(f"{len(files)} files; at most {MAX_FILES}")
+    for path, text in files.items():
+        pure = PurePosixPath(path)
+        if pure.is_absolute() or ".." in pure.parts or not path.endswith(".rego"):
+            raise InvalidInput(
+                f"file name {path!r} must be a relative path ending in .rego (no '..')"
+            )
+        if len(text.encode("utf-8")) > MAX_FILE_BYTES:
+            raise InvalidInput(f"{path} is larger than {MAX_FILE_BYTES} bytes")
+        if "\x00" in text:
+            raise InvalidInput(f"{path} contains a NUL character")
+
+
+class PolicyService:
+    def __init__(self, pool: asyncpg.Pool, make_engine: EngineFactory) -> None:
+        self._pool = pool
+        self._make_engine = make_engine
+        self.live: LivePolicy | None = None
+        self._loaded: tuple[str | None, str | None] = (None, None)
+        self._reload_lock = asyncio.Lock()
+
+    # ---- start-up and switching --------------------------------------------------
+
+    async def start(self, initial: PolicyBundle) -> LivePolicy:
+        """Make the bundle on disk the first version of a new database, then load the
+        active (and shadow) revision from the database."""
+        async with self._pool.acquire() as conn:
+            state = await store.get_state(conn)
+            if state.active_revision is None:
+                await self._install_initial(conn, initial)
+        await self.reload()
+        assert self.live is not None
+        return self.live
+
+    async def _install_initial(self, conn: Conn, bundle: PolicyBundle) -> None:
+        report = await asyncio.to_thread(run_policy_tests, bundle, coverage=False)
+        now = datetime.now(UTC)
+        async with conn.transaction():
+            state = await store.get_state(conn, lock=True)
+            if state.active_revision is not None:
+                return  # another instance got there first
+            await store.insert_version(
+                conn,
+                revision=bundle.revision,
+                files=bundle.files,
+                data=bundle.data,
+                author="system",
+                description="the bundle shipped in policies/",
+                parent=None,
+            )
+            await store.record_tests(
+                conn, bundle.revision, report=msgspec.to_builtins(report), passed=report.ok, now=now
+            )
+            await store.set_active(conn, bundle.revision, by="system", now=now)
+            await audit.append(
+                conn,
+                kind="policy_activated",
+                actor="system",
+                subject=f"policy:{bundle.revision}",
+                payload={
+                    "revision": bundle.revision,
+                    "previous": None,
+                    "initial": True,
+                    "tests_passed": report.ok,
+                },
+                policy_revision=bundle.revision,
+            )
+        log.info("policy_installed", policy_revision=bundle.revision, tests_passed=report.ok)
+
+    async def reload(self) -> bool:
+        """Load the revisions policy_state names, if they changed; True when swapped."""
+        async with self._reload_lock:
+            async with self._pool.acquire() as conn:
+                state = await store.get_state(conn)
+                wanted = (state.active_revision, state.shadow_revision)
+                if wanted == self._loaded and self.live is not None:
+                    return False
+                active_v = await store.get_version(conn, state.active_revision or "")
+                shadow_v = (
+                    await store.get_version(conn, state.shadow_revision)
+                    if state.shadow_revision
+                    else None
+                )
+            active = await asyncio.to_thread(self._make_engine, bundle_of(active_v))
+            shadow = (
+                await asyncio.to_thread(self._make_engine, bundle_of(shadow_v))
+                if shadow_v
+                else None
+            )
+            if self.live is None:
+                self.live = LivePolicy(active, shadow)
+            else:
+                self.live.swap(active, shadow)
+            self._loaded = wanted
+            return True
+
+    async def follow(self, stop: asyncio.Event, *, poll_s: float = 2.0) -> None:
+        """Reload on NOTIFY policy_changed (instant) and every ``poll_s`` (missed NOTIFYs)."""
+        wake = asyncio.Event()
+
+        def notified(*_: object) -> None:
+            wake.set()
+
+        conn = await self._pool.acquire()
+        try:
+            await conn.add_listener(CHANNEL, notified)
+            while not stop.is_set():
+                try:
+                    await self.reload()
+                except (OSError, asyncpg.PostgresError) as exc:
+                    log.warning("policy_reload_failed", error=str(exc))
+                wake.clear()
+                waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait())]
+                try:
+                    await asyncio.wait(waiters, timeout=poll_s, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for waiter in waiters:
+                        waiter.cancel()
+        finally:
+            with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                await conn.remove_listener(CHANNEL, notified)
+            await self._pool.release(conn)
+
+    # ---- reading -----------------------------------------------------------------
+
+    async def state(self) -> PolicyState:
+        async with self._pool.acquire() as conn:
+            return await store.get_state(conn)
+
+    async def versions(self) -> list[PolicyVersion]:
+        async with self._pool.acquire() as conn:
+            return await store.list_versions(conn)
+
+    async def version(self, revision: str) -> PolicyVersion:
+        async with self._pool.acquire() as conn:
+            return await store.get_version(conn, revision)
+
+    async def diff(self, old: str, new: str) -> list[FileDiff]:
+        a, b = await self.version(old), await self.version(new)
+        return diff_versions(a, b)
+
+    # ---- the lifecycle -----------------------------------------------------------
+
+    async def draft(
+        self,
+        *,
+        files: dict[str, str],
+        data: dict[str, Any],
+        description: str,
+        user: User,
+        parent: str | None = None,
+    ) -> tuple[PolicyVersion, bool]:
+        """Store a new draft after checking it compiles (PolicyLoadError otherwise) and
+        running its tests. The same content twice is the same version."""
+        _check_files(files)
+        bundle = build_bundle(files, data)
+        engine = await asyncio.to_thread(self._make_engine, bundle)  # refuses bad bundles
+        await engine.close()
+        report = await asyncio.to_thread(run_policy_tests, bundle, coverage=True)
+        now = datetime.now(UTC)
+        async with self._pool.acquire() as conn, conn.transaction():
+            if parent is None:
+                parent = (await store.get_state(conn)).active_revision
+            version, created = await store.insert_version(
+                conn,
+                revision=bundle.revision,
+                files=bundle.files,
+                data=bundle.data,
+                author=user.name,
+                description=description,
+                parent=parent,
+            )
+            if created:
+                await store.record_tests(
+                    conn,
+                    bundle.revision,
+                    report=msgspec.to_builtins(report),
+                    passed=report.ok,
+                    now=now,
+                )
+                await audit.append(
+                    conn,
+                    kind="policy_drafted",
+                    actor=user.name,
+                    subject=f"policy:{bundle.revision}",
+                    payload={
+                        "revision": bundle.revision,
+                        "parent": parent,
+                        "description": description,
+                        "files": sorted(files),
+                        "tests_passed": report.passed,
+                        "tests_failed": report.failed,
+                    },
+                    policy_revision=bundle.revision,
+                )
+                version = await store.get_version(conn, bundle.revision)
+        log.info(
+            "policy_drafted", policy_revision=bundle.revision, created=created, author=user.name
+        )
+        return version, created
+
+    async def test(self, revision: str, *, user: User) -> tuple[PolicyVersion, Any]:
+        version = await self.version(revision)
+        report = await asyncio.to_thread(run_policy_tests, bundle_of(version), coverage=True)
+        now = datetime.now(UTC)
+        async with self._pool.acquire() as conn, conn.transaction():
+            await store.record_tests(
+                conn, revision, report=msgspec.to_builtins(report), passed=report.ok, now=now
+            )
+            await audit.append(
+                conn,
+                kind="policy_tested",
+                actor=user.name,
+                subject=f"policy:{revision}",
+                payload={
+                    "revision": revision,
+                    "passed": report.passed,
+                    "failed": report.failed,
+                    "failures": [f"{r.package}.{r.name}" for r in report.results if not r.passed],
+                },
+                policy_revision=revision,
+            )
+            version = await store.get_version(conn, revision)
+        return version, report
+
+    async def impact(
+        self,
+        revision: str,
+        *,
+        limit: int | None = 1000,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> ImpactReport:
+        """Replay stored inputs through the draft and the active policy; what changes."""
+        started = time.perf_counter()
+        async with self._pool.acquire() as conn:
+            state = await store.get_state(conn)
+            draft = bundle_of(await store.get_version(conn, revision))
+            active = bundle_of(await store.get_version(conn, state.active_revision or ""))
+            tally = _ImpactTally()
+            async with conn.transaction(isolation="repeatable_read", readonly=True):
+                async for batch in store.recent_inputs(conn, limit=limit, since=since, until=until):
+                    texts = [text for _id, text, _o, _c in batch]
+                    now_draft, now_active = await asyncio.to_thread(
+                        replay_batch, [draft, active], texts
+                    )
+                    for (pid, *_rest), new, old in zip(batch, now_draft, now_active, strict=True):
+                        tally.add(pid, old, new)
+        return tally.report(revision, active.revision, int((time.perf_counter() - started) * 1000))
+
+    async def set_shadow(self, revision: str | None, *, user: User) -> PolicyState:
+        now = datetime.now(UTC)
+        async with self._pool.acquire() as conn, conn.transaction():
+            state = await store.get_state(conn, lock=True)
+            if revision is not None:
+                await store.get_version(conn, revision)
+                if revision == state.active_revision:
+                    raise StateConflict(f"{revision} is the active policy; shadow a draft")
+            await store.set_shadow(conn, revision, now=now)
+            await audit.append(
+                conn,
+                kind="policy_shadow_started" if revision else "policy_shadow_stopped",
+                actor=user.name,
+                subject=f"policy:{revision or state.shadow_revision}",
+                payload={"revision": revision, "previous_shadow": state.shadow_revision},
+                policy_revision=revision,
+            )
+            await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, revision or "")
+            state = await store.get_state(conn)
+        await self.reload()
+        return state
+
+    async def shadow_report(self, revision: str) -> ShadowReport:
+        async with self._pool.acquire() as conn:
+            await store.get_version(conn, revision)
+            pairs = await store.shadow_pairs(conn, revision)
+        transitions: Counter[str] = Counter()
+        examples: dict[str, list[int]] = {}
+        agreed = 0
+        for pid, outcome, shadow_outcome, codes, shadow_codes in pairs:
+            if outcome == shadow_outcome and sorted(codes) == sorted(shadow_codes):
+                agreed += 1
+                continue
+            key = f"{outcome}->{shadow_outcome}"
+            transitions[key] += 1
+            examples.setdefault(key, [])
+            if len(examples[key]) < EXAMPLES:
+                examples[key].append(pid)
+        return ShadowReport(
+            revision=revision,
+            compared=len(pairs),
+            agreed=agreed,
+            transitions=dict(transitions),
+            examples=examples,
+        )
+
+    async def activate(self, revision: str, *, user: User, rollback: bool = False) -> PolicyState:
+        now = datetime.now(UTC)
+        async with self._pool.acquire() as conn, conn.transaction():
+            state = await store.get_state(conn, lock=True)
+            version = await store.get_version(conn, revision)
+            if revision == state.active_revision:
+                raise StateConflict(f"{revision} is already the active policy")
+            if not rollback and version.author == user.name:
+                raise Forbidden(
+                    f"you wrote revision {revision[:19]}…, so you cannot activate it; "
+                    "another compliance officer must (two-person rule)"
+                )
+            if version.tests_passed is not True:
+                raise StateConflict(
+                    f"revision {revision[:19]}… cannot be activated: its tests "
+                    f"{'fail' if version.tests_passed is False else 'have not run'}; "
+                    "run POST /v1/policies/{revision}/test"
+                )
+            await store.set_active(conn, revision, by=user.name, now=now)
+            await audit.append(
+                conn,
+                kind="policy_rolled_back" if rollback else "policy_activated",
+                actor=user.name,
+                subject=f"policy:{revision}",
+                payload={
+                    "revision": revision,
+                    "previous": state.active_revision,
+                    "author": version.author,
+                },
+                policy_revision=revision,
+            )
+            await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, revision)
+            state = await store.get_state(conn)
+        log.info("policy_activated", policy_revision=revision, by=user.name, rollback=rollback)
+        await self.reload()
+        return state
+
+    async def rollback(self, *, user: User) -> PolicyState:
+        state = await self.state()
+        if state.previous_revision is None:
+            raise StateConflict("there is no previous policy to roll back to")
+        return await self.activate(state.previous_revision, user=user, rollback=True)
+
+
+class _ImpactTally:
+    def __init__(self) -> None:
+        self.evaluated = 0
+        self.errors = 0
+        self.transitions: Counter[str] = Counter()
+        self.examples: dict[str, list[int]] = {}
+        self.gained: Counter[str] = Counter()
+        self.lost: Counter[str] = Counter()
+        self.reason_examples: dict[str, list[int]] = {}
+
+    def add(self, proposal_id: int, old: Replayed, new: Replayed) -> None:
+        self.evaluated += 1
+        if new.error:
+            self.errors += 1
+        changed = old.outcome != new.outcome or old.codes != new.codes
+        if not changed:
+            return
+        key = f"{old.outcome}->{new.outcome}"
+        self.transitions[key] += 1
+        ids = self.examples.setdefault(key, [])
+        if len(ids) < EXAMPLES:
+            ids.append(proposal_id)
+        for code in set(new.codes) - set(old.codes):
+            self.gained[code] += 1
+            self._example(code, proposal_id)
+        for code in set(old.codes) - set(new.codes):
+            self.lost[code] += 1
+            self._example(code, proposal_id)
+
+    def _example(self, code: str, proposal_id: int) -> None:
+        ids = self.reason_examples.setdefault(code, [])
+        if len(ids) < EXAMPLES:
+            ids.append(proposal_id)
+
+    def report(self, draft: str, active: str, duration_ms: int) -> ImpactReport:
+        codes = sorted(set(self.gained) | set(self.lost))
+        return ImpactReport(
+            draft_revision=draft,
+            active_revision=active,
+            evaluated=self.evaluated,
+            changed=sum(self.transitions.values()),
+            transitions=dict(self.transitions),
+            examples=self.examples,
+            errors=self.errors,
+            duration_ms=duration_ms,
+            reasons=[
+                ReasonImpact(
+                    code=c,
+                    gained=self.gained[c],
+                    lost=self.lost[c],
+                    examples=self.reason_examples.get(c, []),
+                )
+                for c in codes
+            ],
+        )
+
+
+def diff_versions(old: PolicyVersion, new: PolicyVersion) -> list[FileDiff]:
+    """A readable unified diff per changed file, data.json included."""
+    old_files = {**old.files, "engagement/data.json": _pretty(old.data)}
+    new_files = {**new.files, "engagement/data.json": _pretty(new.data)}
+    diffs: list[FileDiff] = []
+    for path in sorted(set(old_files) | set(new_files)):
+        a, b = old_files.get(path), new_files.get(path)
+        if a == b:
+            continue
+        change = "added" if a is None else "removed" if b is None else "modified"
+        text = "".join(
+            difflib.unified_diff(
+                (a or "").splitlines(keepends=True),
+                (b or "").splitlines(keepends=True),
+                fromfile=f"{old.revision[:19]}/{path}",
+                tofile=f"{new.revision[:19]}/{path}",
+            )
+        )
+        diffs.append(FileDiff(file=path, change=change, diff=text))
+    return diffs
+
+
+def _pretty(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
