@@ -10,6 +10,7 @@ import msgspec
 from litestar import Litestar, Request, Response, get
 from litestar.openapi import OpenAPIConfig
 
+from gateway.http.audit_routes import AUDIT_ROUTES
 from gateway.http.controllers import ROUTES
 from gateway.http.policy_routes import POLICY_ROUTES
 from gateway.http.problems import EXCEPTION_HANDLERS
@@ -50,6 +51,7 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         runtime = await Runtime.start(settings, engine=engine)
         runtime.start_policy_follower()
+        runtime.start_checkpointer()
         if worker:
             runtime.start_worker()
         if settings.demo and settings.demo_source and worker:
@@ -62,7 +64,7 @@ def create_app(
             await runtime.close()
 
     return Litestar(
-        route_handlers=[health, *ROUTES, *POLICY_ROUTES],
+        route_handlers=[health, *ROUTES, *POLICY_ROUTES, *AUDIT_ROUTES],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(

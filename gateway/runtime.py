@@ -14,6 +14,8 @@ from connectors.contract import Publisher
 from connectors.demo import DemoPublisher, DemoSource
 from connectors.webhook import WebhookPublisher
 from gateway.audit.chain import VerifyResult
+from gateway.audit.checkpointer import Checkpointer
+from gateway.audit.checkpoints import load_or_create_signing_key, public_key_pem
 from gateway.audit.verify import verify_stored_chain
 from gateway.http.auth import TokenCache
 from gateway.pipeline.classify import Classifier
@@ -25,7 +27,7 @@ from gateway.pipeline.poll import poll_forever
 from gateway.pipeline.release import ReleaseWorker, max_length
 from gateway.pipeline.review import Reviewer
 from gateway.policy import EmbeddedEngine, PolicyBundle, PolicyEngine, load_bundle
-from gateway.settings import Settings
+from gateway.settings import Settings, audit_key_path, checkpoint_dir
 from gateway.store.database import Database
 
 log = structlog.get_logger(__name__)
@@ -45,6 +47,8 @@ class Runtime:
     consent: Consent
     claims: Claims
     policies: PolicyService | None = None  # None when an engine was given (tests)
+    checkpointer: Checkpointer | None = None
+    audit_public_pem: bytes | None = None
     tokens: TokenCache = field(default_factory=TokenCache)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -85,7 +89,15 @@ class Runtime:
             consent=Consent(db.pool),
             claims=Claims(db.pool, ttl_s=settings.claim_ttl_s),
             policies=policies,
+            **_audit_signing(settings, db),
         )
+
+    def start_checkpointer(self) -> None:
+        """Sign checkpoints every N events or T seconds (one writer across instances)."""
+        if self.checkpointer is not None:
+            self._tasks.append(
+                asyncio.create_task(self.checkpointer.run(self._stop), name="checkpointer")
+            )
 
     def start_policy_follower(self) -> None:
         """Switch to a newly activated revision within a second (LISTEN/NOTIFY)."""
@@ -133,6 +145,20 @@ class Runtime:
         await self.http.aclose()
         await self.engine.close()
         await self.db.close()
+
+
+def _audit_signing(settings: Settings, db: Database) -> dict[str, Any]:
+    key = load_or_create_signing_key(audit_key_path(settings))
+    return {
+        "checkpointer": Checkpointer(
+            db.pool,
+            key,
+            checkpoint_dir(settings),
+            every_events=settings.checkpoint_every_events,
+            every_s=settings.checkpoint_every_s,
+        ),
+        "audit_public_pem": public_key_pem(key),
+    }
 
 
 def engine_factory(settings: Settings) -> EngineFactory:

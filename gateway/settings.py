@@ -35,6 +35,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     demo_interval_s: float = 20.0  # how often the demo source is polled
     webhook_url: str | None = None  # signed-webhook publisher for channel "webhook"
     webhook_secret: str | None = None
+    audit_key_path: Path | None = (
+        None  # Ed25519 signing key; default DATA_DIR/audit-signing-key.pem
+    )
+    checkpoint_dir: Path | None = None  # where checkpoint files go; default DATA_DIR/checkpoints
+    checkpoint_every_events: int = 1000
+    checkpoint_every_s: float = 60.0
     db_pool_min: int = 2
     db_pool_max: int = 10
     log_json: bool | None = None  # None: JSON when stderr is not a TTY
@@ -65,7 +71,12 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     values: dict[str, object] = {}
     if environ.get("DATABASE_URL"):
         values["database_url"] = environ["DATABASE_URL"]
-    paths = {"GATEWAY_DATA_DIR": "data_dir", "GATEWAY_POLICY_DIR": "policy_dir"}
+    paths = {
+        "GATEWAY_DATA_DIR": "data_dir",
+        "GATEWAY_POLICY_DIR": "policy_dir",
+        "GATEWAY_AUDIT_KEY": "audit_key_path",
+        "GATEWAY_CHECKPOINT_DIR": "checkpoint_dir",
+    }
     for var, field in paths.items():
         if environ.get(var):
             values[field] = Path(environ[var])
@@ -78,6 +89,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         "GATEWAY_RELEASE_LEASE_S": "release_lease_s",
         "GATEWAY_RELEASE_BACKOFF_S": "release_backoff_s",
         "GATEWAY_DEMO_INTERVAL_S": "demo_interval_s",
+        "GATEWAY_CHECKPOINT_EVERY_S": "checkpoint_every_s",
     }
     for var, field in floats.items():
         if environ.get(var):
@@ -87,6 +99,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         "GATEWAY_RELEASE_MAX_ATTEMPTS": "release_max_attempts",
         "GATEWAY_POLICY_THREADS": "policy_threads",
         "GATEWAY_DB_POOL_MAX": "db_pool_max",
+        "GATEWAY_CHECKPOINT_EVERY_EVENTS": "checkpoint_every_events",
     }
     for var, field in ints.items():
         if environ.get(var):
@@ -106,3 +119,11 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             raise SettingsError("GATEWAY_WEBHOOK_URL is set but GATEWAY_WEBHOOK_SECRET is not")
         values["webhook_secret"] = secret
     return msgspec.convert(values, Settings, from_attributes=False, strict=False)
+
+
+def audit_key_path(settings: Settings) -> Path:
+    return settings.audit_key_path or settings.data_dir / "audit-signing-key.pem"
+
+
+def checkpoint_dir(settings: Settings) -> Path:
+    return settings.checkpoint_dir or settings.data_dir / "checkpoints"

@@ -56,9 +56,10 @@ def _validate(raw: RawMention, index: int) -> None:
         raw.author.description,
         raw.external_id,
         raw.url or "",
-        json.dumps(raw.channel_data),
+        *(str(v) for v in raw.channel_data.values()),
     )
-    if any("\x00" in t or "\\u0000" in t for t in texts):
+    # PostgreSQL text and jsonb cannot hold NUL; a quoted "\\u0000" in text is fine.
+    if any("\x00" in t for t in texts) or "\\u0000" in json.dumps(raw.channel_data):
         raise InvalidInput(f"mentions[{index}] contains a NUL character")
     parse_time(raw.created_at)
 

@@ -12,10 +12,14 @@ import asyncio
 import contextlib
 import difflib
 import json
+import multiprocessing
+import os
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -27,7 +31,7 @@ from gateway.domain.records import PolicyState, PolicyVersion, User
 from gateway.pipeline.errors import Forbidden, InvalidInput, StateConflict
 from gateway.policy import PolicyBundle, PolicyEngine, build_bundle, run_policy_tests
 from gateway.policy.live import LivePolicy
-from gateway.policy.replay import Replayed, replay_batch
+from gateway.policy.replay import Replayed, replay_against
 from gateway.store import audit
 from gateway.store import policies as store
 from gateway.store.connection import Conn
@@ -38,6 +42,9 @@ CHANNEL = "policy_changed"
 MAX_FILES = 200
 MAX_FILE_BYTES = 256 * 1024
 EXAMPLES = 5
+IMPACT_BATCH = 2_000  # inputs per replay job
+MAX_IN_FLIGHT = 4  # replay jobs queued at once (bounds memory)
+PROCESS_THRESHOLD = 5_000  # larger analyses use worker processes
 
 EngineFactory = Callable[[PolicyBundle], PolicyEngine]
 
@@ -316,21 +323,36 @@ class PolicyService:
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> ImpactReport:
-        """Replay stored inputs through the draft and the active policy; what changes."""
+        """Replay stored inputs through the draft and the active policy; what changes.
+
+        A decision recorded under the active revision is not evaluated again (same input,
+        same revision, same result); large analyses run in worker processes, one per core,
+        because regorus holds the GIL.
+        """
         started = time.perf_counter()
         async with self._pool.acquire() as conn:
             state = await store.get_state(conn)
             draft = bundle_of(await store.get_version(conn, revision))
             active = bundle_of(await store.get_version(conn, state.active_revision or ""))
             tally = _ImpactTally()
-            async with conn.transaction(isolation="repeatable_read", readonly=True):
-                async for batch in store.recent_inputs(conn, limit=limit, since=since, until=until):
-                    texts = [text for _id, text, _o, _c in batch]
-                    now_draft, now_active = await asyncio.to_thread(
-                        replay_batch, [draft, active], texts
-                    )
-                    for (pid, *_rest), new, old in zip(batch, now_draft, now_active, strict=True):
-                        tally.add(pid, old, new)
+            with _replay_pool(limit) as pool:
+                loop = asyncio.get_running_loop()
+                in_flight: list[tuple[list[Any], asyncio.Future[Any]]] = []
+                async with conn.transaction(isolation="repeatable_read", readonly=True):
+                    async for batch in store.recent_inputs(
+                        conn, limit=limit, since=since, until=until, batch=IMPACT_BATCH
+                    ):
+                        texts = [row[1] for row in batch]
+                        recheck = [
+                            row[4] != active.revision or "policy_error" in row[3] for row in batch
+                        ]
+                        job = partial(replay_against, draft, active, texts, recheck)
+                        future = loop.run_in_executor(pool, job) if pool else asyncio.to_thread(job)
+                        in_flight.append((batch, asyncio.ensure_future(future)))
+                        if len(in_flight) >= MAX_IN_FLIGHT:
+                            await _settle(in_flight.pop(0), tally)
+                for pending in in_flight:
+                    await _settle(pending, tally)
         return tally.report(revision, active.revision, int((time.perf_counter() - started) * 1000))
 
     async def set_shadow(self, revision: str | None, *, user: User) -> PolicyState:
@@ -421,6 +443,31 @@ class PolicyService:
         if state.previous_revision is None:
             raise StateConflict("there is no previous policy to roll back to")
         return await self.activate(state.previous_revision, user=user, rollback=True)
+
+
+@contextlib.contextmanager
+def _replay_pool(limit: int | None) -> Iterator[ProcessPoolExecutor | None]:
+    """Worker processes for a large analysis; None (a thread) for a small one."""
+    if limit is not None and limit <= PROCESS_THRESHOLD:
+        yield None
+        return
+    # spawn, not fork: the gateway process has threads (policy engines, asyncpg).
+    pool = ProcessPoolExecutor(
+        max_workers=max(os.cpu_count() or 1, 1), mp_context=multiprocessing.get_context("spawn")
+    )
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+async def _settle(pending: tuple[list[Any], asyncio.Future[Any]], tally: _ImpactTally) -> None:
+    batch, future = pending
+    new, old = await future
+    for row, now_draft, now_active in zip(batch, new, old, strict=True):
+        proposal_id, _text, outcome, codes, _revision = row
+        recorded = now_active or Replayed(outcome=outcome, codes=codes)
+        tally.add(proposal_id, recorded, now_draft)
 
 
 class _ImpactTally:

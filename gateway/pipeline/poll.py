@@ -50,6 +50,9 @@ async def poll_forever(
         except (ConnectorError, OSError, asyncpg.PostgresError) as exc:
             failures += 1
             log.warning("source_poll_failed", source=name, error=str(exc), failures=failures)
+        except Exception as exc:  # a connector bug must not stop this source for good
+            failures += 1
+            log.exception("source_poll_crashed", source=name, error_type=type(exc).__name__)
         delay = interval_s * min(2**failures, 10) * random.uniform(0.9, 1.1)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), delay)

@@ -43,6 +43,21 @@ def replay_batch(bundles: Sequence[PolicyBundle], inputs: Sequence[str]) -> list
     return results
 
 
+def replay_against(
+    draft: PolicyBundle, active: PolicyBundle, inputs: Sequence[str], recheck: Sequence[bool]
+) -> tuple[list[Replayed], list[Replayed | None]]:
+    """Impact analysis of one batch: every input through ``draft``, and through ``active``
+    only where ``recheck`` says so (elsewhere the recorded decision is the active one's:
+    same input, same revision, same result). A top-level function, so it can run in a
+    worker process."""
+    [new] = replay_batch([draft], inputs)
+    wanted = [text for text, again in zip(inputs, recheck, strict=True) if again]
+    [old_subset] = replay_batch([active], wanted) if wanted else [[]]
+    replayed = iter(old_subset)
+    old: list[Replayed | None] = [next(replayed) if again else None for again in recheck]
+    return new, old
+
+
 def _evaluate(engine: Any, input_json: str) -> Replayed:
     try:
         engine.set_input_json(input_json)

@@ -12,10 +12,13 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 from gateway.audit.chain import event_hash
 from gateway.domain.records import AuditEvent
 from gateway.store._rows import AUDIT_COLUMNS, audit_from_row
 from gateway.store.connection import Conn
+from gateway.store.errors import NotFound
 
 
 def _as_stored(payload: dict[str, Any]) -> dict[str, Any]:
@@ -142,3 +145,61 @@ async def find_event(
         value,
     )
     return audit_from_row(row) if row else None
+
+
+class ExportFilter(msgspec.Struct, frozen=True, kw_only=True):
+    kind: str | None = None
+    actor: str | None = None
+    subject: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    customer: str | None = None  # the mention author's handle in decision inputs
+    outcome: str | None = None
+    reason: str | None = None
+    policy_revision: str | None = None
+
+
+async def iterate_filtered(
+    conn: Conn, where: ExportFilter, *, batch: int = 2000
+) -> AsyncIterator[AuditEvent]:
+    """Events matching ``where`` in seq order, fetched in batches (constant memory)."""
+    after = 0
+    while True:
+        rows = await conn.fetch(
+            f"SELECT {AUDIT_COLUMNS} FROM audit_events WHERE seq > $1"
+            " AND ($2::text IS NULL OR kind = $2)"
+            " AND ($3::text IS NULL OR actor = $3)"
+            " AND ($4::text IS NULL OR subject = $4)"
+            " AND ($5::timestamptz IS NULL OR occurred_at >= $5)"
+            " AND ($6::timestamptz IS NULL OR occurred_at < $6)"
+            " AND ($7::text IS NULL OR"
+            "      lower(payload -> 'input' -> 'mention' -> 'author' ->> 'handle') = lower($7))"
+            " AND ($8::text IS NULL OR payload -> 'decision' ->> 'outcome' = $8)"
+            " AND ($9::text IS NULL OR payload -> 'decision' -> 'reasons'"
+            "      @> jsonb_build_array(jsonb_build_object('code', $9::text)))"
+            " AND ($10::text IS NULL OR policy_revision = $10)"
+            " ORDER BY seq LIMIT $11",
+            after,
+            where.kind,
+            where.actor,
+            where.subject,
+            where.since,
+            where.until,
+            where.customer,
+            where.outcome,
+            where.reason,
+            where.policy_revision,
+            batch,
+        )
+        if not rows:
+            return
+        for row in rows:
+            yield audit_from_row(row)
+        after = rows[-1]["seq"]
+
+
+async def get_event(conn: Conn, seq: int) -> AuditEvent:
+    row = await conn.fetchrow(f"SELECT {AUDIT_COLUMNS} FROM audit_events WHERE seq = $1", seq)
+    if row is None:
+        raise NotFound(f"audit event {seq} does not exist")
+    return audit_from_row(row)

@@ -121,14 +121,14 @@ async def recent_inputs(
     since: datetime | None,
     until: datetime | None,
     batch: int = 5_000,
-) -> AsyncIterator[list[tuple[int, str, str, list[str]]]]:
-    """(proposal id, policy input JSON text, recorded outcome, recorded reason codes) of
-    the most recent proposals, newest first, in batches (constant memory)."""
+) -> AsyncIterator[list[tuple[int, str, str, list[str], str]]]:
+    """(proposal id, policy input JSON text, recorded outcome, recorded reason codes,
+    recorded policy revision) of the most recent proposals, newest first, in batches."""
     before = 2**62
     remaining = limit if limit is not None else 2**62
     while remaining > 0:
         rows = await conn.fetch(
-            "SELECT id, policy_input::text AS input, outcome,"
+            "SELECT id, policy_input::text AS input, outcome, policy_revision,"
             " ARRAY(SELECT r ->> 'code' FROM jsonb_array_elements(reasons) r) AS codes"
             " FROM proposals WHERE id < $1 AND policy_input IS NOT NULL"
             " AND ($2::timestamptz IS NULL OR created_at >= $2)"
@@ -141,7 +141,10 @@ async def recent_inputs(
         )
         if not rows:
             return
-        yield [(r["id"], r["input"], r["outcome"], list(r["codes"])) for r in rows]
+        yield [
+            (r["id"], r["input"], r["outcome"], sorted(set(r["codes"])), r["policy_revision"])
+            for r in rows
+        ]
         remaining -= len(rows)
         before = rows[-1]["id"]
 

@@ -32,6 +32,7 @@ def gateway_env(database_url: str, data_dir: Path, **extra: str) -> dict[str, st
             "GATEWAY_RELEASE_POLL_S": "0.1",
             "GATEWAY_RELEASE_BACKOFF_S": "0.1",
             "GATEWAY_LOG_JSON": "true",
+            "GATEWAY_CHECKPOINT_EVERY_EVENTS": "5",
             "PYTHONPATH": str(REPO),
         }
     )

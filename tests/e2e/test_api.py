@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 from itertools import count
@@ -319,3 +320,36 @@ def test_audit_listing_filters_and_verify(gateway: Gateway) -> None:
         assert by_actor and all(e["actor"] == "alice" for e in by_actor)
         verify = c.get("/v1/audit/verify").json()
     assert verify["ok"] is True and verify["events"] > 0 and verify["first_bad_seq"] is None
+
+
+def test_auditor_gets_key_checkpoints_proofs_exports_and_replays(gateway: Gateway) -> None:
+    ingest(gateway, *[mention(COMPLAINT, handle=f"@aud{i}@social.example") for i in range(6)])
+    with gateway.server.client(gateway.tokens["auditor"]) as c:
+        key = c.get("/v1/audit/key")
+        assert key.status_code == 200 and b"BEGIN PUBLIC KEY" in key.content
+        deadline = time.monotonic() + 15
+        checkpoints: list[dict[str, Any]] = []
+        while time.monotonic() < deadline and not checkpoints:
+            checkpoints = c.get("/v1/audit/checkpoints").json()
+            time.sleep(0.2)
+        assert checkpoints, "no checkpoint was written"
+        latest = checkpoints[-1]
+        proof = c.get("/v1/audit/events/1/proof").json()
+        assert proof["verified"] is True and proof["checkpoint"]["size"] >= latest["size"]
+        assert_problem(c.get(f"/v1/audit/events/{10**9}/proof"), 404)
+        exported = c.get("/v1/audit/export", params={"format": "jsonl"})
+        assert exported.status_code == 200
+        lines = exported.text.strip().splitlines()
+        assert [json.loads(line)["seq"] for line in lines] == list(range(1, len(lines) + 1))
+        csv_export = c.get(
+            "/v1/audit/export",
+            params={"format": "csv", "kind": "proposal_decided", "outcome": "allow"},
+        )
+        rows = csv_export.text.strip().splitlines()
+        assert rows[0].startswith("seq,occurred_at,kind") and len(rows) > 1
+        assert all(",proposal_decided," in row and ",allow," in row for row in rows[1:])
+        decided = c.get("/v1/audit", params={"kind": "proposal_decided", "limit": 1}).json()
+        seq = decided["items"][0]["seq"]
+        replay = c.post(f"/v1/audit/events/{seq}/replay").json()
+        assert replay["same"] is True and replay["policy_revision"].startswith("sha256:")
+        assert_problem(c.post("/v1/audit/events/1/replay"), 409)

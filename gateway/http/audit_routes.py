@@ -1,0 +1,133 @@
+"""Auditor endpoints beyond the listing: key, checkpoints, proofs, export, replay."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any, Literal
+
+from litestar import Request, Response, get, post
+from litestar.response import Stream
+
+from gateway.audit.checkpoints import Checkpoint
+from gateway.audit.export import export_stream
+from gateway.audit.proofs import ConsistencyProof, InclusionProof, consistency, inclusion
+from gateway.audit.replay import ReplayResult, replay_event
+from gateway.http.controllers import rt, user_with
+from gateway.pipeline.errors import StateConflict
+from gateway.store import checkpoints as checkpoint_store
+from gateway.store.audit import ExportFilter
+
+READERS = ("auditor", "compliance")
+
+
+@get("/v1/audit/key", summary="The Ed25519 public key that signs checkpoints (PEM)")
+async def audit_key(request: Request[Any, Any, Any]) -> Response[bytes]:
+    pem = rt(request).audit_public_pem
+    if pem is None:
+        raise StateConflict("checkpoint signing is not configured on this gateway")
+    return Response(pem, media_type="application/x-pem-file")
+
+
+@get("/v1/audit/checkpoints", summary="Signed checkpoints, oldest first")
+async def list_checkpoints(
+    request: Request[Any, Any, Any], after: int = 0, limit: int = 100
+) -> list[Checkpoint]:
+    await user_with(request, *READERS)
+    async with rt(request).db.pool.acquire() as conn:
+        return await checkpoint_store.list_checkpoints(conn, after=after, limit=min(limit, 1000))
+
+
+@get("/v1/audit/checkpoints/{size:int}", summary="One checkpoint")
+async def get_checkpoint(request: Request[Any, Any, Any], size: int) -> Checkpoint:
+    await user_with(request, *READERS)
+    async with rt(request).db.pool.acquire() as conn:
+        return await checkpoint_store.get_checkpoint(conn, size)
+
+
+@get("/v1/audit/events/{seq:int}/proof", summary="Inclusion proof of one event")
+async def event_proof(
+    request: Request[Any, Any, Any], seq: int, checkpoint: int | None = None
+) -> InclusionProof:
+    await user_with(request, *READERS)
+    async with rt(request).db.pool.acquire() as conn:
+        return await inclusion(conn, seq, size=checkpoint)
+
+
+@get(
+    "/v1/audit/checkpoints/{old:int}/consistency/{new:int}",
+    summary="Consistency proof between two checkpoints",
+)
+async def checkpoint_consistency(
+    request: Request[Any, Any, Any], old: int, new: int
+) -> ConsistencyProof:
+    await user_with(request, *READERS)
+    async with rt(request).db.pool.acquire() as conn:
+        return await consistency(conn, old, new)
+
+
+@get("/v1/audit/export", summary="The audit log as JSONL or CSV, streamed")
+async def export_audit(
+    request: Request[Any, Any, Any],
+    format: Literal["jsonl", "csv"] = "jsonl",
+    kind: str | None = None,
+    actor: str | None = None,
+    subject: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    customer: str | None = None,
+    outcome: Literal["allow", "review", "deny"] | None = None,
+    reason: str | None = None,
+    policy_revision: str | None = None,
+) -> Stream:
+    await user_with(request, *READERS)
+    where = ExportFilter(
+        kind=kind,
+        actor=actor,
+        subject=subject,
+        since=since,
+        until=until,
+        customer=customer,
+        outcome=outcome,
+        reason=reason,
+        policy_revision=policy_revision,
+    )
+    pool = rt(request).db.pool
+
+    async def chunks() -> AsyncIterator[bytes]:
+        async with (
+            pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            async for chunk in export_stream(conn, where, fmt=format):
+                yield chunk
+
+    media = "application/x-ndjson" if format == "jsonl" else "text/csv; charset=utf-8"
+    name = f"audit-export.{format}"
+    return Stream(
+        chunks(),
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@post(
+    "/v1/audit/events/{seq:int}/replay",
+    status_code=200,
+    summary="Evaluate the recorded input against the recorded policy revision",
+)
+async def replay(request: Request[Any, Any, Any], seq: int) -> ReplayResult:
+    await user_with(request, *READERS)
+    async with rt(request).db.pool.acquire() as conn:
+        return await replay_event(conn, seq)
+
+
+AUDIT_ROUTES = [
+    audit_key,
+    list_checkpoints,
+    get_checkpoint,
+    event_proof,
+    checkpoint_consistency,
+    export_audit,
+    replay,
+]
