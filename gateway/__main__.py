@@ -135,6 +135,7 @@ async def _worker(settings: Settings) -> int:
     runtime = await Runtime.start(settings)
     runtime.start_policy_follower()
     runtime.start_checkpointer()
+    runtime.start_retention()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

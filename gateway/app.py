@@ -54,6 +54,7 @@ def create_app(
         runtime.start_checkpointer()
         if worker:
             runtime.start_worker()
+            runtime.start_retention()
         if settings.demo and settings.demo_source and worker:
             runtime.start_demo_source()
         app.state.runtime = runtime

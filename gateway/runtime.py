@@ -25,6 +25,7 @@ from gateway.pipeline.ingest import Ingestor
 from gateway.pipeline.policies import EngineFactory, PolicyService
 from gateway.pipeline.poll import poll_forever
 from gateway.pipeline.release import ReleaseWorker, max_length
+from gateway.pipeline.retention import run_retention
 from gateway.pipeline.review import Reviewer
 from gateway.policy import EmbeddedEngine, PolicyBundle, PolicyEngine, load_bundle
 from gateway.settings import Settings, audit_key_path, checkpoint_dir
@@ -97,6 +98,16 @@ class Runtime:
         if self.checkpointer is not None:
             self._tasks.append(
                 asyncio.create_task(self.checkpointer.run(self._stop), name="checkpointer")
+            )
+
+    def start_retention(self) -> None:
+        """Purge mention texts older than ``retention_days``, hourly."""
+        if self.settings.retention_days:
+            self._tasks.append(
+                asyncio.create_task(
+                    run_retention(self.db.pool, days=self.settings.retention_days, stop=self._stop),
+                    name="retention",
+                )
             )
 
     def start_policy_follower(self) -> None:

@@ -35,11 +35,23 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     demo_interval_s: float = 20.0  # how often the demo source is polled
     webhook_url: str | None = None  # signed-webhook publisher for channel "webhook"
     webhook_secret: str | None = None
+    # Configured sources (see docs/connectors.md).
+    secret_key: str | None = None  # base64 AES-256 key for stored secrets (GATEWAY_SECRET_KEY)
+    secret_key_path: Path | None = None  # else this key file; default DATA_DIR/secrets.key
+    allow_private_urls: bool = False  # let every source reach private/loopback addresses
+    source_refresh_s: float = 5.0  # how often the scheduler re-reads the configured sources
+    source_poll_timeout_s: float = 120.0  # one poll (fetch + ingest) is abandoned after this
+    source_max_backoff_s: float = 3600.0  # the longest wait after repeated failures
+    source_min_interval_s: float = 30.0  # the shortest poll interval an admin may configure
+    webhook_tolerance_s: float = 300.0  # inbound webhook timestamps this far off are refused
+    outbound_timeout_s: float = 15.0  # per network operation, to user-supplied URLs
+    outbound_max_bytes: int = 10 * 1024 * 1024  # the largest answer read from them
     audit_key_path: Path | None = (
         None  # Ed25519 signing key; default DATA_DIR/audit-signing-key.pem
     )
     checkpoint_dir: Path | None = None  # where checkpoint files go; default DATA_DIR/checkpoints
     checkpoint_every_events: int = 1000
+    retention_days: int | None = 365  # mention texts older than this are purged; None: keep
     checkpoint_every_s: float = 60.0
     db_pool_min: int = 2
     db_pool_max: int = 10
@@ -104,6 +116,13 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     for var, field in ints.items():
         if environ.get(var):
             values[field] = int(_number(var, environ[var], int))
+    if environ.get("GATEWAY_RETENTION_DAYS"):
+        raw = environ["GATEWAY_RETENTION_DAYS"].strip().lower()
+        values["retention_days"] = (
+            None
+            if raw in ("off", "none", "0")
+            else int(_number("GATEWAY_RETENTION_DAYS", raw, int))
+        )
     if environ.get("GATEWAY_DEMO"):
         values["demo"] = _bool("GATEWAY_DEMO", environ["GATEWAY_DEMO"])
     if environ.get("GATEWAY_DEMO_SOURCE"):
@@ -118,7 +137,36 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         if not secret:
             raise SettingsError("GATEWAY_WEBHOOK_URL is set but GATEWAY_WEBHOOK_SECRET is not")
         values["webhook_secret"] = secret
+    values.update(_source_settings(environ))
     return msgspec.convert(values, Settings, from_attributes=False, strict=False)
+
+
+def _source_settings(environ: Mapping[str, str]) -> dict[str, object]:
+    values: dict[str, object] = {}
+    if environ.get("GATEWAY_SECRET_KEY"):
+        values["secret_key"] = environ["GATEWAY_SECRET_KEY"].strip()
+    if environ.get("GATEWAY_SECRET_KEY_FILE"):
+        values["secret_key_path"] = Path(environ["GATEWAY_SECRET_KEY_FILE"])
+    if environ.get("GATEWAY_ALLOW_PRIVATE_URLS"):
+        values["allow_private_urls"] = _bool(
+            "GATEWAY_ALLOW_PRIVATE_URLS", environ["GATEWAY_ALLOW_PRIVATE_URLS"]
+        )
+    floats = {
+        "GATEWAY_SOURCE_REFRESH_S": "source_refresh_s",
+        "GATEWAY_SOURCE_POLL_TIMEOUT_S": "source_poll_timeout_s",
+        "GATEWAY_SOURCE_MAX_BACKOFF_S": "source_max_backoff_s",
+        "GATEWAY_SOURCE_MIN_INTERVAL_S": "source_min_interval_s",
+        "GATEWAY_WEBHOOK_TOLERANCE_S": "webhook_tolerance_s",
+        "GATEWAY_OUTBOUND_TIMEOUT_S": "outbound_timeout_s",
+    }
+    for var, field in floats.items():
+        if environ.get(var):
+            values[field] = _number(var, environ[var], float)
+    if environ.get("GATEWAY_OUTBOUND_MAX_BYTES"):
+        values["outbound_max_bytes"] = int(
+            _number("GATEWAY_OUTBOUND_MAX_BYTES", environ["GATEWAY_OUTBOUND_MAX_BYTES"], int)
+        )
+    return values
 
 
 def audit_key_path(settings: Settings) -> Path:
@@ -127,3 +175,7 @@ def audit_key_path(settings: Settings) -> Path:
 
 def checkpoint_dir(settings: Settings) -> Path:
     return settings.checkpoint_dir or settings.data_dir / "checkpoints"
+
+
+def secret_key_path(settings: Settings) -> Path:
+    return settings.secret_key_path or settings.data_dir / "secrets.key"

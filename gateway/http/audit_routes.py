@@ -16,6 +16,7 @@ from gateway.audit.replay import ReplayResult, replay_event
 from gateway.http.controllers import rt, user_with
 from gateway.pipeline.errors import StateConflict
 from gateway.store import checkpoints as checkpoint_store
+from gateway.store import reports
 from gateway.store.audit import ExportFilter
 
 READERS = ("auditor", "compliance")
@@ -131,3 +132,34 @@ AUDIT_ROUTES = [
     export_audit,
     replay,
 ]
+
+
+@get("/v1/audit/reports/decisions", summary="Decisions by outcome and reason, per group")
+async def report_decisions(
+    request: Request[Any, Any, Any],
+    group_by: Literal["day", "agent", "policy_revision"] = "day",
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[dict[str, Any]]:
+    await user_with(request, *READERS)
+    async with rt(request).db.pool.acquire() as conn:
+        return await reports.decisions_by(conn, group_by=group_by, since=since, until=until)
+
+
+@get("/v1/audit/reports/customer", summary="Every reply released to one customer")
+async def report_customer(
+    request: Request[Any, Any, Any], channel: str, handle: str
+) -> list[dict[str, Any]]:
+    await user_with(request, *READERS)
+    async with rt(request).db.pool.acquire() as conn:
+        return await reports.released_to(conn, channel=channel, handle=handle)
+
+
+@get("/v1/audit/reports/overrides", summary="Decisions a person overrode in review")
+async def report_overrides(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
+    await user_with(request, *READERS)
+    async with rt(request).db.pool.acquire() as conn:
+        return await reports.human_overrides(conn)
+
+
+AUDIT_ROUTES += [report_decisions, report_customer, report_overrides]

@@ -353,3 +353,29 @@ def test_auditor_gets_key_checkpoints_proofs_exports_and_replays(gateway: Gatewa
         replay = c.post(f"/v1/audit/events/{seq}/replay").json()
         assert replay["same"] is True and replay["policy_revision"].startswith("sha256:")
         assert_problem(c.post("/v1/audit/events/1/replay"), 409)
+
+
+def test_auditor_reports(gateway: Gateway) -> None:
+    [mention_id] = ingest(gateway, mention(COMPLAINT, handle="@rep@social.example"))
+    with gateway.server.client(gateway.tokens["agent"]) as c:
+        held = c.post(
+            "/v1/proposals", json={"mention_id": mention_id, "text": REPLY, "ai_generated": True}
+        ).json()
+    with gateway.server.client(gateway.tokens["compliance"]) as c:
+        assert c.post(f"/v1/proposals/{held['id']}/approve", json={"note": "ok"}).status_code == 200
+    wait_for_status(gateway, held["id"], "released")
+    with gateway.server.client(gateway.tokens["auditor"]) as c:
+        by_agent = c.get("/v1/audit/reports/decisions", params={"group_by": "agent"}).json()
+        alice = [row for row in by_agent if row["group"] == "alice"]
+        assert any(r["outcome"] == "review" and r["reason"] == "ai_generated" for r in alice)
+        assert all(isinstance(r["count"], int) and r["count"] > 0 for r in by_agent)
+        by_day = c.get("/v1/audit/reports/decisions", params={"group_by": "day"}).json()
+        assert by_day and all(len(r["group"]) == 10 for r in by_day)
+        released = c.get(
+            "/v1/audit/reports/customer",
+            params={"channel": "demo", "handle": "@REP@social.example"},
+        ).json()
+        assert [r["id"] for r in released] == [held["id"]]
+        overrides = c.get("/v1/audit/reports/overrides").json()
+        assert held["id"] in [o["id"] for o in overrides]
+        assert_problem(c.get("/v1/audit/reports/decisions", params={"group_by": "x"}), 400)

@@ -131,3 +131,24 @@ async def test_a_recorded_decision_replays_to_the_same_outcome(
         result = await replay_event(conn, event.seq)
     assert result.same and result.recorded.outcome == "allow"
     assert result.policy_revision == event.policy_revision
+
+
+async def test_retention_purges_old_mention_texts_and_keeps_the_audit(
+    runtime: Runtime, agent: User
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from gateway.pipeline.retention import purge_once
+    from gateway.store import mentions
+
+    await _decisions(runtime, agent, 2)
+    assert await purge_once(runtime.db.pool, days=30) == 0  # nothing that old yet
+    purged = await purge_once(runtime.db.pool, days=0)
+    assert purged == 2
+    async with runtime.db.pool.acquire() as conn:
+        mention = await mentions.get_mention(conn, 1, now=datetime.now(UTC) + timedelta(days=1))
+        [event] = await audit.list_events(conn, kind="retention_purged")
+    assert mention.text == "" and mention.author_display_name == ""
+    assert event.payload["mentions"] == 2
+    assert (await runtime.verify_chain()).ok
+    assert await purge_once(runtime.db.pool, days=0) == 0  # each text is purged once
