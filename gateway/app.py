@@ -22,6 +22,7 @@ from gateway.settings import Settings
 class Health(msgspec.Struct, frozen=True, kw_only=True):
     status: str
     database: bool
+    policy_ready: bool
     policy_revision: str | None
     engine: str | None
 
@@ -30,16 +31,26 @@ class Health(msgspec.Struct, frozen=True, kw_only=True):
 async def health(request: Request[Any, Any, Any]) -> Response[Health]:
     runtime: Runtime | None = getattr(request.app.state, "runtime", None)
     if runtime is None:
-        body = Health(status="starting", database=False, policy_revision=None, engine=None)
+        body = Health(
+            status="starting",
+            database=False,
+            policy_ready=False,
+            policy_revision=None,
+            engine=None,
+        )
         return Response(body, status_code=503)
     db_ok = await runtime.db.ping()
+    check = getattr(runtime.engine, "ready", None)
+    engine_ok = bool(await check()) if check is not None else True
+    ready = db_ok and engine_ok
     body = Health(
-        status="ok" if db_ok else "degraded",
+        status="ok" if ready else "degraded",
         database=db_ok,
+        policy_ready=engine_ok,
         policy_revision=runtime.engine.revision,
         engine=runtime.engine.name,
     )
-    return Response(body, status_code=200 if db_ok else 503)
+    return Response(body, status_code=200 if ready else 503)
 
 
 def create_app(

@@ -28,6 +28,7 @@ from gateway.pipeline.release import ReleaseWorker, max_length
 from gateway.pipeline.retention import run_retention
 from gateway.pipeline.review import Reviewer
 from gateway.policy import EmbeddedEngine, PolicyBundle, PolicyEngine, load_bundle
+from gateway.policy.opa import OpaEngine
 from gateway.settings import Settings, audit_key_path, checkpoint_dir
 from gateway.store.database import Database
 
@@ -174,6 +175,8 @@ def _audit_signing(settings: Settings, db: Database) -> dict[str, Any]:
 
 def engine_factory(settings: Settings) -> EngineFactory:
     def make(bundle: PolicyBundle) -> PolicyEngine:
+        if settings.policy_engine == "opa":
+            return OpaEngine(bundle, url=settings.opa_url, timeout_s=settings.policy_timeout_s)
         return EmbeddedEngine(
             bundle, timeout_s=settings.policy_timeout_s, threads=settings.policy_threads
         )

@@ -23,6 +23,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     data_dir: Path = Path(".data")
     policy_dir: Path = _REPO_ROOT / "policies"
     brand_handles: tuple[str, ...] = ("@acme",)
+    policy_engine: str = "embedded"  # or "opa": a real OPA server at opa_url (a sidecar)
+    opa_url: str = "http://127.0.0.1:8181"
     policy_timeout_s: float = 2.0
     policy_threads: int = 2
     claim_ttl_s: int = 900  # how long a claim on a mention holds
@@ -123,6 +125,13 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             if raw in ("off", "none", "0")
             else int(_number("GATEWAY_RETENTION_DAYS", raw, int))
         )
+    if environ.get("GATEWAY_POLICY_ENGINE"):
+        engine = environ["GATEWAY_POLICY_ENGINE"].strip().lower()
+        if engine not in ("embedded", "opa"):
+            raise SettingsError(f"GATEWAY_POLICY_ENGINE must be embedded or opa, not {engine!r}")
+        values["policy_engine"] = engine
+    if environ.get("GATEWAY_OPA_URL"):
+        values["opa_url"] = environ["GATEWAY_OPA_URL"]
     if environ.get("GATEWAY_DEMO"):
         values["demo"] = _bool("GATEWAY_DEMO", environ["GATEWAY_DEMO"])
     if environ.get("GATEWAY_DEMO_SOURCE"):

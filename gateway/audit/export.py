@@ -1,5 +1,9 @@
 """Exporting the audit log as JSONL or CSV, streamed in constant memory.
 
+Personal fields are exported as stored (sealed with the customer's key: the form the
+hashes cover, which the offline verifier needs), or with ``decrypt`` opened where the key
+still exists (``[erased]`` otherwise) for reading.
+
 A JSONL export of the whole log (no filter) is what ``python -m gateway audit verify
 --export`` checks offline; a filtered export is for reading, its chain has gaps.
 """
@@ -12,6 +16,7 @@ from collections.abc import AsyncIterator
 
 import msgspec
 
+from gateway.audit.subjects import opened
 from gateway.domain.records import AuditEvent
 from gateway.store import audit as store
 from gateway.store.connection import Conn
@@ -60,7 +65,9 @@ def csv_row(event: AuditEvent) -> list[str]:
     ]
 
 
-async def export_stream(conn: Conn, where: store.ExportFilter, *, fmt: str) -> AsyncIterator[bytes]:
+async def export_stream(
+    conn: Conn, where: store.ExportFilter, *, fmt: str, decrypt: bool = False
+) -> AsyncIterator[bytes]:
     """Chunks of the export; the caller holds ``conn`` (in one snapshot) until it ends."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -68,19 +75,32 @@ async def export_stream(conn: Conn, where: store.ExportFilter, *, fmt: str) -> A
         writer.writerow(CSV_COLUMNS)
     chunk: list[bytes] = []
     size = 0
+    pending: list[AuditEvent] = []
+
+    async def lines(events: list[AuditEvent]) -> list[bytes]:
+        out: list[bytes] = []
+        for event in await opened(conn, events) if decrypt else events:
+            if fmt == "csv":
+                writer.writerow(csv_row(event))
+                out.append(buffer.getvalue().encode("utf-8"))
+                buffer.seek(0)
+                buffer.truncate()
+            else:
+                out.append(jsonl_line(event))
+        return out
+
     async for event in store.iterate_filtered(conn, where):
-        if fmt == "csv":
-            writer.writerow(csv_row(event))
-            line = buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-        else:
-            line = jsonl_line(event)
-        chunk.append(line)
-        size += len(line)
+        pending.append(event)
+        if len(pending) < 500:
+            continue
+        for line in await lines(pending):
+            chunk.append(line)
+            size += len(line)
+        pending = []
         if size >= 64 * 1024:
             yield b"".join(chunk)
             chunk, size = [], 0
+    chunk.extend(await lines(pending))
     if fmt == "csv" and not chunk and buffer.getvalue():
         chunk.append(buffer.getvalue().encode("utf-8"))
     if chunk:

@@ -7,6 +7,8 @@ import json
 
 import msgspec
 
+from gateway.audit.personal import is_erased
+from gateway.audit.subjects import opened
 from gateway.policy import build_bundle
 from gateway.policy.replay import Replayed, replay_batch
 from gateway.store import audit as audit_store
@@ -27,12 +29,17 @@ class ReplayResult(msgspec.Struct, frozen=True, kw_only=True):
 
 
 async def replay_event(conn: Conn, seq: int) -> ReplayResult:
-    event = await audit_store.get_event(conn, seq)
+    [event] = await opened(conn, [await audit_store.get_event(conn, seq)])
     payload = event.payload
     if event.kind not in REPLAYABLE or "input" not in payload or "decision" not in payload:
         raise Conflict(
             f"event {seq} is a {event.kind} event; only decisions "
             f"({', '.join(REPLAYABLE)}) can be replayed"
+        )
+    if is_erased(payload):
+        raise Conflict(
+            f"event {seq} belongs to a customer whose data was erased; its input cannot be "
+            "replayed (the event itself still verifies)"
         )
     revision = event.policy_revision or ""
     version = await policy_store.get_version(conn, revision)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+import msgspec
 from litestar import Request, Response, get, post
 from litestar.response import Stream
 
@@ -13,11 +14,13 @@ from gateway.audit.checkpoints import Checkpoint
 from gateway.audit.export import export_stream
 from gateway.audit.proofs import ConsistencyProof, InclusionProof, consistency, inclusion
 from gateway.audit.replay import ReplayResult, replay_event
+from gateway.audit.subjects import Erasure, erase_subject
 from gateway.http.controllers import rt, user_with
 from gateway.pipeline.errors import StateConflict
 from gateway.store import checkpoints as checkpoint_store
 from gateway.store import reports
 from gateway.store.audit import ExportFilter
+from gateway.store.subjects import subject_ids_of
 
 READERS = ("auditor", "compliance")
 
@@ -80,19 +83,9 @@ async def export_audit(
     outcome: Literal["allow", "review", "deny"] | None = None,
     reason: str | None = None,
     policy_revision: str | None = None,
+    decrypt: bool | None = None,
 ) -> Stream:
     await user_with(request, *READERS)
-    where = ExportFilter(
-        kind=kind,
-        actor=actor,
-        subject=subject,
-        since=since,
-        until=until,
-        customer=customer,
-        outcome=outcome,
-        reason=reason,
-        policy_revision=policy_revision,
-    )
     pool = rt(request).db.pool
 
     async def chunks() -> AsyncIterator[bytes]:
@@ -100,7 +93,20 @@ async def export_audit(
             pool.acquire() as conn,
             conn.transaction(isolation="repeatable_read", readonly=True),
         ):
-            async for chunk in export_stream(conn, where, fmt=format):
+            ids = await subject_ids_of(conn, customer) if customer else None
+            where = ExportFilter(
+                kind=kind,
+                actor=actor,
+                subject=subject,
+                since=since,
+                until=until,
+                subject_ids=ids,
+                outcome=outcome,
+                reason=reason,
+                policy_revision=policy_revision,
+            )
+            opened_form = decrypt if decrypt is not None else format == "csv"
+            async for chunk in export_stream(conn, where, fmt=format, decrypt=opened_form):
                 yield chunk
 
     media = "application/x-ndjson" if format == "jsonl" else "text/csv; charset=utf-8"
@@ -163,3 +169,24 @@ async def report_overrides(request: Request[Any, Any, Any]) -> list[dict[str, An
 
 
 AUDIT_ROUTES += [report_decisions, report_customer, report_overrides]
+
+
+class EraseIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    channel: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    handle: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+
+
+@post(
+    "/v1/subjects/erase",
+    status_code=200,
+    summary="Erase a customer: destroy their key and content; events stay verifiable",
+)
+async def erase_subject_route(request: Request[Any, Any, Any], data: EraseIn) -> Erasure:
+    user = await user_with(request, "compliance")
+    async with rt(request).db.pool.acquire() as conn:
+        return await erase_subject(
+            conn, channel=data.channel.strip(), handle=data.handle.strip(), by=user.name
+        )
+
+
+AUDIT_ROUTES += [erase_subject_route]

@@ -9,6 +9,7 @@ from litestar import Request, delete, get, post
 from litestar.exceptions import ValidationException
 from litestar.params import Parameter
 
+from gateway.audit.subjects import opened
 from gateway.domain.records import User
 from gateway.http.auth import authenticate, require
 from gateway.http.views import (
@@ -246,6 +247,7 @@ async def list_audit(
             after_seq=_cursor(cursor),
             limit=limit,
         )
+        items = await opened(conn, items)
     return page([audit_out(e) for e in items], limit=limit, cursor_of=lambda e: e.seq)
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import structlog
 
+from gateway.audit.subjects import sealed_for
 from gateway.domain.records import Mention, OptOut, User
 from gateway.pipeline.errors import InvalidInput
 from gateway.store import audit, mentions, opt_outs
@@ -41,13 +42,18 @@ class Consent:
                     kind="opt_out_added",
                     actor=user.name,
                     subject=f"opt_out:{opt_out.id}",
-                    payload={
-                        "opt_out_id": opt_out.id,
-                        "channel": opt_out.channel,
-                        "handle": opt_out.handle,
-                        "reason": reason,
-                        "source": "api",
-                    },
+                    payload=await sealed_for(
+                        conn,
+                        {
+                            "opt_out_id": opt_out.id,
+                            "channel": opt_out.channel,
+                            "handle": opt_out.handle,
+                            "reason": reason,
+                            "source": "api",
+                        },
+                        channel=opt_out.channel,
+                        handle=opt_out.handle,
+                    ),
                 )
         log.info("opt_out_added", opt_out_id=opt_out.id, created=created, actor=user.name)
         return opt_out, created
@@ -60,11 +66,16 @@ class Consent:
                 kind="opt_out_removed",
                 actor=user.name,
                 subject=f"opt_out:{opt_out.id}",
-                payload={
-                    "opt_out_id": opt_out.id,
-                    "channel": opt_out.channel,
-                    "handle": opt_out.handle,
-                },
+                payload=await sealed_for(
+                    conn,
+                    {
+                        "opt_out_id": opt_out.id,
+                        "channel": opt_out.channel,
+                        "handle": opt_out.handle,
+                    },
+                    channel=opt_out.channel,
+                    handle=opt_out.handle,
+                ),
             )
         log.info("opt_out_removed", opt_out_id=opt_out_id, actor=user.name)
         return opt_out

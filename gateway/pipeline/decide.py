@@ -16,6 +16,7 @@ import asyncpg
 import msgspec
 import structlog
 
+from gateway.audit.subjects import sealed_for
 from gateway.domain.decisions import Decision
 from gateway.domain.policy_input import PolicyInput
 from gateway.domain.records import Mention, Proposal, User
@@ -108,18 +109,24 @@ class Decider:
                 await outbox.enqueue(conn, proposal_id, now=now)
             if status != "denied" and mention.status == "new":
                 await mentions.set_status(conn, mention.id, "proposed")
-            event = await audit.append(
+            payload = await sealed_for(
                 conn,
-                kind="proposal_decided",
-                actor=user.name,
-                subject=f"proposal:{proposal_id}",
-                payload={
+                {
                     "proposal_id": proposal_id,
                     "mention_id": mention.id,
                     "status": status,
                     "input": msgspec.to_builtins(policy_input),
                     "decision": decision_payload(decision),
                 },
+                channel=mention.channel,
+                handle=mention.author_handle,
+            )
+            event = await audit.append(
+                conn,
+                kind="proposal_decided",
+                actor=user.name,
+                subject=f"proposal:{proposal_id}",
+                payload=payload,
                 policy_revision=decision.policy_revision,
             )
             await proposals.set_audit_seq(conn, proposal_id, event.seq)

@@ -15,6 +15,7 @@ import msgspec
 import structlog
 
 from connectors.contract import RawMention
+from gateway.audit.subjects import sealed_for
 from gateway.domain.classification import Classification
 from gateway.domain.records import NewMention, SentimentScores
 from gateway.pipeline.classify import Classifier
@@ -190,14 +191,19 @@ async def _register_opt_out(
         kind="opt_out_added",
         actor="system",
         subject=f"opt_out:{opt_out.id}",
-        payload={
-            "opt_out_id": opt_out.id,
-            "channel": opt_out.channel,
-            "handle": opt_out.handle,
-            "source": "mention",
-            "mention_id": mention_id,
-            "phrase": cls.opt_out.phrase,
-        },
+        payload=await sealed_for(
+            conn,
+            {
+                "opt_out_id": opt_out.id,
+                "channel": opt_out.channel,
+                "handle": opt_out.handle,
+                "source": "mention",
+                "mention_id": mention_id,
+                "phrase": cls.opt_out.phrase,
+            },
+            channel=opt_out.channel,
+            handle=opt_out.handle,
+        ),
     )
     log.info("opt_out_registered", opt_out_id=opt_out.id, mention_id=mention_id)
     return 1

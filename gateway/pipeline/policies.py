@@ -174,11 +174,14 @@ class PolicyService:
                     else None
                 )
             active = await asyncio.to_thread(self._make_engine, bundle_of(active_v))
+            await _load(active)
             shadow = (
                 await asyncio.to_thread(self._make_engine, bundle_of(shadow_v))
                 if shadow_v
                 else None
             )
+            if shadow is not None:
+                await _load(shadow)
             if self.live is None:
                 self.live = LivePolicy(active, shadow)
             else:
@@ -443,6 +446,13 @@ class PolicyService:
         if state.previous_revision is None:
             raise StateConflict("there is no previous policy to roll back to")
         return await self.activate(state.previous_revision, user=user, rollback=True)
+
+
+async def _load(engine: PolicyEngine) -> None:
+    """Engines backed by a server (OPA) receive the version's modules and data here."""
+    load = getattr(engine, "load", None)
+    if load is not None:
+        await load()
 
 
 @contextlib.contextmanager

@@ -38,6 +38,7 @@ from connectors.contract import (
     Receipt,
     TransientError,
 )
+from gateway.audit.subjects import sealed_for
 from gateway.domain.records import OutboxItem, Proposal
 from gateway.pipeline.decide import decision_payload
 from gateway.pipeline.policy_input import build_policy_input
@@ -199,12 +200,17 @@ class ReleaseWorker:
                 kind="release_withdrawn",
                 actor=WORKER_ACTOR,
                 subject=f"proposal:{proposal.id}",
-                payload={
-                    "proposal_id": proposal.id,
-                    "status": to_state,
-                    "input": msgspec.to_builtins(policy_input),
-                    "decision": decision_payload(decision),
-                },
+                payload=await sealed_for(
+                    conn,
+                    {
+                        "proposal_id": proposal.id,
+                        "status": to_state,
+                        "input": msgspec.to_builtins(policy_input),
+                        "decision": decision_payload(decision),
+                    },
+                    channel=mention.channel,
+                    handle=mention.author_handle,
+                ),
                 policy_revision=decision.policy_revision,
             )
             log.info(
@@ -221,14 +227,19 @@ class ReleaseWorker:
             kind="releasing",
             actor=WORKER_ACTOR,
             subject=f"proposal:{proposal.id}",
-            payload={
-                "proposal_id": proposal.id,
-                "attempt": item.attempts + 1,
-                "idempotency_key": proposal.idempotency_key,
-                "channel": proposal.channel,
-                "input": msgspec.to_builtins(policy_input),
-                "decision": decision_payload(decision),
-            },
+            payload=await sealed_for(
+                conn,
+                {
+                    "proposal_id": proposal.id,
+                    "attempt": item.attempts + 1,
+                    "idempotency_key": proposal.idempotency_key,
+                    "channel": proposal.channel,
+                    "input": msgspec.to_builtins(policy_input),
+                    "decision": decision_payload(decision),
+                },
+                channel=mention.channel,
+                handle=mention.author_handle,
+            ),
             policy_revision=decision.policy_revision,
         )
         reply = OutgoingReply(

@@ -40,6 +40,11 @@ class LivePolicy:
     def shadow(self) -> PolicyEngine | None:
         return self._shadow
 
+    async def ready(self) -> bool:
+        """The enforcing engine can decide (an OPA server holds exactly this revision)."""
+        check = getattr(self._active, "ready", None)
+        return bool(await check()) if check is not None else True
+
     async def decide(self, policy_input: PolicyInput) -> Decision:
         engine = self._active  # one engine for the whole decision
         return await engine.decide(policy_input)

@@ -153,7 +153,7 @@ class ExportFilter(msgspec.Struct, frozen=True, kw_only=True):
     subject: str | None = None
     since: datetime | None = None
     until: datetime | None = None
-    customer: str | None = None  # the mention author's handle in decision inputs
+    subject_ids: list[str] | None = None  # the customer's pseudonymous subject ids
     outcome: str | None = None
     reason: str | None = None
     policy_revision: str | None = None
@@ -172,8 +172,7 @@ async def iterate_filtered(
             " AND ($4::text IS NULL OR subject = $4)"
             " AND ($5::timestamptz IS NULL OR occurred_at >= $5)"
             " AND ($6::timestamptz IS NULL OR occurred_at < $6)"
-            " AND ($7::text IS NULL OR"
-            "      lower(payload -> 'input' -> 'mention' -> 'author' ->> 'handle') = lower($7))"
+            " AND ($7::text[] IS NULL OR payload ->> 'subject_id' = ANY($7::text[]))"
             " AND ($8::text IS NULL OR payload -> 'decision' ->> 'outcome' = $8)"
             " AND ($9::text IS NULL OR payload -> 'decision' -> 'reasons'"
             "      @> jsonb_build_array(jsonb_build_object('code', $9::text)))"
@@ -185,7 +184,7 @@ async def iterate_filtered(
             where.subject,
             where.since,
             where.until,
-            where.customer,
+            where.subject_ids,
             where.outcome,
             where.reason,
             where.policy_revision,

@@ -379,3 +379,34 @@ def test_auditor_reports(gateway: Gateway) -> None:
         overrides = c.get("/v1/audit/reports/overrides").json()
         assert held["id"] in [o["id"] for o in overrides]
         assert_problem(c.get("/v1/audit/reports/decisions", params={"group_by": "x"}), 400)
+
+
+def test_compliance_erases_a_customer(gateway: Gateway) -> None:
+    [mention_id] = ingest(
+        gateway,
+        mention("@acme my son's asthma inhaler order is late", handle="@erase.me@social.example"),
+    )
+    with gateway.server.client(gateway.tokens["agent"]) as c:
+        proposal = c.post("/v1/proposals", json={"mention_id": mention_id, "text": REPLY}).json()
+        assert_problem(
+            c.post(
+                "/v1/subjects/erase", json={"channel": "demo", "handle": "@erase.me@social.example"}
+            ),
+            403,
+        )
+    with gateway.server.client(gateway.tokens["compliance"]) as c:
+        r = c.post(
+            "/v1/subjects/erase", json={"channel": "demo", "handle": "@erase.me@social.example"}
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["mentions_scrubbed"] == 1
+        assert_problem(
+            c.post("/v1/subjects/erase", json={"channel": "demo", "handle": "@never.seen@x"}), 404
+        )
+    with gateway.server.client(gateway.tokens["auditor"]) as c:
+        events = c.get("/v1/audit", params={"subject": f"proposal:{proposal['id']}"}).json()
+        decided = events["items"][0]
+        assert decided["payload"]["input"]["mention"]["text"] == "[erased]"
+        assert c.get(f"/v1/mentions/{mention_id}").json()["text"] == ""
+        assert c.get("/v1/audit/verify").json()["ok"] is True
+        assert_problem(c.post(f"/v1/audit/events/{decided['seq']}/replay"), 409, contains="erased")

@@ -1,0 +1,106 @@
+"""Audit subjects (customers) and their encryption keys; erasure scrubs their content."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import datetime
+
+from gateway.store.connection import Conn
+from gateway.store.errors import NotFound
+from gateway.store.opt_outs import normalize_handle
+
+
+async def subject_key(conn: Conn, *, channel: str, handle: str) -> tuple[str, bytes]:
+    """(subject id, key) of a customer, created on first use."""
+    customer = normalize_handle(handle)
+    row = await conn.fetchrow(
+        "INSERT INTO subjects (id, channel, handle, key) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT (channel, handle) WHERE erased_at IS NULL DO NOTHING RETURNING id, key",
+        uuid.uuid4(),
+        channel,
+        customer,
+        os.urandom(32),
+    )
+    if row is None:
+        row = await conn.fetchrow(
+            "SELECT id, key FROM subjects WHERE channel = $1 AND handle = $2 AND erased_at IS NULL",
+            channel,
+            customer,
+        )
+    assert row is not None
+    return str(row["id"]), bytes(row["key"])
+
+
+async def keys_for(conn: Conn, subject_ids: list[str]) -> dict[str, bytes | None]:
+    """Keys by subject id; None for an erased subject."""
+    if not subject_ids:
+        return {}
+    rows = await conn.fetch(
+        "SELECT id::text AS id, key FROM subjects WHERE id = ANY($1::uuid[])", subject_ids
+    )
+    return {r["id"]: bytes(r["key"]) if r["key"] is not None else None for r in rows}
+
+
+async def subject_ids_of(conn: Conn, handle: str) -> list[str]:
+    rows = await conn.fetch(
+        "SELECT id::text AS id FROM subjects WHERE handle = $1", normalize_handle(handle)
+    )
+    return [r["id"] for r in rows]
+
+
+async def erase(
+    conn: Conn, *, channel: str, handle: str, by: str, now: datetime
+) -> tuple[str, dict[str, int]]:
+    """Destroy the customer's key and scrub their content from mentions and proposals."""
+    customer = normalize_handle(handle)
+    row = await conn.fetchrow(
+        "UPDATE subjects SET key = NULL, handle = NULL, erased_at = $3, erased_by = $4"
+        " WHERE channel = $1 AND handle = $2 AND erased_at IS NULL RETURNING id::text AS id",
+        channel,
+        customer,
+        now,
+        by,
+    )
+    if row is None:
+        known = await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM mentions WHERE channel = $1"
+            " AND lower(author_handle) = $2)",
+            channel,
+            customer,
+        )
+        if not known:
+            raise NotFound(f"no customer {handle!r} on channel {channel!r}")
+        subject_id = str(uuid.uuid4())
+        await conn.execute(
+            "INSERT INTO subjects (id, channel, handle, key, erased_at, erased_by)"
+            " VALUES ($1, $2, NULL, NULL, $3, $4)",
+            uuid.UUID(subject_id),
+            channel,
+            now,
+            by,
+        )
+    else:
+        subject_id = row["id"]
+    pseudonym = f"erased:{subject_id}"
+    mentions = await conn.execute(
+        "UPDATE mentions SET text = '', author_display_name = '', author_description = '',"
+        " author_handle = $3, channel_data = '{}', intent_features = '[]', url = NULL,"
+        " text_purged_at = coalesce(text_purged_at, $4)"
+        " WHERE channel = $1 AND lower(author_handle) = $2",
+        channel,
+        customer,
+        pseudonym,
+        now,
+    )
+    proposals = await conn.execute(
+        "UPDATE proposals SET text = '', policy_input = NULL, shadow = NULL,"
+        " customer_handle = $3 WHERE channel = $1 AND customer_handle = $2",
+        channel,
+        customer,
+        pseudonym,
+    )
+    return subject_id, {
+        "mentions": int(mentions.split()[-1]),
+        "proposals": int(proposals.split()[-1]),
+    }
