@@ -59,6 +59,13 @@ test_deny_promo_code if {
 	"marketing_offer" in _codes(_deny({"reply": {"text": "Use code SORRY10 at checkout."}}))
 }
 
+# French typography and phone keyboards put a no-break space before "%": still an offer
+# (written out in data.json because \s differs between regorus and OPA for it).
+test_deny_percent_off_after_no_break_space if {
+	"marketing_offer" in _codes(_deny({"reply": {"text": "Voici 20\u00a0% off."}}))
+	"marketing_offer" in _codes(_deny({"reply": {"text": "Here is 20\u202f% off."}}))
+}
+
 test_deny_coupon_any_case if {
 	"marketing_offer" in _codes(_deny({"reply": {"text": "We have sent you a COUPON."}}))
 }
