@@ -24,7 +24,7 @@ from gateway.pipeline.decide import Decider
 from gateway.pipeline.ingest import Ingestor
 from gateway.pipeline.policies import EngineFactory, PolicyService
 from gateway.pipeline.poll import poll_forever
-from gateway.pipeline.release import ReleaseWorker, max_length
+from gateway.pipeline.release import ReleaseWorker, channel_limits
 from gateway.pipeline.retention import run_retention
 from gateway.pipeline.review import Reviewer
 from gateway.policy import EmbeddedEngine, PolicyBundle, PolicyEngine, load_bundle
@@ -85,7 +85,7 @@ class Runtime:
             decider=Decider(
                 db.pool,
                 engine,
-                max_lengths={name: max_length(p) for name, p in publishers.items()},
+                limits={name: channel_limits(p) for name, p in publishers.items()},
             ),
             reviewer=Reviewer(db.pool),
             consent=Consent(db.pool),

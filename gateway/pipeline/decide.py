@@ -16,6 +16,7 @@ import asyncpg
 import msgspec
 import structlog
 
+from connectors.contract import ChannelLimits
 from gateway.audit.subjects import sealed_for
 from gateway.domain.decisions import Decision
 from gateway.domain.policy_input import PolicyInput
@@ -54,11 +55,11 @@ class Decider:
         pool: asyncpg.Pool,
         engine: PolicyEngine,
         *,
-        max_lengths: Mapping[str, int | None] | None = None,
+        limits: Mapping[str, ChannelLimits | None] | None = None,
     ) -> None:
         self._pool = pool
         self.engine = engine
-        self._max_lengths = dict(max_lengths or {})  # channel -> its publisher's length limit
+        self._limits = dict(limits or {})  # channel -> its publisher's limits
 
     async def preview(
         self, *, mention_id: int, text: str, user: User, ai_generated: bool = False
@@ -173,5 +174,5 @@ class Decider:
             agent_role=user.role,
             history=history,
             now=now,
-            max_length=self._max_lengths.get(mention.channel),
+            limits=self._limits.get(mention.channel),
         )

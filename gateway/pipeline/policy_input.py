@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from connectors.bluesky import grapheme_count
+from connectors.contract import ChannelLimits
 from gateway.domain.policy_input import (
     AgentInput,
     Author,
@@ -24,6 +26,13 @@ def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def reply_length(text: str, limits: ChannelLimits | None) -> int:
+    """Length in the channel's unit: Bluesky counts graphemes (an emoji family is one)."""
+    if limits is not None and limits.length_unit == "graphemes":
+        return grapheme_count(text)
+    return len(text)
+
+
 def extract_links(text: str) -> list[str]:
     return [m.group(0).rstrip(".,;:!?)") for m in _LINK.finditer(text)]
 
@@ -37,8 +46,9 @@ def build_policy_input(
     agent_role: str,
     history: CustomerHistory,
     now: datetime,
-    max_length: int | None = None,
+    limits: ChannelLimits | None = None,
 ) -> PolicyInput:
+    """The policy input; ``limits`` are the channel publisher's (length in its own unit)."""
     intent = mention.intent if mention.intent in ("complaint", "question", "praise") else "other"
     return PolicyInput(
         mention=MentionInput(
@@ -60,7 +70,10 @@ def build_policy_input(
             is_direct=mention.is_direct,
         ),
         reply=ReplyInput(
-            text=text, length=len(text), links=extract_links(text), ai_generated=ai_generated
+            text=text,
+            length=reply_length(text, limits),
+            links=extract_links(text),
+            ai_generated=ai_generated,
         ),
         agent=AgentInput(id=agent, roles=[agent_role]),
         customer=CustomerInput(
@@ -72,6 +85,8 @@ def build_policy_input(
             thread_replies=history.thread_replies,
             replied_since_last_contact=history.replied_since_last_contact,
         ),
-        channel=ChannelInput(name=mention.channel, max_length=max_length),
+        channel=ChannelInput(
+            name=mention.channel, max_length=limits.max_length if limits else None
+        ),
         now=rfc3339(now),
     )

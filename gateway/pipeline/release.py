@@ -52,10 +52,10 @@ log = structlog.get_logger(__name__)
 WORKER_ACTOR = "release-worker"
 
 
-def max_length(publisher: Publisher | None) -> int | None:
-    """The channel's length limit, when its publisher declares one (``limits``)."""
+def channel_limits(publisher: Publisher | None) -> ChannelLimits | None:
+    """The channel's limits, when its publisher declares them (``limits``)."""
     limits = getattr(publisher, "limits", None)
-    return limits.max_length if isinstance(limits, ChannelLimits) else None
+    return limits if isinstance(limits, ChannelLimits) else None
 
 
 class _Prepared(msgspec.Struct, frozen=True, kw_only=True):
@@ -185,7 +185,7 @@ class ReleaseWorker:
             agent_role="agent",
             history=history,
             now=now,
-            max_length=max_length(self._publishers.get(mention.channel)),
+            limits=channel_limits(self._publishers.get(mention.channel)),
         )
         decision = await self._engine.decide(policy_input)
         human_approved = proposal.reviewed_by is not None
