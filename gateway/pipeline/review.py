@@ -33,10 +33,18 @@ class Reviewer:
         self._pool = pool
 
     async def approve(self, proposal_id: int, *, user: User, note: str) -> Proposal:
+        """Approve and queue the release; never by the person who proposed the reply."""
+        return await self._review(proposal_id, user=user, note=note, approve=True)
+
+    async def reject(self, proposal_id: int, *, user: User, note: str) -> Proposal:
+        return await self._review(proposal_id, user=user, note=note, approve=False)
+
+    async def _review(self, proposal_id: int, *, user: User, note: str, approve: bool) -> Proposal:
         now = datetime.now(UTC)
+        to_state = "approved" if approve else "rejected"
         async with self._pool.acquire() as conn, conn.transaction():
             current = await proposals.lock_proposal(conn, proposal_id)
-            if current.agent == user.name:
+            if approve and current.agent == user.name:
                 raise Forbidden(
                     f"you proposed reply {proposal_id}, so you cannot approve it; "
                     "another compliance officer must review it"
@@ -45,15 +53,16 @@ class Reviewer:
                 conn,
                 proposal_id,
                 from_states=("pending_review",),
-                to_state="approved",
+                to_state=to_state,
                 now=now,
                 reviewed_by=user.name,
                 review_note=_note(note),
             )
-            await outbox.enqueue(conn, proposal_id, now=now)
+            if approve:
+                await outbox.enqueue(conn, proposal_id, now=now)
             await audit.append(
                 conn,
-                kind="proposal_approved",
+                kind=f"proposal_{to_state}",
                 actor=user.name,
                 subject=f"proposal:{proposal_id}",
                 payload={
@@ -64,35 +73,7 @@ class Reviewer:
                 },
                 policy_revision=current.policy_revision,
             )
-            await conn.execute("SELECT pg_notify('outbox_queued', $1)", str(proposal_id))
-        log.info("proposal_approved", proposal_id=proposal_id, reviewer=user.name)
-        return updated
-
-    async def reject(self, proposal_id: int, *, user: User, note: str) -> Proposal:
-        now = datetime.now(UTC)
-        async with self._pool.acquire() as conn, conn.transaction():
-            current = await proposals.lock_proposal(conn, proposal_id)
-            updated = await proposals.transition(
-                conn,
-                proposal_id,
-                from_states=("pending_review",),
-                to_state="rejected",
-                now=now,
-                reviewed_by=user.name,
-                review_note=_note(note),
-            )
-            await audit.append(
-                conn,
-                kind="proposal_rejected",
-                actor=user.name,
-                subject=f"proposal:{proposal_id}",
-                payload={
-                    "proposal_id": proposal_id,
-                    "note": note,
-                    "proposed_by": current.agent,
-                    "policy_outcome": current.outcome,
-                },
-                policy_revision=current.policy_revision,
-            )
-        log.info("proposal_rejected", proposal_id=proposal_id, reviewer=user.name)
+            if approve:
+                await conn.execute("SELECT pg_notify('outbox_queued', $1)", str(proposal_id))
+        log.info(f"proposal_{to_state}", proposal_id=proposal_id, reviewer=user.name)
         return updated
