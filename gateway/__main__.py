@@ -59,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     from gateway.cli_policy import add_commands
 
     add_commands(policy)
+    from gateway.cli_sources import add_commands as add_source_commands
+
+    add_source_commands(sub)
     audit = sub.add_parser("audit", help="audit tools").add_subparsers(dest="action", required=True)
     verify = audit.add_parser(
         "verify",
@@ -104,6 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from gateway.cli_policy import run
 
             return run(args, settings)
+        if args.command == "sources":
+            from gateway.cli_sources import run as run_sources
+
+            return run_sources(args, settings)
         if args.command == "audit" and args.action == "verify" and args.export:
             return _audit_verify_offline(args.export, args.checkpoints, args.key)
         if args.command == "audit" and args.action == "export":
@@ -141,6 +148,7 @@ async def _worker(settings: Settings) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     runtime.start_worker()
+    runtime.start_sources()
     if settings.demo and settings.demo_source:
         runtime.start_demo_source()
     await stop.wait()

@@ -14,6 +14,7 @@ from gateway.http.audit_routes import AUDIT_ROUTES
 from gateway.http.controllers import ROUTES
 from gateway.http.policy_routes import POLICY_ROUTES
 from gateway.http.problems import EXCEPTION_HANDLERS
+from gateway.http.source_routes import SOURCE_ROUTES, source_parts
 from gateway.policy import PolicyEngine
 from gateway.runtime import Runtime
 from gateway.settings import Settings
@@ -65,9 +66,11 @@ def create_app(
         runtime.start_checkpointer()
         if worker:
             runtime.start_worker()
+            runtime.start_sources()
             runtime.start_retention()
         if settings.demo and settings.demo_source and worker:
             runtime.start_demo_source()
+        app.state.sources = source_parts(runtime, secrets=runtime.secrets)
         app.state.runtime = runtime
         try:
             yield
@@ -76,7 +79,7 @@ def create_app(
             await runtime.close()
 
     return Litestar(
-        route_handlers=[health, *ROUTES, *POLICY_ROUTES, *AUDIT_ROUTES],
+        route_handlers=[health, *ROUTES, *POLICY_ROUTES, *AUDIT_ROUTES, *SOURCE_ROUTES],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(

@@ -18,6 +18,7 @@ from gateway.audit.checkpointer import Checkpointer
 from gateway.audit.checkpoints import load_or_create_signing_key, public_key_pem
 from gateway.audit.verify import verify_stored_chain
 from gateway.http.auth import TokenCache
+from gateway.net_guard import OutboundClients
 from gateway.pipeline.classify import Classifier
 from gateway.pipeline.consent import Claims, Consent
 from gateway.pipeline.decide import Decider
@@ -30,6 +31,10 @@ from gateway.pipeline.review import Reviewer
 from gateway.policy import EmbeddedEngine, PolicyBundle, PolicyEngine, load_bundle
 from gateway.policy.opa import OpaEngine
 from gateway.settings import Settings, audit_key_path, checkpoint_dir
+from gateway.sources.build import Connectors
+from gateway.sources.publishers import configured_publishers
+from gateway.sources.scheduler import SourceScheduler
+from gateway.sources.secrets import Secrets
 from gateway.store.database import Database
 
 log = structlog.get_logger(__name__)
@@ -51,6 +56,9 @@ class Runtime:
     policies: PolicyService | None = None  # None when an engine was given (tests)
     checkpointer: Checkpointer | None = None
     audit_public_pem: bytes | None = None
+    outbound: OutboundClients | None = None  # guarded clients for configured sources
+    secrets: Secrets | None = None
+    connectors: Connectors | None = None
     tokens: TokenCache = field(default_factory=TokenCache)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -73,6 +81,18 @@ class Runtime:
                 raise
         client = httpx.AsyncClient(timeout=httpx.Timeout(10.0), follow_redirects=False)
         publishers = build_publishers(settings, client)
+        outbound = OutboundClients(
+            allow_private_urls=settings.allow_private_urls,
+            timeout_s=settings.outbound_timeout_s,
+            max_bytes=settings.outbound_max_bytes,
+        )
+        secrets = Secrets(settings)
+        connectors = Connectors(outbound.client, timeout_s=settings.outbound_timeout_s)
+        configured = await configured_publishers(
+            db.pool, outbound.client, secrets, connectors=connectors
+        )
+        for channel, publisher in configured.items():
+            publishers.setdefault(channel, publisher)  # GATEWAY_WEBHOOK_URL's "webhook" wins
         classifier = Classifier(settings.brand_handles)
         return cls(
             settings=settings,
@@ -91,6 +111,9 @@ class Runtime:
             consent=Consent(db.pool),
             claims=Claims(db.pool, ttl_s=settings.claim_ttl_s),
             policies=policies,
+            outbound=outbound,
+            secrets=secrets,
+            connectors=connectors,
             **_audit_signing(settings, db),
         )
 
@@ -145,6 +168,19 @@ class Runtime:
             )
         )
 
+    def start_sources(self) -> None:
+        """Poll the configured sources (each on its interval; one instance per source)."""
+        assert self.outbound is not None
+        scheduler = SourceScheduler(
+            self.db.pool,
+            self.ingestor,
+            self.outbound.client,
+            self.settings,
+            secrets=self.secrets,
+            connectors=self.connectors,
+        )
+        self._tasks.append(asyncio.create_task(scheduler.run(self._stop), name="source-scheduler"))
+
     async def verify_chain(self) -> VerifyResult:
         async with self.db.pool.acquire() as conn:
             return await verify_stored_chain(conn)
@@ -155,6 +191,8 @@ class Runtime:
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(task, 10)
         await self.http.aclose()
+        if self.outbound is not None:
+            await self.outbound.aclose()
         await self.engine.close()
         await self.db.close()
 

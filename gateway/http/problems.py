@@ -11,6 +11,12 @@ from litestar.exceptions import HTTPException, ValidationException
 from gateway.http.auth import RoleRefused, Unauthenticated
 from gateway.pipeline.errors import Forbidden, InvalidInput, StateConflict
 from gateway.policy.errors import BundleError, PolicyLoadError
+from gateway.sources.errors import (
+    InvalidSource,
+    ReplayedDelivery,
+    SecretUnavailable,
+    SignatureRefused,
+)
 from gateway.store.errors import Conflict, NotFound, Unavailable
 
 log = structlog.get_logger(__name__)
@@ -69,6 +75,13 @@ def _policy_load(request: Request[Any, Any, Any], exc: PolicyLoadError) -> Respo
     return problem(422, str(exc), file=exc.file, line=exc.line, column=exc.column)
 
 
+def _signature(request: Request[Any, Any, Any], exc: SignatureRefused) -> Response[Any]:
+    """A webhook delivery not signed right: 401, naming the signature scheme (no bearer)."""
+    response = problem(401, str(exc))
+    response.headers["WWW-Authenticate"] = 'X-Gateway-Signature realm="webhooks"'
+    return response
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("request_failed", path=request.url.path, error_type=type(exc).__name__)
     return problem(500, "the gateway hit an unexpected error; it has been logged")
@@ -84,6 +97,10 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     Conflict: _mapped(409),
     StateConflict: _mapped(409),
     InvalidInput: _mapped(400),
+    InvalidSource: _mapped(400),
+    SignatureRefused: _signature,
+    ReplayedDelivery: _mapped(409),
+    SecretUnavailable: _mapped(503),
     Unavailable: _mapped(503),
     PolicyLoadError: _policy_load,
     BundleError: _mapped(422),

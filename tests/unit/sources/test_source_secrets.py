@@ -1,0 +1,91 @@
+"""Source secrets: encrypted with the gateway's key, or read from the environment at use."""
+
+from __future__ import annotations
+
+import base64
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from gateway.settings import Settings, load_settings
+from gateway.sources.errors import InvalidSource, SecretUnavailable
+from gateway.sources.secrets import SecretBox, Secrets, env_reference
+
+KEY = bytes(range(32))
+
+
+def test_a_sealed_secret_opens_only_for_its_source_and_key() -> None:
+    box = SecretBox(KEY)
+    sealed = box.seal("support", "tok-123")
+    assert sealed.ciphertext is not None and b"tok-123" not in sealed.ciphertext
+    assert box.open("support", sealed) == "tok-123"
+    assert box.seal("support", "tok-123").ciphertext != sealed.ciphertext  # fresh nonce
+    with pytest.raises(SecretUnavailable, match="copied from another source"):
+        box.open("other", sealed)
+    with pytest.raises(SecretUnavailable, match="stored under key"):
+        SecretBox(bytes(32)).open("support", sealed)
+    assert "tok" not in repr(sealed) and "tok" not in repr(box)
+
+
+def test_env_references_stay_references_and_resolve_at_use(tmp_path: Path) -> None:
+    environ: dict[str, str] = {}
+    secrets = Secrets(Settings(data_dir=tmp_path), environ=environ)
+    sealed = secrets.seal("masto", "env:MASTODON_TOKEN")
+    assert sealed.env == "MASTODON_TOKEN" and sealed.ciphertext is None
+    with pytest.raises(SecretUnavailable, match=r"\$MASTODON_TOKEN, which is not set"):
+        secrets.resolve("masto", sealed)
+    environ["MASTODON_TOKEN"] = "from-env"
+    assert secrets.resolve("masto", sealed) == "from-env"
+    environ["MASTODON_TOKEN"] = "rotated"
+    assert secrets.resolve("masto", sealed) == "rotated"
+    assert not (tmp_path / "secrets.key").exists()  # no key needed for references
+
+
+@pytest.mark.parametrize("value", ["env:", "env:1ABC", "env:WITH SPACE", "env:A-B"])
+def test_malformed_env_references_are_refused(value: str) -> None:
+    with pytest.raises(InvalidSource, match="environment variable name"):
+        env_reference(value)
+
+
+def test_the_key_file_is_created_private_on_first_use_and_reused(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    sealed = Secrets(settings).seal("hook", "s3cret")
+    path = tmp_path / "data" / "secrets.key"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(base64.b64decode(path.read_text())) == 32
+    # Another process (a new Secrets) reads the same key.
+    assert Secrets(settings).resolve("hook", sealed) == "s3cret"
+
+
+def test_a_key_file_others_can_read_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "secrets.key"
+    path.write_text(base64.b64encode(KEY).decode())
+    os.chmod(path, 0o644)
+    secrets = Secrets(Settings(data_dir=tmp_path))
+    with pytest.raises(SecretUnavailable, match=r"chmod 600 .*secrets.key"):
+        secrets.seal("hook", "s3cret")
+
+
+def test_stored_secrets_without_any_key_are_reported_not_invented(tmp_path: Path) -> None:
+    sealed = Secrets(Settings(data_dir=tmp_path / "a")).seal("hook", "s3cret")
+    with pytest.raises(SecretUnavailable, match="no key file"):
+        Secrets(Settings(data_dir=tmp_path / "b")).resolve("hook", sealed)
+
+
+def test_the_key_can_come_from_the_environment(tmp_path: Path) -> None:
+    encoded = base64.b64encode(KEY).decode()
+    settings = load_settings({"GATEWAY_SECRET_KEY": encoded, "GATEWAY_DATA_DIR": str(tmp_path)})
+    sealed = Secrets(settings).seal("hook", "s3cret")
+    assert sealed.key_id == SecretBox(KEY).key_id
+    assert not (tmp_path / "secrets.key").exists()
+    urlsafe = base64.urlsafe_b64encode(KEY).decode()
+    assert Secrets(Settings(secret_key=urlsafe)).resolve("hook", sealed) == "s3cret"
+    with pytest.raises(SecretUnavailable, match="32 random bytes"):
+        Secrets(Settings(secret_key="too-short")).seal("hook", "x")
+
+
+def test_blank_secrets_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(InvalidSource, match="must not be empty"):
+        Secrets(Settings(data_dir=tmp_path)).seal("hook", "  ")
