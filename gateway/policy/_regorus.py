@@ -45,16 +45,29 @@ def compile_engine(files: Mapping[str, str], data: Mapping[str, Any]) -> Any:
     engine = regorus.Engine()
     # print would otherwise write policy output (possibly input text) to stderr.
     engine.set_gather_prints(True)
+    error = _load_into(engine, files, data)
+    if error is not None:
+        # Raised here, outside any except block and after the engine is gone, so neither
+        # the exception's context nor its traceback keeps the engine alive: it would be
+        # dropped on whichever thread collects the exception, which regorus refuses.
+        del engine
+        raise error
+    return engine
+
+
+def _load_into(
+    engine: Any, files: Mapping[str, str], data: Mapping[str, Any]
+) -> PolicyLoadError | None:
     for path, text in files.items():
         try:
             engine.add_policy(path, text)
         except BaseException as exc:
-            raise load_error(exc, default_file=path) from None
+            return load_error(exc, default_file=path)
     try:
         engine.add_data_json(msgspec.json.encode({"engagement": data}).decode("utf-8"))
     except BaseException as exc:
-        raise load_error(exc, default_file=DATA_FILE) from None
-    return engine
+        return load_error(exc, default_file=DATA_FILE)
+    return None
 
 
 def load_error(exc: BaseException, *, default_file: str | None) -> PolicyLoadError:

@@ -187,8 +187,10 @@ class EmbeddedEngine:
 def _validate(bundle: PolicyBundle) -> list[_ast.Module]:
     """Compile the policies on this thread, check them, and drop the engine here."""
     engine = _regorus.compile_engine(bundle.policy_files, bundle.data)
-    modules = _ast.read_modules(engine.get_ast_as_json())
-    del engine
+    try:
+        modules = _ast.read_modules(engine.get_ast_as_json())
+    finally:
+        del engine  # even when raising: a traceback must not carry it to another thread
     if not any(_defines_decision(module) for module in modules):
         raise PolicyLoadError(
             "no rule `decision` in package `engagement`: the gateway evaluates "

@@ -38,8 +38,10 @@ def replay_batch(bundles: Sequence[PolicyBundle], inputs: Sequence[str]) -> list
     results: list[list[Replayed]] = []
     for bundle in bundles:
         engine = _regorus.compile_engine(bundle.policy_files, bundle.data)
-        results.append([_evaluate(engine, text) for text in inputs])
-        del engine  # dropped on the thread that built it
+        try:
+            results.append([_evaluate(engine, text) for text in inputs])
+        finally:
+            del engine  # dropped on the thread that built it, even when raising
     return results
 
 

@@ -72,13 +72,16 @@ def run_policy_tests(bundle: PolicyBundle, *, coverage: bool = False) -> TestRep
     engine = _new_engine(bundle, coverage)
     results: list[TestResult] = []
     reports: list[dict[str, Any]] = []
-    for package, name in _discover(_ast.read_modules(engine.get_ast_as_json())):
-        result, engine_ok = _run_one(engine, package, name)
-        results.append(result)
-        if not engine_ok:
-            engine = _new_engine(bundle, coverage)
-    if coverage:
-        reports.append(msgspec.json.decode(engine.get_coverage_report_as_json()))
+    try:
+        for package, name in _discover(_ast.read_modules(engine.get_ast_as_json())):
+            result, engine_ok = _run_one(engine, package, name)
+            results.append(result)
+            if not engine_ok:
+                engine = _new_engine(bundle, coverage)
+        if coverage:
+            reports.append(msgspec.json.decode(engine.get_coverage_report_as_json()))
+    finally:
+        del engine  # on this thread, even when raising (see _regorus)
     passed = sum(result.passed for result in results)
     return TestReport(
         passed=passed,
