@@ -3,11 +3,14 @@ verify without the database, and replay of a recorded decision."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import asyncpg
+import msgspec
+import pytest
 
 from gateway.audit.checkpoints import read_checkpoints
 from gateway.audit.export import export_stream
@@ -152,3 +155,100 @@ async def test_retention_purges_old_mention_texts_and_keeps_the_audit(
     assert event.payload["mentions"] == 2
     assert (await runtime.verify_chain()).ok
     assert await purge_once(runtime.db.pool, days=0) == 0  # each text is purged once
+
+
+TAMPERING = {
+    "edited-payload": [
+        "UPDATE audit_events SET payload = jsonb_set(payload, '{status}', '\"denied\"')"
+        " WHERE seq = 3"
+    ],
+    "deleted-middle": ["DELETE FROM audit_events WHERE seq = 4"],
+    "reordered-pair": [
+        "UPDATE audit_events SET seq = -1 WHERE seq = 3",
+        "UPDATE audit_events SET seq = 3 WHERE seq = 4",
+        "UPDATE audit_events SET seq = 4 WHERE seq = -1",
+    ],
+    "rewritten-actor-and-rehashed-chain": [
+        "UPDATE audit_events SET actor = 'mallory' WHERE seq = 2",
+    ],
+}
+
+
+async def _superuser(database_url: str, *statements: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute("ALTER TABLE audit_events DISABLE TRIGGER USER")
+        for sql in statements:
+            await conn.execute(sql)
+        await conn.execute("ALTER TABLE audit_events ENABLE TRIGGER USER")
+    finally:
+        await conn.close()
+
+
+@pytest.mark.parametrize("case", sorted(TAMPERING))
+async def test_tampering_in_the_database_fails_offline_verification(
+    runtime: Runtime, agent: User, database_url: str, tmp_path: Path, case: str
+) -> None:
+    await _decisions(runtime, agent, 3)
+    await _checkpoint(runtime)
+    await _superuser(database_url, *TAMPERING[case])
+    if case == "rewritten-actor-and-rehashed-chain":
+        await _rehash_chain(database_url)
+    done = _offline(runtime, await _export(runtime, tmp_path / "export.jsonl"), tmp_path)
+    assert done.returncode == 1, done.stdout
+    assert "PROBLEM" in done.stderr
+
+
+async def _rehash_chain(database_url: str) -> None:
+    """What an attacker with full database access does: recompute every hash after the
+    change so the chain itself is consistent again. Only the signed checkpoint remains."""
+    from gateway.audit.chain import GENESIS_HASH, event_hash
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute("ALTER TABLE audit_events DISABLE TRIGGER USER")
+        await conn.execute("ALTER TABLE audit_chain_head DISABLE TRIGGER USER")
+        await conn.set_type_codec(
+            "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+        prev = GENESIS_HASH
+        for row in await conn.fetch("SELECT * FROM audit_events ORDER BY seq"):
+            digest = event_hash(
+                prev_hash=prev,
+                seq=row["seq"],
+                occurred_at=row["occurred_at"],
+                kind=row["kind"],
+                actor=row["actor"],
+                subject=row["subject"],
+                payload=row["payload"],
+                policy_revision=row["policy_revision"],
+            )
+            await conn.execute(
+                "UPDATE audit_events SET prev_hash = $2, hash = $3 WHERE seq = $1",
+                row["seq"],
+                prev,
+                digest,
+            )
+            prev = digest
+        await conn.execute("UPDATE audit_chain_head SET hash = $1", prev)
+        await conn.execute("ALTER TABLE audit_events ENABLE TRIGGER USER")
+        await conn.execute("ALTER TABLE audit_chain_head ENABLE TRIGGER USER")
+    finally:
+        await conn.close()
+
+
+async def test_a_forged_checkpoint_file_fails_offline_verification(
+    runtime: Runtime, agent: User, tmp_path: Path
+) -> None:
+    from gateway.audit.checkpoints import checkpoint_filename, encode_checkpoint
+
+    await _decisions(runtime, agent, 2)
+    size = await _checkpoint(runtime)
+    [real] = read_checkpoints(checkpoint_dir(runtime.settings))
+    forged = msgspec.structs.replace(real, root_hash="0" * 64)
+    (checkpoint_dir(runtime.settings) / checkpoint_filename(size)).write_bytes(
+        encode_checkpoint(forged)
+    )
+    done = _offline(runtime, await _export(runtime, tmp_path / "export.jsonl"), tmp_path)
+    assert done.returncode == 1
+    assert "signature" in done.stderr
