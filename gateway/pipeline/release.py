@@ -50,6 +50,7 @@ from gateway.store.connection import Conn
 log = structlog.get_logger(__name__)
 
 WORKER_ACTOR = "release-worker"
+MIN_RETRY_AFTER_S = 0.05  # never spin on a Retry-After of 0
 
 
 def channel_limits(publisher: Publisher | None) -> ChannelLimits | None:
@@ -281,7 +282,7 @@ class ReleaseWorker:
             if receipt is not None:
                 await self._delivered(conn, item, proposal, receipt, now)
             elif isinstance(error, TransientError) and (
-                item.attempts < self._settings.release_max_attempts
+                error.retry_after is not None or item.attempts < self._settings.release_max_attempts
             ):
                 await self._retry(conn, item, proposal, error, now)
             else:
@@ -335,10 +336,17 @@ class ReleaseWorker:
         error: TransientError,
         now: datetime,
     ) -> None:
-        backoff = self._settings.release_backoff_s * (2 ** max(item.attempts - 1, 0))
-        delay = max(backoff, error.retry_after or 0.0)
+        # A channel that says when to come back (429/503 with Retry-After) is waited for,
+        # and that wait does not use up an attempt: the release waits, it does not fail.
+        rate_limited = error.retry_after is not None
+        if rate_limited:
+            delay = max(error.retry_after or 0.0, MIN_RETRY_AFTER_S)
+        else:
+            delay = self._settings.release_backoff_s * (2 ** max(item.attempts - 1, 0))
         at = now + timedelta(seconds=delay)
-        await outbox.reschedule(conn, item.id, now=now, at=at, error=str(error))
+        await outbox.reschedule(
+            conn, item.id, now=now, at=at, error=str(error), refund=rate_limited
+        )
         await audit.append(
             conn,
             kind="delivery_retry",
@@ -349,6 +357,7 @@ class ReleaseWorker:
                 "attempt": item.attempts,
                 "error": str(error),
                 "retry_at": at.isoformat(),
+                "rate_limited": rate_limited,
                 "idempotency_key": proposal.idempotency_key,
             },
             policy_revision=proposal.policy_revision,

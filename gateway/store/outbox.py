@@ -52,14 +52,19 @@ async def mark_done(conn: Conn, item_id: int, *, now: datetime) -> None:
     )
 
 
-async def reschedule(conn: Conn, item_id: int, *, now: datetime, at: datetime, error: str) -> None:
+async def reschedule(
+    conn: Conn, item_id: int, *, now: datetime, at: datetime, error: str, refund: bool = False
+) -> None:
+    """Queue the row again at ``at``; ``refund`` gives the attempt back (the channel asked
+    us to wait, which is not a failure)."""
     await conn.execute(
         "UPDATE outbox SET state = 'queued', next_attempt_at = $3, last_error = $4,"
-        " updated_at = $2 WHERE id = $1",
+        " updated_at = $2, attempts = attempts - CASE WHEN $5 THEN 1 ELSE 0 END WHERE id = $1",
         item_id,
         now,
         at,
         error,
+        refund,
     )
 
 

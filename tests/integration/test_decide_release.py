@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -152,7 +153,7 @@ class _FlakyPublisher:
 
     async def publish(self, reply: OutgoingReply) -> Receipt:
         self.calls += 1
-        raise TransientError("channel unavailable", retry_after=0.0)
+        raise TransientError("channel unavailable")
 
 
 async def test_transient_failures_retry_with_backoff_then_fail(
@@ -209,3 +210,42 @@ async def test_crash_after_publish_resumes_without_double_publish(
     assert len(delivered) == 1 and delivered[0].payload["receipt"]["duplicate"] is True
     assert (await kinds(runtime)).count("releasing") == 2
     assert timedelta(0) <= datetime.now(UTC) - now
+
+
+class _RateLimitedPublisher:
+    """Answers 429 with Retry-After more times than the attempt limit, then accepts."""
+
+    channel = "demo"
+
+    def __init__(self, refusals: int) -> None:
+        self.refusals = refusals
+        self.calls: list[float] = []
+
+    async def publish(self, reply: OutgoingReply) -> Receipt:
+        self.calls.append(asyncio.get_running_loop().time())
+        if len(self.calls) <= self.refusals:
+            raise TransientError("429 Too Many Requests", retry_after=0.1)
+        return Receipt(channel="demo", external_id="ok-1", delivered_at="2026-01-01T00:00:00Z")
+
+
+async def test_rate_limited_release_waits_instead_of_failing(runtime: Runtime, agent: User) -> None:
+    mention_id = await ingest_one(runtime, COMPLAINT)
+    proposal = await runtime.decider.propose(mention_id=mention_id, text=GOOD_REPLY, user=agent)
+    refusals = runtime.settings.release_max_attempts + 2
+    publisher = _RateLimitedPublisher(refusals)
+    w = worker(runtime, {"demo": publisher})
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 15
+    status = ""
+    while loop.time() < deadline and status != "released":
+        if not await w.release_one():
+            await asyncio.sleep(0.02)
+        async with runtime.db.pool.acquire() as conn:
+            from gateway.store import proposals
+
+            status = (await proposals.get_proposal(conn, proposal.id)).status
+    assert status == "released"
+    assert len(publisher.calls) == refusals + 1
+    gaps = [b - a for a, b in itertools.pairwise(publisher.calls)]
+    assert min(gaps) >= 0.09  # waited for Retry-After every time, never spun
+    assert "failed" not in await kinds(runtime)
