@@ -33,6 +33,7 @@ from gateway.domain.policy_input import (
     Thread,
 )
 from gateway.policy import EmbeddedEngine, PolicyBundle, load_bundle, run_policy_tests
+from gateway.policy.replay import _replay_fast, replay_batch
 
 POLICY_DIR = Path(__file__).resolve().parents[2] / "policies"
 CASES = 400
@@ -417,3 +418,14 @@ def _to_length(text: str, length: int) -> str:
     while len(text) < length:
         text += _FILLER
     return text[:length]
+
+
+async def test_bulk_replay_vm_agrees_with_the_live_interpreter(bundle: PolicyBundle) -> None:
+    """Impact analysis replays with regorus's compiled VM for speed; on the generated
+    inputs it must give exactly what the interpreter (the live engine) gives."""
+    rng = random.Random(SEED + 1)
+    inputs = [msgspec.json.encode(_generate(rng, bundle.data)).decode() for _ in range(CASES)]
+    fast = _replay_fast(bundle, inputs)  # None would mean it fell back to the interpreter
+    [slow] = replay_batch([bundle], inputs, fast=False)
+    assert fast is not None and fast == slow
+    assert {code for r in fast for code in r.codes} >= EXPECTED_CODES - {"policy_error"}
