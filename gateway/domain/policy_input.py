@@ -66,6 +66,8 @@ class CustomerInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
 class ChannelInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     name: str
     max_length: int | None = None  # None: take data.engagement.channel_limits
+    length_unit: str = "characters"  # or "graphemes" (Bluesky); reply.length uses it
+    rate_budget: str | None = None  # the channel's published budget, e.g. "300 requests / 5 min"
 
 
 class PolicyInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -86,7 +86,10 @@ def build_policy_input(
             replied_since_last_contact=history.replied_since_last_contact,
         ),
         channel=ChannelInput(
-            name=mention.channel, max_length=limits.max_length if limits else None
+            name=mention.channel,
+            max_length=limits.max_length if limits else None,
+            length_unit=limits.length_unit if limits else "characters",
+            rate_budget=limits.rate_budget if limits else None,
         ),
         now=rfc3339(now),
     )
