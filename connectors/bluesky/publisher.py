@@ -45,6 +45,7 @@ from connectors.bluesky.mapping import (
 from connectors.bluesky.rkey import reply_rkey
 from connectors.bluesky.session import BlueskySession
 from connectors.bluesky.xrpc import XrpcPermanentError, XrpcTransientError
+from connectors.clock import aware as _aware
 from connectors.contract import ChannelLimits, OutgoingReply, PermanentError, Receipt
 
 _CREATE = "com.atproto.repo.createRecord"
@@ -231,7 +232,3 @@ def _decode_created(content: bytes) -> _Created:
     except msgspec.DecodeError:
         # The post exists (2xx) but we cannot name it: a retry finds it by its key.
         raise XrpcTransientError(f"{_CREATE} answered without uri and cid") from None
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

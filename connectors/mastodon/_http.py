@@ -15,28 +15,20 @@ No httpx exception leaves this module. How answers map (``request`` and ``check`
 
 from __future__ import annotations
 
-import email.utils
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
 import msgspec
 
+from connectors.clock import aware, parse_retry_after
 from connectors.contract import PermanentError, TransientError
 
 _EXCERPT_CHARS = 200
 _LINK = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]+)*)")
 _REL = re.compile(r';\s*rel\s*=\s*"?([^";]+)"?', re.IGNORECASE)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def instance_url(base_url: str) -> httpx.URL:
@@ -126,20 +118,6 @@ def retry_after(headers: httpx.Headers, now: datetime) -> float | None:
     try:
         when = datetime.fromisoformat(reset.strip())
     except ValueError:
-        return None
-    return max(0.0, (aware(when) - aware(now)).total_seconds())
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds from a ``Retry-After`` value (delta-seconds or HTTP date), or None."""
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isascii() and value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     return max(0.0, (aware(when) - aware(now)).total_seconds())
 

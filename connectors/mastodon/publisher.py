@@ -48,6 +48,7 @@ from datetime import datetime
 import httpx
 import msgspec
 
+from connectors.clock import utc_now
 from connectors.contract import (
     ChannelLimits,
     OutgoingReply,
@@ -142,7 +143,7 @@ async def instance_limits(
         response,
         doing="reading the instance configuration",
         auth_hint="the instance hides its configuration from anonymous clients",
-        now=_http.utc_now(),
+        now=utc_now(),
     )
     try:
         found = _instance.decode(response.content)
@@ -175,7 +176,7 @@ class MastodonPublisher:
         max_visibility: str = "unlisted",
         instance_domain: str | None = None,
         timeout_s: float = 10.0,
-        clock: Callable[[], datetime] = _http.utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         if not access_token:
             raise ValueError("Mastodon access_token must not be empty")

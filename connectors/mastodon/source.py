@@ -48,6 +48,7 @@ import httpx
 import msgspec
 import structlog
 
+from connectors.clock import utc_now
 from connectors.contract import Batch, PermanentError, RawMention, TransientError
 from connectors.mastodon import _http
 from connectors.mastodon.mapping import (
@@ -124,7 +125,7 @@ class MastodonSource:
         channel: str = CHANNEL,
         instance_domain: str | None = None,
         timeout_s: float = 10.0,
-        clock: Callable[[], datetime] = _http.utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         if not access_token:
             raise ValueError("Mastodon access_token must not be empty")

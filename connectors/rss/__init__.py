@@ -4,13 +4,13 @@
 ``RssSource`` ties them together with a cursor of validators and ids already seen.
 """
 
+from connectors.clock import parse_retry_after
 from connectors.rss.fetch import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_REDIRECTS,
     DEFAULT_TIMEOUT_S,
     FetchResult,
     fetch_feed,
-    parse_retry_after,
 )
 from connectors.rss.parse import DEFAULT_MAX_TEXT_CHARS, FeedError, ParsedFeed, parse_feed
 from connectors.rss.source import DEFAULT_SEEN_LIMIT, RssCursor, RssSource

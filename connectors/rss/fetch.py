@@ -27,13 +27,14 @@ passes through unchanged.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 import httpx
 import msgspec
 
+from connectors.clock import parse_retry_after
+from connectors.clock import utc_now as _utc_now
 from connectors.contract import PermanentError, TransientError
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
@@ -58,10 +59,6 @@ class FetchResult(msgspec.Struct, frozen=True, kw_only=True):
     etag: str | None = None  # validators to send next time (None: the server gave none)
     modified: str | None = None  # the Last-Modified value, verbatim
     moved_to: str | None = None  # the new address when a permanent redirect was followed
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def fetch_feed(
@@ -222,27 +219,6 @@ class _Hops(msgspec.Struct, frozen=True, kw_only=True):
         return PermanentError(
             f"{self.label}: request refused (HTTP {status}): {await _excerpt(response)}"
         )
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value (delta-seconds or HTTP date), or None.
-
-    A date in the past gives 0; a value that is neither form gives None.
-    """
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isascii() and value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
 
 
 async def _excerpt(response: httpx.Response) -> str:

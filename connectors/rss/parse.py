@@ -20,6 +20,7 @@ from typing import Any
 import feedparser
 import msgspec
 
+from connectors.clock import aware as _aware
 from connectors.contract import PermanentError, RawMention
 from connectors.rss.entries import EntryMapper, field, first_time, get, http_url, rfc3339
 from connectors.rss.text import collapse, plain_text, truncate
@@ -160,10 +161,6 @@ def _verdict(result: Any, content: bytes, label: str, *, produced: bool) -> list
 def _describe(problem: object) -> str:
     message = str(problem).removeprefix("<unknown>:")
     return collapse(f"{type(problem).__name__}: {message}")[:300]
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _dict(value: object) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """The webhook channel: replies POSTed, signed, to a URL the customer serves."""
 
-from connectors.webhook.publisher import WebhookPayload, WebhookPublisher, parse_retry_after
+from connectors.clock import parse_retry_after
+from connectors.webhook.publisher import WebhookPayload, WebhookPublisher
 from connectors.webhook.signing import (
     IDEMPOTENCY_HEADER,
     SIGNATURE_HEADER,

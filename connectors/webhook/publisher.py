@@ -17,7 +17,6 @@ How answers map to results (no httpx exception ever escapes)::
 
 from __future__ import annotations
 
-import email.utils
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -26,6 +25,9 @@ from typing import Any
 import httpx
 import msgspec
 
+from connectors.clock import aware as _aware
+from connectors.clock import parse_retry_after
+from connectors.clock import utc_now as _utc_now
 from connectors.contract import OutgoingReply, PermanentError, Receipt, TransientError
 from connectors.webhook.signing import (
     IDEMPOTENCY_HEADER,
@@ -52,14 +54,6 @@ class WebhookPayload(msgspec.Struct, frozen=True, kw_only=True):
     thread_id: str | None
     metadata: dict[str, Any]
     sent_at: str  # RFC 3339
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _rfc3339(moment: datetime) -> str:
@@ -149,23 +143,6 @@ class WebhookPublisher:
             retry_after = parse_retry_after(response.headers.get("Retry-After"), self._clock())
             raise TransientError(message, retry_after=retry_after)
         raise PermanentError(message)
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value (delta-seconds or HTTP date), or None.
-
-    A date in the past gives 0; a value that is neither form gives None.
-    """
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isascii() and value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    return max(0.0, (_aware(when) - _aware(now)).total_seconds())
 
 
 def _encode(reply: OutgoingReply, sent: datetime) -> bytes:
