@@ -1,0 +1,73 @@
+"""The decision path: proposals per second through decide → store → audit (one
+transaction each), in-process, with N concurrent agents.
+
+    python bench/decide.py [PROPOSALS] [CONCURRENCY]
+
+Starts a throwaway embedded PostgreSQL with the default policy, ingests one mention per
+proposal, then submits the proposals and prints throughput and latency percentiles.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from connectors.contract import RawAuthor, RawMention  # noqa: E402
+from gateway.domain.records import User  # noqa: E402
+from gateway.runtime import Runtime  # noqa: E402
+from gateway.settings import Settings  # noqa: E402
+
+
+async def main(n: int, concurrency: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="egw-bench-") as tmp:
+        settings = Settings(data_dir=Path(tmp), demo=False, policy_dir=REPO / "policies",
+                            db_pool_max=concurrency + 2, log_level="warning")
+        rt = await Runtime.start(settings)
+        try:
+            now = datetime.now(UTC).isoformat()
+            mentions = [
+                RawMention(channel="demo", external_id=f"b{i}", url=None,
+                           author=RawAuthor(handle=f"@c{i}@social.example"),
+                           text="@acme my order is three weeks late, this is terrible",
+                           created_at=now)
+                for i in range(n)
+            ]
+            ids: list[int] = []
+            for start in range(0, n, 500):
+                ids += (await rt.ingestor.ingest(mentions[start:start + 500], actor="bench")).ids
+            agent = User(id=0, name="alice", role="agent", created_at=datetime.now(UTC))
+            queue: asyncio.Queue[int] = asyncio.Queue()
+            for mention_id in ids:
+                queue.put_nowait(mention_id)
+            latencies: list[float] = []
+
+            async def agent_loop() -> None:
+                while not queue.empty():
+                    mention_id = queue.get_nowait()
+                    started = time.perf_counter()
+                    await rt.decider.propose(mention_id=mention_id, user=agent,
+                                             text="Sorry about the wait, we are on it.")
+                    latencies.append((time.perf_counter() - started) * 1000)
+
+            started = time.perf_counter()
+            await asyncio.gather(*(agent_loop() for _ in range(concurrency)))
+            elapsed = time.perf_counter() - started
+            latencies.sort()
+            p = lambda q: latencies[min(int(q * len(latencies)), len(latencies) - 1)]  # noqa: E731
+            print(f"{n} proposals, {concurrency} concurrent: {n / elapsed:,.0f} proposals/s; "
+                  f"latency p50 {statistics.median(latencies):.1f} ms, p99 {p(0.99):.1f} ms")
+        finally:
+            await rt.close()
+
+
+if __name__ == "__main__":
+    args = [int(a) for a in sys.argv[1:]]
+    asyncio.run(main(args[0] if args else 3000, args[1] if len(args) > 1 else 20))
