@@ -36,6 +36,7 @@ from gateway.sources.publishers import configured_publishers
 from gateway.sources.scheduler import SourceScheduler
 from gateway.sources.secrets import Secrets
 from gateway.store.database import Database
+from gateway.store.group_commit import GroupCommitter
 
 log = structlog.get_logger(__name__)
 
@@ -55,6 +56,7 @@ class Runtime:
     claims: Claims
     policies: PolicyService | None = None  # None when an engine was given (tests)
     checkpointer: Checkpointer | None = None
+    committer: GroupCommitter | None = None
     audit_public_pem: bytes | None = None
     outbound: OutboundClients | None = None  # guarded clients for configured sources
     secrets: Secrets | None = None
@@ -94,6 +96,7 @@ class Runtime:
         for channel, publisher in configured.items():
             publishers.setdefault(channel, publisher)  # GATEWAY_WEBHOOK_URL's "webhook" wins
         classifier = Classifier(settings.brand_handles)
+        committer = GroupCommitter(db.pool)
         return cls(
             settings=settings,
             db=db,
@@ -106,7 +109,9 @@ class Runtime:
                 db.pool,
                 engine,
                 limits={name: channel_limits(p) for name, p in publishers.items()},
+                committer=committer,
             ),
+            committer=committer,
             reviewer=Reviewer(db.pool),
             consent=Consent(db.pool),
             claims=Claims(db.pool, ttl_s=settings.claim_ttl_s),
@@ -190,6 +195,8 @@ class Runtime:
         for task in self._tasks:
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(task, 10)
+        if self.committer is not None:
+            await self.committer.close()
         await self.http.aclose()
         if self.outbound is not None:
             await self.outbound.aclose()

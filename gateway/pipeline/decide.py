@@ -27,6 +27,7 @@ from gateway.policy.engine import PolicyEngine
 from gateway.policy.live import LivePolicy
 from gateway.store import audit, mentions, outbox, proposals
 from gateway.store.connection import Conn
+from gateway.store.group_commit import GroupCommitter
 
 log = structlog.get_logger(__name__)
 
@@ -56,7 +57,9 @@ class Decider:
         engine: PolicyEngine,
         *,
         limits: Mapping[str, ChannelLimits | None] | None = None,
+        committer: GroupCommitter | None = None,
     ) -> None:
+        self._committer = committer
         self._pool = pool
         self.engine = engine
         self._limits = dict(limits or {})  # channel -> its publisher's limits
@@ -75,68 +78,34 @@ class Decider:
     async def propose(
         self, *, mention_id: int, text: str, user: User, ai_generated: bool = False
     ) -> Proposal:
+        """Decide, then store proposal + audit event (+ outbox row) in one transaction.
+
+        The decision is computed from a snapshot; the write runs in the group-commit
+        batch, where the claim is checked again under the mention's row lock. A reply
+        decided just before an opt-out committed is caught by the release re-check.
+        """
         _validate_text(text)
         now = datetime.now(UTC)
-        async with self._pool.acquire() as conn, conn.transaction():
-            mention = await mentions.lock_mention(conn, mention_id, now=now)
-            if mention.claim is not None and mention.claim.agent != user.name:
-                raise StateConflict(
-                    f"mention {mention_id} is claimed by {mention.claim.agent} until "
-                    f"{mention.claim.expires_at.isoformat()}; only they can propose a reply"
-                )
+        async with self._pool.acquire() as conn:
+            mention = await mentions.get_mention(conn, mention_id, now=now)
+            _check_claim(mention, user)
             policy_input = await self._input(conn, mention, text, ai_generated, user, now)
-            decision = await self.engine.decide(policy_input)
-            shadow = await self._shadow(policy_input)
-            status = STATUS_BY_OUTCOME[decision.outcome]
-            proposal_id = await proposals.insert_proposal(
-                conn,
-                mention_id=mention.id,
-                channel=mention.channel,
-                customer_handle=mention.author_handle,
-                thread_id=mention.thread_id,
-                agent=user.name,
-                text=text,
-                ai_generated=ai_generated,
-                status=status,
-                outcome=decision.outcome,
-                reasons=[msgspec.to_builtins(r) for r in decision.reasons],
-                policy_revision=decision.policy_revision,
-                idempotency_key=f"reply-{uuid.uuid4().hex}",
-                now=now,
-                policy_input=msgspec.to_builtins(policy_input),
-                shadow=decision_payload(shadow) if shadow else None,
+        decision = await self.engine.decide(policy_input)
+        shadow = await self._shadow(policy_input)
+
+        async def write(conn: Conn) -> Proposal:
+            return await _store(
+                conn, mention_id, user, text, ai_generated, policy_input, decision, shadow, now
             )
-            if status == "approved":
-                await outbox.enqueue(conn, proposal_id, now=now)
-            if status != "denied" and mention.status == "new":
-                await mentions.set_status(conn, mention.id, "proposed")
-            payload = await sealed_for(
-                conn,
-                {
-                    "proposal_id": proposal_id,
-                    "mention_id": mention.id,
-                    "status": status,
-                    "input": msgspec.to_builtins(policy_input),
-                    "decision": decision_payload(decision),
-                },
-                channel=mention.channel,
-                handle=mention.author_handle,
-            )
-            event = await audit.append(
-                conn,
-                kind="proposal_decided",
-                actor=user.name,
-                subject=f"proposal:{proposal_id}",
-                payload=payload,
-                policy_revision=decision.policy_revision,
-            )
-            await proposals.set_audit_seq(conn, proposal_id, event.seq)
-            if status == "approved":
-                await conn.execute("SELECT pg_notify('outbox_queued', $1)", str(proposal_id))
-            proposal = await proposals.get_proposal(conn, proposal_id)
+
+        if self._committer is not None:
+            proposal = await self._committer.submit(write)
+        else:
+            async with self._pool.acquire() as conn, conn.transaction():
+                proposal = await write(conn)
         log.info(
             "policy_decided",
-            proposal_id=proposal_id,
+            proposal_id=proposal.id,
             mention_id=mention_id,
             outcome=decision.outcome,
             reasons=[r.code for r in decision.reasons],
@@ -176,3 +145,75 @@ class Decider:
             now=now,
             limits=self._limits.get(mention.channel),
         )
+
+
+def _check_claim(mention: Mention, user: User) -> None:
+    if mention.claim is not None and mention.claim.agent != user.name:
+        raise StateConflict(
+            f"mention {mention.id} is claimed by {mention.claim.agent} until "
+            f"{mention.claim.expires_at.isoformat()}; only they can propose a reply"
+        )
+
+
+async def _store(
+    conn: Conn,
+    mention_id: int,
+    user: User,
+    text: str,
+    ai_generated: bool,
+    policy_input: PolicyInput,
+    decision: Decision,
+    shadow: Decision | None,
+    now: datetime,
+) -> Proposal:
+    """Proposal, audit event (input snapshot, decision, revision) and, when allowed, the
+    outbox row: all in the caller's transaction."""
+    mention = await mentions.lock_mention(conn, mention_id, now=now)
+    _check_claim(mention, user)
+    status = STATUS_BY_OUTCOME[decision.outcome]
+    proposal_id = await proposals.insert_proposal(
+        conn,
+        mention_id=mention.id,
+        channel=mention.channel,
+        customer_handle=mention.author_handle,
+        thread_id=mention.thread_id,
+        agent=user.name,
+        text=text,
+        ai_generated=ai_generated,
+        status=status,
+        outcome=decision.outcome,
+        reasons=[msgspec.to_builtins(r) for r in decision.reasons],
+        policy_revision=decision.policy_revision,
+        idempotency_key=f"reply-{uuid.uuid4().hex}",
+        now=now,
+        policy_input=msgspec.to_builtins(policy_input),
+        shadow=decision_payload(shadow) if shadow else None,
+    )
+    if status == "approved":
+        await outbox.enqueue(conn, proposal_id, now=now)
+    if status != "denied" and mention.status == "new":
+        await mentions.set_status(conn, mention.id, "proposed")
+    payload = await sealed_for(
+        conn,
+        {
+            "proposal_id": proposal_id,
+            "mention_id": mention.id,
+            "status": status,
+            "input": msgspec.to_builtins(policy_input),
+            "decision": decision_payload(decision),
+        },
+        channel=mention.channel,
+        handle=mention.author_handle,
+    )
+    event = await audit.append(
+        conn,
+        kind="proposal_decided",
+        actor=user.name,
+        subject=f"proposal:{proposal_id}",
+        payload=payload,
+        policy_revision=decision.policy_revision,
+    )
+    await proposals.set_audit_seq(conn, proposal_id, event.seq)
+    if status == "approved":
+        await conn.execute("SELECT pg_notify('outbox_queued', $1)", str(proposal_id))
+    return await proposals.get_proposal(conn, proposal_id)
