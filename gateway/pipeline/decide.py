@@ -171,28 +171,7 @@ async def _store(
     mention = await mentions.lock_mention(conn, mention_id, now=now)
     _check_claim(mention, user)
     status = STATUS_BY_OUTCOME[decision.outcome]
-    proposal_id = await proposals.insert_proposal(
-        conn,
-        mention_id=mention.id,
-        channel=mention.channel,
-        customer_handle=mention.author_handle,
-        thread_id=mention.thread_id,
-        agent=user.name,
-        text=text,
-        ai_generated=ai_generated,
-        status=status,
-        outcome=decision.outcome,
-        reasons=[msgspec.to_builtins(r) for r in decision.reasons],
-        policy_revision=decision.policy_revision,
-        idempotency_key=f"reply-{uuid.uuid4().hex}",
-        now=now,
-        policy_input=msgspec.to_builtins(policy_input),
-        shadow=decision_payload(shadow) if shadow else None,
-    )
-    if status == "approved":
-        await outbox.enqueue(conn, proposal_id, now=now)
-    if status != "denied" and mention.status == "new":
-        await mentions.set_status(conn, mention.id, "proposed")
+    proposal_id = await proposals.reserve_proposal_id(conn)
     payload = await sealed_for(
         conn,
         {
@@ -213,7 +192,29 @@ async def _store(
         payload=payload,
         policy_revision=decision.policy_revision,
     )
-    await proposals.set_audit_seq(conn, proposal_id, event.seq)
+    proposal = await proposals.insert_proposal(
+        conn,
+        mention_id=mention.id,
+        channel=mention.channel,
+        customer_handle=mention.author_handle,
+        thread_id=mention.thread_id,
+        agent=user.name,
+        text=text,
+        ai_generated=ai_generated,
+        status=status,
+        outcome=decision.outcome,
+        reasons=[msgspec.to_builtins(r) for r in decision.reasons],
+        policy_revision=decision.policy_revision,
+        idempotency_key=f"reply-{uuid.uuid4().hex}",
+        now=now,
+        policy_input=msgspec.to_builtins(policy_input),
+        shadow=decision_payload(shadow) if shadow else None,
+        proposal_id=proposal_id,
+        audit_seq=event.seq,
+    )
     if status == "approved":
+        await outbox.enqueue(conn, proposal_id, now=now)
         await conn.execute("SELECT pg_notify('outbox_queued', $1)", str(proposal_id))
-    return await proposals.get_proposal(conn, proposal_id)
+    if status != "denied" and mention.status == "new":
+        await mentions.set_status(conn, mention.id, "proposed")
+    return proposal

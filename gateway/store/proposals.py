@@ -29,52 +29,43 @@ async def customer_history(
     proposal being released is excluded so its own approval is not counted against it.
     """
     customer = normalize_handle(handle)
+    # One round trip: contacts in the windows, the opt-out, and the thread's state.
     row = await conn.fetchrow(
-        "SELECT"
-        " EXISTS (SELECT 1 FROM opt_outs WHERE channel = $1 AND handle = $2"
-        "         AND removed_at IS NULL) AS opted_out,"
-        " count(*) FILTER (WHERE approved_at > $3::timestamptz - interval '24 hours') AS c24,"
-        " count(*) FILTER (WHERE approved_at > $3::timestamptz - interval '7 days') AS c7,"
-        " count(*) AS c30,"
-        " max(approved_at) AS last_contact"
-        " FROM proposals WHERE channel = $1 AND customer_handle = $2"
-        " AND status IN ('approved', 'released')"
-        " AND approved_at > $3::timestamptz - interval '30 days' AND approved_at <= $3"
-        " AND id <> coalesce($4, -1)",
+        "WITH contacts AS ("
+        "  SELECT"
+        "   count(*) FILTER (WHERE approved_at > $3::timestamptz - interval '24 hours') AS c24,"
+        "   count(*) FILTER (WHERE approved_at > $3::timestamptz - interval '7 days') AS c7,"
+        "   count(*) AS c30, max(approved_at) AS last_contact"
+        "  FROM proposals WHERE channel = $1 AND customer_handle = $2"
+        "  AND status IN ('approved', 'released')"
+        "  AND approved_at > $3::timestamptz - interval '30 days' AND approved_at <= $3"
+        "  AND id <> coalesce($4, -1)),"
+        " thread AS ("
+        "  SELECT count(*) AS replies, max(approved_at) AS last_reply FROM proposals"
+        "  WHERE channel = $1 AND thread_id = $5 AND status IN ('approved', 'released')"
+        "  AND id <> coalesce($4, -1))"
+        " SELECT contacts.*, thread.replies,"
+        "  EXISTS (SELECT 1 FROM opt_outs WHERE channel = $1 AND handle = $2"
+        "          AND removed_at IS NULL) AS opted_out,"
+        "  (thread.last_reply IS NULL OR EXISTS (SELECT 1 FROM mentions"
+        "     WHERE channel = $1 AND thread_id = $5 AND lower(author_handle) = $2"
+        "     AND created_at > thread.last_reply)) AS replied_since"
+        " FROM contacts, thread",
         channel,
         customer,
         now,
         exclude_proposal,
-    )
-    thread = await conn.fetchrow(
-        "SELECT count(*) AS replies, max(approved_at) AS last_reply FROM proposals"
-        " WHERE channel = $1 AND thread_id = $2 AND status IN ('approved', 'released')"
-        " AND id <> coalesce($3, -1)",
-        channel,
         thread_id,
-        exclude_proposal,
     )
-    assert row is not None and thread is not None
-    replied_since = True
-    if thread["last_reply"] is not None:
-        replied_since = bool(
-            await conn.fetchval(
-                "SELECT EXISTS (SELECT 1 FROM mentions WHERE channel = $1 AND thread_id = $2"
-                " AND lower(author_handle) = $3 AND created_at > $4)",
-                channel,
-                thread_id,
-                customer,
-                thread["last_reply"],
-            )
-        )
+    assert row is not None
     return CustomerHistory(
         opted_out=row["opted_out"],
         contacts_24h=row["c24"],
         contacts_7d=row["c7"],
         contacts_30d=row["c30"],
         last_contact_at=row["last_contact"],
-        thread_replies=thread["replies"],
-        replied_since_last_contact=replied_since,
+        thread_replies=row["replies"],
+        replied_since_last_contact=row["replied_since"],
     )
 
 
@@ -96,14 +87,19 @@ async def insert_proposal(
     now: datetime,
     policy_input: dict[str, Any] | None = None,
     shadow: dict[str, Any] | None = None,
-) -> int:
+    proposal_id: int | None = None,
+    audit_seq: int | None = None,
+) -> Proposal:
+    """Store a proposal (with a reserved id and its audit seq when given)."""
     approved_at = now if status == "approved" else None
-    proposal_id = await conn.fetchval(
+    row = await conn.fetchrow(
         "INSERT INTO proposals (mention_id, channel, customer_handle, thread_id, agent, text,"
         " ai_generated, status, outcome, reasons, policy_revision, idempotency_key,"
-        " approved_at, created_at, updated_at, policy_input, shadow)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16)"
-        " RETURNING id",
+        " approved_at, created_at, updated_at, policy_input, shadow, id, audit_seq)"
+        " OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
+        " $13, $14, $14, $15, $16,"
+        " coalesce($17, nextval(pg_get_serial_sequence('proposals', 'id'))), $18)"
+        f" RETURNING {PROPOSAL_COLUMNS}",
         mention_id,
         channel,
         normalize_handle(customer_handle),
@@ -120,12 +116,15 @@ async def insert_proposal(
         now,
         policy_input,
         shadow,
+        proposal_id,
+        audit_seq,
     )
-    return int(proposal_id)
+    assert row is not None
+    return proposal_from_row(row)
 
 
-async def set_audit_seq(conn: Conn, proposal_id: int, seq: int) -> None:
-    await conn.execute("UPDATE proposals SET audit_seq = $2 WHERE id = $1", proposal_id, seq)
+async def reserve_proposal_id(conn: Conn) -> int:
+    return int(await conn.fetchval("SELECT nextval(pg_get_serial_sequence('proposals', 'id'))"))
 
 
 async def get_proposal(conn: Conn, proposal_id: int) -> Proposal:

@@ -14,15 +14,22 @@ from gateway.store.opt_outs import normalize_handle
 async def subject_key(conn: Conn, *, channel: str, handle: str) -> tuple[str, bytes]:
     """(subject id, key) of a customer, created on first use."""
     customer = normalize_handle(handle)
+    # One round trip: create the subject, or read it when it already exists.
     row = await conn.fetchrow(
-        "INSERT INTO subjects (id, channel, handle, key) VALUES ($1, $2, $3, $4)"
-        " ON CONFLICT (channel, handle) WHERE erased_at IS NULL DO NOTHING RETURNING id, key",
+        "WITH created AS ("
+        "  INSERT INTO subjects (id, channel, handle, key) VALUES ($1, $2, $3, $4)"
+        "  ON CONFLICT (channel, handle) WHERE erased_at IS NULL DO NOTHING RETURNING id, key)"
+        " SELECT id, key FROM created"
+        " UNION ALL"
+        " SELECT id, key FROM subjects WHERE channel = $2 AND handle = $3"
+        " AND erased_at IS NULL AND NOT EXISTS (SELECT 1 FROM created)",
         uuid.uuid4(),
         channel,
         customer,
         os.urandom(32),
     )
     if row is None:
+        # Another transaction created it after this statement's snapshot was taken.
         row = await conn.fetchrow(
             "SELECT id, key FROM subjects WHERE channel = $1 AND handle = $2 AND erased_at IS NULL",
             channel,
