@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Stream
 
 from gateway.audit.checkpoints import Checkpoint
@@ -35,7 +36,7 @@ async def audit_key(request: Request[Any, Any, Any]) -> Response[bytes]:
 
 @get("/v1/audit/checkpoints", summary="Signed checkpoints, oldest first")
 async def list_checkpoints(
-    request: Request[Any, Any, Any], after: int = 0, limit: int = 100
+    request: Request[Any, Any, Any], after: FromQuery[int] = 0, limit: FromQuery[int] = 100
 ) -> list[Checkpoint]:
     await user_with(request, *READERS)
     async with rt(request).db.pool.acquire() as conn:
@@ -43,7 +44,7 @@ async def list_checkpoints(
 
 
 @get("/v1/audit/checkpoints/{size:int}", summary="One checkpoint")
-async def get_checkpoint(request: Request[Any, Any, Any], size: int) -> Checkpoint:
+async def get_checkpoint(request: Request[Any, Any, Any], size: FromPath[int]) -> Checkpoint:
     await user_with(request, *READERS)
     async with rt(request).db.pool.acquire() as conn:
         return await checkpoint_store.get_checkpoint(conn, size)
@@ -51,7 +52,7 @@ async def get_checkpoint(request: Request[Any, Any, Any], size: int) -> Checkpoi
 
 @get("/v1/audit/events/{seq:int}/proof", summary="Inclusion proof of one event")
 async def event_proof(
-    request: Request[Any, Any, Any], seq: int, checkpoint: int | None = None
+    request: Request[Any, Any, Any], seq: FromPath[int], checkpoint: FromQuery[int | None] = None
 ) -> InclusionProof:
     await user_with(request, *READERS)
     async with rt(request).db.pool.acquire() as conn:
@@ -63,7 +64,7 @@ async def event_proof(
     summary="Consistency proof between two checkpoints",
 )
 async def checkpoint_consistency(
-    request: Request[Any, Any, Any], old: int, new: int
+    request: Request[Any, Any, Any], old: FromPath[int], new: FromPath[int]
 ) -> ConsistencyProof:
     await user_with(request, *READERS)
     async with rt(request).db.pool.acquire() as conn:
@@ -73,17 +74,17 @@ async def checkpoint_consistency(
 @get("/v1/audit/export", summary="The audit log as JSONL or CSV, streamed")
 async def export_audit(
     request: Request[Any, Any, Any],
-    format: Literal["jsonl", "csv"] = "jsonl",
-    kind: str | None = None,
-    actor: str | None = None,
-    subject: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    customer: str | None = None,
-    outcome: Literal["allow", "review", "deny"] | None = None,
-    reason: str | None = None,
-    policy_revision: str | None = None,
-    decrypt: bool | None = None,
+    format: FromQuery[Literal["jsonl", "csv"]] = "jsonl",
+    kind: FromQuery[str | None] = None,
+    actor: FromQuery[str | None] = None,
+    subject: FromQuery[str | None] = None,
+    since: FromQuery[datetime | None] = None,
+    until: FromQuery[datetime | None] = None,
+    customer: FromQuery[str | None] = None,
+    outcome: FromQuery[Literal["allow", "review", "deny"] | None] = None,
+    reason: FromQuery[str | None] = None,
+    policy_revision: FromQuery[str | None] = None,
+    decrypt: FromQuery[bool | None] = None,
 ) -> Stream:
     await user_with(request, *READERS)
     pool = rt(request).db.pool
@@ -123,7 +124,7 @@ async def export_audit(
     status_code=200,
     summary="Evaluate the recorded input against the recorded policy revision",
 )
-async def replay(request: Request[Any, Any, Any], seq: int) -> ReplayResult:
+async def replay(request: Request[Any, Any, Any], seq: FromPath[int]) -> ReplayResult:
     await user_with(request, *READERS)
     async with rt(request).db.pool.acquire() as conn:
         return await replay_event(conn, seq)
@@ -143,9 +144,9 @@ AUDIT_ROUTES = [
 @get("/v1/audit/reports/decisions", summary="Decisions by outcome and reason, per group")
 async def report_decisions(
     request: Request[Any, Any, Any],
-    group_by: Literal["day", "agent", "policy_revision"] = "day",
-    since: datetime | None = None,
-    until: datetime | None = None,
+    group_by: FromQuery[Literal["day", "agent", "policy_revision"]] = "day",
+    since: FromQuery[datetime | None] = None,
+    until: FromQuery[datetime | None] = None,
 ) -> list[dict[str, Any]]:
     await user_with(request, *READERS)
     async with rt(request).db.pool.acquire() as conn:
@@ -154,7 +155,7 @@ async def report_decisions(
 
 @get("/v1/audit/reports/customer", summary="Every reply released to one customer")
 async def report_customer(
-    request: Request[Any, Any, Any], channel: str, handle: str
+    request: Request[Any, Any, Any], channel: FromQuery[str], handle: FromQuery[str]
 ) -> list[dict[str, Any]]:
     await user_with(request, *READERS)
     async with rt(request).db.pool.acquire() as conn:
@@ -181,7 +182,7 @@ class EraseIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     status_code=200,
     summary="Erase a customer: destroy their key and content; events stay verifiable",
 )
-async def erase_subject_route(request: Request[Any, Any, Any], data: EraseIn) -> Erasure:
+async def erase_subject_route(request: Request[Any, Any, Any], data: JSONBody[EraseIn]) -> Erasure:
     user = await user_with(request, "compliance")
     async with rt(request).db.pool.acquire() as conn:
         return await erase_subject(

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from litestar import Request, delete, get, post
 from litestar.exceptions import ValidationException
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from gateway.audit.subjects import opened
 from gateway.domain.records import User
@@ -44,8 +44,8 @@ IntentQ = Literal["complaint", "question", "praise", "other"]
 ProposalStatusQ = Literal[
     "approved", "pending_review", "denied", "rejected", "released", "failed", "withdrawn"
 ]
-Limit = Annotated[int, Parameter(ge=1, le=500, description="page size")]
-Cursor = Annotated[str | None, Parameter(description="next_cursor of the previous page")]
+Limit = Annotated[int, QueryParameter(ge=1, le=500, description="page size")]
+Cursor = Annotated[str | None, QueryParameter(description="next_cursor of the previous page")]
 
 
 def rt(request: Request[Any, Any, Any]) -> Runtime:
@@ -75,7 +75,7 @@ def _now() -> datetime:
 
 
 @post("/v1/mentions", status_code=200, summary="Ingest a batch of mentions (admin)")
-async def ingest_mentions(request: Request[Any, Any, Any], data: IngestIn) -> IngestOut:
+async def ingest_mentions(request: Request[Any, Any, Any], data: JSONBody[IngestIn]) -> IngestOut:
     user = await user_with(request, "admin")
     result = await rt(request).ingestor.ingest([m.to_raw() for m in data.mentions], actor=user.name)
     return IngestOut(ids=result.ids, duplicates=result.duplicates)
@@ -84,12 +84,12 @@ async def ingest_mentions(request: Request[Any, Any, Any], data: IngestIn) -> In
 @get("/v1/mentions", summary="The inbox of mentions, filtered, cursor-paginated")
 async def list_mentions(
     request: Request[Any, Any, Any],
-    status: MentionStatusQ | None = None,
-    intent: IntentQ | None = None,
-    addressed: bool | None = None,
-    channel: str | None = None,
-    sentiment_below: float | None = None,
-    sentiment_above: float | None = None,
+    status: FromQuery[MentionStatusQ | None] = None,
+    intent: FromQuery[IntentQ | None] = None,
+    addressed: FromQuery[bool | None] = None,
+    channel: FromQuery[str | None] = None,
+    sentiment_below: FromQuery[float | None] = None,
+    sentiment_above: FromQuery[float | None] = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page:
@@ -110,20 +110,22 @@ async def list_mentions(
 
 
 @get("/v1/mentions/{mention_id:int}", summary="One mention with its classification")
-async def get_mention(request: Request[Any, Any, Any], mention_id: int) -> MentionOut:
+async def get_mention(request: Request[Any, Any, Any], mention_id: FromPath[int]) -> MentionOut:
     await user_with(request, "agent", "compliance", "auditor")
     async with rt(request).db.pool.acquire() as conn:
         return mention_out(await mention_store.get_mention(conn, mention_id, now=_now()))
 
 
 @post("/v1/mentions/{mention_id:int}/claim", status_code=200, summary="Reserve a mention")
-async def claim_mention(request: Request[Any, Any, Any], mention_id: int) -> MentionOut:
+async def claim_mention(request: Request[Any, Any, Any], mention_id: FromPath[int]) -> MentionOut:
     user = await user_with(request, "agent")
     return mention_out(await rt(request).claims.claim(mention_id, user=user))
 
 
 @post("/v1/proposals/preview", status_code=200, summary="What the policy would decide")
-async def preview_proposal(request: Request[Any, Any, Any], data: PreviewIn) -> DecisionOut:
+async def preview_proposal(
+    request: Request[Any, Any, Any], data: JSONBody[PreviewIn]
+) -> DecisionOut:
     user = await user_with(request, "agent")
     decision = await rt(request).decider.preview(
         mention_id=data.mention_id, text=data.text, user=user, ai_generated=data.ai_generated
@@ -132,7 +134,9 @@ async def preview_proposal(request: Request[Any, Any, Any], data: PreviewIn) -> 
 
 
 @post("/v1/proposals", status_code=201, summary="Propose a reply: decided, audited, queued")
-async def create_proposal(request: Request[Any, Any, Any], data: ProposalIn) -> ProposalOut:
+async def create_proposal(
+    request: Request[Any, Any, Any], data: JSONBody[ProposalIn]
+) -> ProposalOut:
     user = await user_with(request, "agent")
     proposal = await rt(request).decider.propose(
         mention_id=data.mention_id, text=data.text, user=user, ai_generated=data.ai_generated
@@ -143,9 +147,9 @@ async def create_proposal(request: Request[Any, Any, Any], data: ProposalIn) -> 
 @get("/v1/proposals", summary="Proposals (agents see their own)")
 async def list_proposals(
     request: Request[Any, Any, Any],
-    status: ProposalStatusQ | None = None,
-    agent: str | None = None,
-    mention_id: int | None = None,
+    status: FromQuery[ProposalStatusQ | None] = None,
+    agent: FromQuery[str | None] = None,
+    mention_id: FromQuery[int | None] = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page:
@@ -165,7 +169,7 @@ async def list_proposals(
 
 
 @get("/v1/proposals/{proposal_id:int}", summary="One proposal, its decision and receipt")
-async def get_proposal(request: Request[Any, Any, Any], proposal_id: int) -> ProposalOut:
+async def get_proposal(request: Request[Any, Any, Any], proposal_id: FromPath[int]) -> ProposalOut:
     user = await user_with(request, "agent", "compliance", "auditor")
     async with rt(request).db.pool.acquire() as conn:
         proposal = await proposal_store.get_proposal(conn, proposal_id)
@@ -178,7 +182,9 @@ async def get_proposal(request: Request[Any, Any, Any], proposal_id: int) -> Pro
 
 @post("/v1/proposals/{proposal_id:int}/approve", status_code=200, summary="Approve (compliance)")
 async def approve_proposal(
-    request: Request[Any, Any, Any], proposal_id: int, data: ReviewIn | None = None
+    request: Request[Any, Any, Any],
+    proposal_id: FromPath[int],
+    data: JSONBody[ReviewIn | None] = None,
 ) -> ProposalOut:
     user = await user_with(request, "compliance")
     note = data.note if data else ""
@@ -187,7 +193,9 @@ async def approve_proposal(
 
 @post("/v1/proposals/{proposal_id:int}/reject", status_code=200, summary="Reject (compliance)")
 async def reject_proposal(
-    request: Request[Any, Any, Any], proposal_id: int, data: ReviewIn | None = None
+    request: Request[Any, Any, Any],
+    proposal_id: FromPath[int],
+    data: JSONBody[ReviewIn | None] = None,
 ) -> ProposalOut:
     user = await user_with(request, "compliance")
     note = data.note if data else ""
@@ -195,7 +203,7 @@ async def reject_proposal(
 
 
 @post("/v1/opt-outs", status_code=201, summary="Register an opt-out (compliance)")
-async def add_opt_out(request: Request[Any, Any, Any], data: OptOutIn) -> OptOutOut:
+async def add_opt_out(request: Request[Any, Any, Any], data: JSONBody[OptOutIn]) -> OptOutOut:
     user = await user_with(request, "compliance")
     opt_out, _created = await rt(request).consent.add(
         channel=data.channel, handle=data.handle, reason=data.reason, user=user
@@ -206,7 +214,7 @@ async def add_opt_out(request: Request[Any, Any, Any], data: OptOutIn) -> OptOut
 @get("/v1/opt-outs", summary="Active opt-outs (compliance)")
 async def list_opt_outs(
     request: Request[Any, Any, Any],
-    include_removed: bool = False,
+    include_removed: FromQuery[bool] = False,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> Page:
@@ -219,7 +227,7 @@ async def list_opt_outs(
 
 
 @delete("/v1/opt-outs/{opt_out_id:int}", status_code=200, summary="Remove an opt-out")
-async def remove_opt_out(request: Request[Any, Any, Any], opt_out_id: int) -> OptOutOut:
+async def remove_opt_out(request: Request[Any, Any, Any], opt_out_id: FromPath[int]) -> OptOutOut:
     user = await user_with(request, "compliance")
     return opt_out_out(await rt(request).consent.remove(opt_out_id, user=user))
 
@@ -227,11 +235,11 @@ async def remove_opt_out(request: Request[Any, Any, Any], opt_out_id: int) -> Op
 @get("/v1/audit", summary="The audit log, filtered, cursor-paginated (auditor, compliance)")
 async def list_audit(
     request: Request[Any, Any, Any],
-    kind: str | None = None,
-    actor: str | None = None,
-    subject: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    kind: FromQuery[str | None] = None,
+    actor: FromQuery[str | None] = None,
+    subject: FromQuery[str | None] = None,
+    since: FromQuery[datetime | None] = None,
+    until: FromQuery[datetime | None] = None,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> Page:

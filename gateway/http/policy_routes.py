@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, delete, get, post
+from litestar.params import FromPath, JSONBody
 
 from gateway.http.controllers import rt, user_with
 from gateway.http.policy_views import (
@@ -50,14 +51,14 @@ async def policy_state(request: Request[Any, Any, Any]) -> PolicyStateOut:
 
 
 @get("/v1/policies/{revision:str}", summary="One version: files, data, author, state, tests")
-async def get_policy(request: Request[Any, Any, Any], revision: str) -> PolicyDetail:
+async def get_policy(request: Request[Any, Any, Any], revision: FromPath[str]) -> PolicyDetail:
     await user_with(request, *READERS)
     service = _service(request)
     return detail(await service.version(revision), await service.state())
 
 
 @post("/v1/policies", status_code=201, summary="A new draft from files and data")
-async def create_policy(request: Request[Any, Any, Any], data: DraftIn) -> PolicyDetail:
+async def create_policy(request: Request[Any, Any, Any], data: JSONBody[DraftIn]) -> PolicyDetail:
     user = await user_with(request, "compliance")
     service = _service(request)
     version, _created = await service.draft(
@@ -71,13 +72,15 @@ async def create_policy(request: Request[Any, Any, Any], data: DraftIn) -> Polic
 
 
 @get("/v1/policies/{old:str}/diff/{new:str}", summary="What changed between two revisions")
-async def diff_policies(request: Request[Any, Any, Any], old: str, new: str) -> list[FileDiff]:
+async def diff_policies(
+    request: Request[Any, Any, Any], old: FromPath[str], new: FromPath[str]
+) -> list[FileDiff]:
     await user_with(request, *READERS)
     return await _service(request).diff(old, new)
 
 
 @post("/v1/policies/{revision:str}/test", status_code=200, summary="Run the Rego unit tests")
-async def test_policy(request: Request[Any, Any, Any], revision: str) -> TestReport:
+async def test_policy(request: Request[Any, Any, Any], revision: FromPath[str]) -> TestReport:
     user = await user_with(request, "compliance")
     _version, report = await _service(request).test(revision, user=user)
     result: TestReport = report
@@ -90,7 +93,7 @@ async def test_policy(request: Request[Any, Any, Any], revision: str) -> TestRep
     summary="Replay stored decisions through the draft and the active policy",
 )
 async def impact_policy(
-    request: Request[Any, Any, Any], revision: str, data: ImpactIn | None = None
+    request: Request[Any, Any, Any], revision: FromPath[str], data: JSONBody[ImpactIn | None] = None
 ) -> ImpactReport:
     await user_with(request, "compliance")
     params = data or ImpactIn()
@@ -104,7 +107,7 @@ async def impact_policy(
     status_code=200,
     summary="Evaluate this draft beside every live decision, never enforced",
 )
-async def start_shadow(request: Request[Any, Any, Any], revision: str) -> PolicyStateOut:
+async def start_shadow(request: Request[Any, Any, Any], revision: FromPath[str]) -> PolicyStateOut:
     user = await user_with(request, "compliance")
     state = await _service(request).set_shadow(revision, user=user)
     return state_out(state, _enforced(request))
@@ -118,7 +121,7 @@ async def stop_shadow(request: Request[Any, Any, Any]) -> PolicyStateOut:
 
 
 @get("/v1/policies/{revision:str}/shadow-report", summary="Shadow vs enforced decisions")
-async def shadow_report(request: Request[Any, Any, Any], revision: str) -> ShadowReport:
+async def shadow_report(request: Request[Any, Any, Any], revision: FromPath[str]) -> ShadowReport:
     await user_with(request, *READERS)
     return await _service(request).shadow_report(revision)
 
@@ -128,7 +131,9 @@ async def shadow_report(request: Request[Any, Any, Any], revision: str) -> Shado
     status_code=200,
     summary="Enforce this revision (tests must pass; not by its author)",
 )
-async def activate_policy(request: Request[Any, Any, Any], revision: str) -> PolicyStateOut:
+async def activate_policy(
+    request: Request[Any, Any, Any], revision: FromPath[str]
+) -> PolicyStateOut:
     user = await user_with(request, "compliance")
     state = await _service(request).activate(revision, user=user)
     return state_out(state, _enforced(request))
