@@ -12,7 +12,6 @@ an erased field reads ``"[erased]"``.
 from __future__ import annotations
 
 import base64
-import copy
 import os
 from typing import Any
 
@@ -40,7 +39,7 @@ def _aad(subject_id: str, path: tuple[str, ...]) -> bytes:
 
 def seal(payload: dict[str, Any], *, subject_id: str, key: bytes) -> dict[str, Any]:
     """A copy of ``payload`` with its personal fields encrypted under ``key``."""
-    sealed = copy.deepcopy(payload)
+    sealed = _copy_paths(payload)
     sealed["subject_id"] = subject_id
     cipher = AESGCM(key)
     for path in PERSONAL_PATHS:
@@ -59,7 +58,7 @@ def open_payload(payload: dict[str, Any], keys: dict[str, bytes | None]) -> dict
     subject_id = payload.get("subject_id")
     if not isinstance(subject_id, str):
         return payload
-    opened = copy.deepcopy(payload)
+    opened = _copy_paths(payload)
     key = keys.get(subject_id)
     for path in PERSONAL_PATHS:
         parent = _parent(opened, path)
@@ -87,6 +86,25 @@ def _open(box: str, key: bytes | None, subject_id: str, path: tuple[str, ...]) -
         return AESGCM(key).decrypt(raw[:12], raw[12:], _aad(subject_id, path)).decode("utf-8")
     except (InvalidTag, ValueError):
         return ERASED
+
+
+def _copy_paths(payload: dict[str, Any]) -> dict[str, Any]:
+    """A copy in which only the dicts on the personal paths are new (the rest is shared):
+    enough to replace those fields without touching ``payload``, and cheap on the hot path."""
+    top = dict(payload)
+    fresh = {id(top)}
+    for path in PERSONAL_PATHS:
+        node = top
+        for part in path[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                break
+            if id(child) not in fresh:
+                child = dict(child)
+                node[part] = child
+                fresh.add(id(child))
+            node = child
+    return top
 
 
 def _parent(doc: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any] | None:

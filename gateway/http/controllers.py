@@ -10,7 +10,7 @@ from litestar.exceptions import ValidationException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from gateway.audit.subjects import opened
-from gateway.domain.records import User
+from gateway.domain.records import OptOut, User
 from gateway.http.auth import authenticate, require
 from gateway.http.views import (
     DecisionOut,
@@ -18,17 +18,14 @@ from gateway.http.views import (
     IngestOut,
     MentionOut,
     OptOutIn,
-    OptOutOut,
     Page,
     PreviewIn,
     ProposalIn,
     ProposalOut,
     ReviewIn,
     VerifyOut,
-    audit_out,
     decision_out,
     mention_out,
-    opt_out_out,
     page,
     proposal_out,
 )
@@ -203,12 +200,12 @@ async def reject_proposal(
 
 
 @post("/v1/opt-outs", status_code=201, summary="Register an opt-out (compliance)")
-async def add_opt_out(request: Request[Any, Any, Any], data: JSONBody[OptOutIn]) -> OptOutOut:
+async def add_opt_out(request: Request[Any, Any, Any], data: JSONBody[OptOutIn]) -> OptOut:
     user = await user_with(request, "compliance")
     opt_out, _created = await rt(request).consent.add(
         channel=data.channel, handle=data.handle, reason=data.reason, user=user
     )
-    return opt_out_out(opt_out)
+    return opt_out
 
 
 @get("/v1/opt-outs", summary="Active opt-outs (compliance)")
@@ -223,13 +220,13 @@ async def list_opt_outs(
         items = await opt_out_store.list_opt_outs(
             conn, include_removed=include_removed, after_id=_cursor(cursor), limit=limit
         )
-    return page([opt_out_out(o) for o in items], limit=limit, cursor_of=lambda o: o.id)
+    return page(list(items), limit=limit, cursor_of=lambda o: o.id)
 
 
 @delete("/v1/opt-outs/{opt_out_id:int}", status_code=200, summary="Remove an opt-out")
-async def remove_opt_out(request: Request[Any, Any, Any], opt_out_id: FromPath[int]) -> OptOutOut:
+async def remove_opt_out(request: Request[Any, Any, Any], opt_out_id: FromPath[int]) -> OptOut:
     user = await user_with(request, "compliance")
-    return opt_out_out(await rt(request).consent.remove(opt_out_id, user=user))
+    return await rt(request).consent.remove(opt_out_id, user=user)
 
 
 @get("/v1/audit", summary="The audit log, filtered, cursor-paginated (auditor, compliance)")
@@ -256,7 +253,7 @@ async def list_audit(
             limit=limit,
         )
         items = await opened(conn, items)
-    return page([audit_out(e) for e in items], limit=limit, cursor_of=lambda e: e.seq)
+    return page(list(items), limit=limit, cursor_of=lambda e: e.seq)
 
 
 @get("/v1/audit/verify", summary="Recompute the hash chain (auditor, compliance)")

@@ -10,7 +10,7 @@ from msgspec import Meta
 
 from connectors.contract import RawAuthor, RawMention
 from gateway.domain.decisions import Decision
-from gateway.domain.records import AuditEvent, Mention, OptOut, Proposal
+from gateway.domain.records import Mention, Proposal
 
 Text = Annotated[str, Meta(min_length=1, max_length=10_000)]
 Short = Annotated[str, Meta(min_length=1, max_length=500)]
@@ -164,31 +164,6 @@ class ProposalOut(msgspec.Struct, frozen=True, kw_only=True):
     receipt: dict[str, Any] | None
 
 
-class OptOutOut(msgspec.Struct, frozen=True, kw_only=True):
-    id: int
-    channel: str
-    handle: str
-    reason: str
-    source: str
-    mention_id: int | None
-    created_by: str
-    created_at: datetime
-    removed_at: datetime | None
-    removed_by: str | None
-
-
-class AuditEventOut(msgspec.Struct, frozen=True, kw_only=True):
-    seq: int
-    occurred_at: datetime
-    kind: str
-    actor: str
-    subject: str
-    payload: dict[str, Any]
-    policy_revision: str | None
-    prev_hash: str
-    hash: str
-
-
 class Page(msgspec.Struct, frozen=True, kw_only=True):
     items: list[Any]
     next_cursor: str | None
@@ -265,14 +240,6 @@ def proposal_out(p: Proposal) -> ProposalOut:
         review_note=p.review_note,
         receipt=p.receipt,
     )
-
-
-def opt_out_out(o: OptOut) -> OptOutOut:
-    return OptOutOut(**msgspec.structs.asdict(o))
-
-
-def audit_out(e: AuditEvent) -> AuditEventOut:
-    return AuditEventOut(**msgspec.structs.asdict(e))
 
 
 def page(items: list[Any], *, limit: int, cursor_of: Any) -> Page:

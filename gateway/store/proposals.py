@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from gateway.domain.records import CustomerHistory, Proposal
@@ -202,10 +202,6 @@ async def transition(
         f"proposal {proposal_id} is {current.status}; it can only become {to_state} "
         f"from {' or '.join(from_states)}"
     )
-
-
-def window_start(now: datetime, days: int) -> datetime:
-    return now - timedelta(days=days)
 
 
 async def released_external_ids(conn: Conn, external_ids: list[str]) -> set[str]:

@@ -80,3 +80,24 @@ async def test_erasure_keeps_the_chain_and_destroys_the_content(
     for secret in ("never arrived", "7781", "quinn", "4242"):
         assert secret not in dump, secret
     assert "where is my parcel" in dump  # the other customer is untouched
+
+
+def test_sealing_and_opening_leave_the_callers_payload_untouched() -> None:
+    import os
+
+    from gateway.audit.personal import open_payload, seal
+
+    payload = {
+        "input": {
+            "mention": {"text": "hi", "author": {"handle": "@a"}},
+            "reply": {"text": "yo"},
+            "customer": {"contacts_24h": 1},
+        },
+        "decision": {"outcome": "allow"},
+    }
+    key = os.urandom(32)
+    sealed = seal(payload, subject_id="s1", key=key)
+    assert payload["input"]["mention"]["text"] == "hi"  # not mutated
+    assert sealed["input"]["mention"]["text"] != "hi"
+    opened = open_payload(sealed, {"s1": key})
+    assert opened["input"] == payload["input"] and "sealed" in str(sealed["input"])
