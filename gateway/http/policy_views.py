@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 from msgspec import Meta
@@ -36,19 +36,13 @@ class PolicySummary(msgspec.Struct, frozen=True, kw_only=True):
     activated_at: datetime | None
 
 
-class PolicyDetail(msgspec.Struct, frozen=True, kw_only=True):
-    revision: str
-    state: str
-    author: str
-    description: str
-    parent: str | None
-    created_at: datetime
+class PolicyDetail(PolicySummary, frozen=True, kw_only=True):
     files: dict[str, str]
     data: dict[str, Any]
-    tests_passed: bool | None
-    tested_at: datetime | None
-    tests: dict[str, Any] | None
-    activated_at: datetime | None
+    tests: dict[str, Any] | None  # the last test report, coverage included
+
+
+V = TypeVar("V", bound=PolicySummary)
 
 
 class PolicyStateOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -69,35 +63,17 @@ def state_of(version: PolicyVersion, state: PolicyState) -> str:
     return "retired" if version.activated_at is not None else "draft"
 
 
+def _view(cls: type[V], version: PolicyVersion, state: PolicyState) -> V:
+    fields = {name: getattr(version, name) for name in cls.__struct_fields__ if name != "state"}
+    return cls(state=state_of(version, state), **fields)
+
+
 def summary(version: PolicyVersion, state: PolicyState) -> PolicySummary:
-    return PolicySummary(
-        revision=version.revision,
-        state=state_of(version, state),
-        author=version.author,
-        description=version.description,
-        parent=version.parent,
-        created_at=version.created_at,
-        tests_passed=version.tests_passed,
-        tested_at=version.tested_at,
-        activated_at=version.activated_at,
-    )
+    return _view(PolicySummary, version, state)
 
 
 def detail(version: PolicyVersion, state: PolicyState) -> PolicyDetail:
-    return PolicyDetail(
-        revision=version.revision,
-        state=state_of(version, state),
-        author=version.author,
-        description=version.description,
-        parent=version.parent,
-        created_at=version.created_at,
-        files=version.files,
-        data=version.data,
-        tests_passed=version.tests_passed,
-        tested_at=version.tested_at,
-        tests=version.tests,
-        activated_at=version.activated_at,
-    )
+    return _view(PolicyDetail, version, state)
 
 
 def state_out(state: PolicyState, enforced: str | None) -> PolicyStateOut:
