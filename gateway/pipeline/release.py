@@ -44,7 +44,7 @@ from gateway.pipeline.decide import decision_payload
 from gateway.pipeline.policy_input import build_policy_input
 from gateway.policy.engine import PolicyEngine
 from gateway.settings import Settings
-from gateway.store import audit, mentions, outbox, proposals
+from gateway.store import audit, mentions, outbox, proposals, users
 from gateway.store.connection import Conn
 
 log = structlog.get_logger(__name__)
@@ -170,6 +170,7 @@ class ReleaseWorker:
             )
             return None
         mention = await mentions.get_mention(conn, proposal.mention_id, now=now)
+        proposer = await users.user_by_name(conn, proposal.agent)  # fresh state, role included
         history = await proposals.customer_history(
             conn,
             channel=mention.channel,
@@ -183,7 +184,7 @@ class ReleaseWorker:
             text=proposal.text,
             ai_generated=proposal.ai_generated,
             agent=proposal.agent,
-            agent_role="agent",
+            agent_role=proposer.role if proposer else "agent",
             history=history,
             now=now,
             limits=channel_limits(self._publishers.get(mention.channel)),
