@@ -62,19 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     from gateway.cli_sources import add_commands as add_source_commands
 
     add_source_commands(sub)
-    audit = sub.add_parser("audit", help="audit tools").add_subparsers(dest="action", required=True)
-    verify = audit.add_parser(
-        "verify",
-        help="recompute the hash chain (exit 1 if broken); with --export, verify an export "
-        "offline against signed checkpoints, no database needed",
-    )
-    verify.add_argument("--export", type=Path, help="a JSONL export of the whole log")
-    verify.add_argument("--checkpoints", type=Path, help="folder of checkpoint-*.json files")
-    verify.add_argument("--key", type=Path, help="the public key (PEM) from /v1/audit/key")
-    export = audit.add_parser("export", help="write the whole audit log as JSONL (or CSV)")
-    export.add_argument("--out", type=Path, required=True)
-    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
-    audit.add_parser("checkpoint", help="sign a checkpoint of the chain now")
+    from gateway.cli_audit import add_commands as add_audit_commands
+
+    add_audit_commands(sub)
     return parser
 
 
@@ -111,14 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from gateway.cli_sources import run as run_sources
 
             return run_sources(args, settings)
-        if args.command == "audit" and args.action == "verify" and args.export:
-            return _audit_verify_offline(args.export, args.checkpoints, args.key)
-        if args.command == "audit" and args.action == "export":
-            return asyncio.run(_audit_export(settings, args.out, args.format))
-        if args.command == "audit" and args.action == "checkpoint":
-            return asyncio.run(_audit_checkpoint(settings))
         if args.command == "audit":
-            return asyncio.run(_audit_verify(settings))
+            from gateway.cli_audit import run as run_audit
+
+            return run_audit(args, settings)
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -261,86 +247,6 @@ def _policy_test(directory: Path) -> int:
         print(line)
     print(f"{report.passed} passed, {report.failed} failed  (revision {bundle.revision})")
     return 0 if report.ok else 1
-
-
-async def _audit_verify(settings: Settings) -> int:
-    from gateway.audit.verify import verify_stored_chain
-    from gateway.store.database import Database
-
-    db = await Database.open(settings)
-    try:
-        async with db.pool.acquire() as conn:
-            result = await verify_stored_chain(conn)
-    finally:
-        await db.close()
-    if result.ok:
-        print(f"ok: {result.events} events, chain intact (head {result.head_hash})")
-        return 0
-    print(f"BROKEN at event {result.first_bad_seq}: {result.detail}", file=sys.stderr)
-    return 1
-
-
-def _audit_verify_offline(export: Path, checkpoints: Path | None, key: Path | None) -> int:
-    from gateway.audit.checkpoints import CheckpointError, load_public_key, read_checkpoints
-    from gateway.audit.offline import read_export_jsonl, verify_export
-
-    if checkpoints is None or key is None:
-        print("error: --export needs --checkpoints DIR and --key PUBKEY", file=sys.stderr)
-        return 2
-    try:
-        public_key = load_public_key(key)
-        signed = read_checkpoints(checkpoints)
-        report = verify_export(read_export_jsonl(export), signed, public_key)
-    except (CheckpointError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    for problem in report.problems:
-        print(f"PROBLEM: {problem}", file=sys.stderr)
-    print(
-        f"{'ok' if report.ok else 'BROKEN'}: {report.events} events, "
-        f"{report.checkpoints_verified} of {len(signed)} checkpoints verified, "
-        f"{report.not_yet_covered} events after the last checkpoint"
-    )
-    return 0 if report.ok else 1
-
-
-async def _audit_export(settings: Settings, out: Path, fmt: str) -> int:
-    from gateway.audit.export import export_stream
-    from gateway.store.audit import ExportFilter
-    from gateway.store.database import Database
-
-    db = await Database.open(settings)
-    size = 0
-    try:
-        async with (
-            db.pool.acquire() as conn,
-            conn.transaction(isolation="repeatable_read", readonly=True),
-        ):
-            with out.open("wb") as handle:
-                async for chunk in export_stream(conn, ExportFilter(), fmt=fmt):
-                    handle.write(chunk)
-                    size += len(chunk)
-    finally:
-        await db.close()
-    print(f"wrote {out} ({size} bytes)")
-    return 0
-
-
-async def _audit_checkpoint(settings: Settings) -> int:
-    from gateway.runtime import Runtime
-
-    runtime = await Runtime.start(settings)
-    try:
-        assert runtime.checkpointer is not None
-        async with runtime.db.pool.acquire() as conn:
-            checkpoint = await runtime.checkpointer.checkpoint(conn)
-    finally:
-        await runtime.close()
-    if checkpoint is None:
-        print("nothing new to checkpoint")
-    else:
-        print(f"checkpoint {checkpoint.size}: root {checkpoint.root_hash}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,127 @@
+"""``python -m gateway audit ...``: verify, export and checkpoint the audit log.
+
+audit verify                                  recompute the stored hash chain
+audit verify --export F --checkpoints D --key K   verify an export offline
+audit export --out F [--format jsonl|csv]     write the whole audit log
+audit checkpoint                              sign a checkpoint of the chain now
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+from gateway.settings import Settings
+
+
+def add_commands(subparsers: Any) -> None:
+    """Add ``audit`` and its actions to the CLI's top-level subparsers."""
+    audit = subparsers.add_parser("audit", help="audit tools").add_subparsers(
+        dest="action", required=True
+    )
+    verify = audit.add_parser(
+        "verify",
+        help="recompute the hash chain (exit 1 if broken); with --export, verify an export "
+        "offline against signed checkpoints, no database needed",
+    )
+    verify.add_argument("--export", type=Path, help="a JSONL export of the whole log")
+    verify.add_argument("--checkpoints", type=Path, help="folder of checkpoint-*.json files")
+    verify.add_argument("--key", type=Path, help="the public key (PEM) from /v1/audit/key")
+    export = audit.add_parser("export", help="write the whole audit log as JSONL (or CSV)")
+    export.add_argument("--out", type=Path, required=True)
+    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    audit.add_parser("checkpoint", help="sign a checkpoint of the chain now")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run one ``audit`` action; the exit code."""
+    if args.action == "verify" and args.export:
+        return _verify_offline(args.export, args.checkpoints, args.key)
+    if args.action == "export":
+        return asyncio.run(_export(settings, args.out, args.format))
+    if args.action == "checkpoint":
+        return asyncio.run(_checkpoint(settings))
+    return asyncio.run(_verify(settings))
+
+
+async def _verify(settings: Settings) -> int:
+    from gateway.audit.verify import verify_stored_chain
+    from gateway.store.database import Database
+
+    db = await Database.open(settings)
+    try:
+        async with db.pool.acquire() as conn:
+            result = await verify_stored_chain(conn)
+    finally:
+        await db.close()
+    if result.ok:
+        print(f"ok: {result.events} events, chain intact (head {result.head_hash})")
+        return 0
+    print(f"BROKEN at event {result.first_bad_seq}: {result.detail}", file=sys.stderr)
+    return 1
+
+
+def _verify_offline(export: Path, checkpoints: Path | None, key: Path | None) -> int:
+    from gateway.audit.checkpoints import CheckpointError, load_public_key, read_checkpoints
+    from gateway.audit.offline import read_export_jsonl, verify_export
+
+    if checkpoints is None or key is None:
+        print("error: --export needs --checkpoints DIR and --key PUBKEY", file=sys.stderr)
+        return 2
+    try:
+        public_key = load_public_key(key)
+        signed = read_checkpoints(checkpoints)
+        report = verify_export(read_export_jsonl(export), signed, public_key)
+    except (CheckpointError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for problem in report.problems:
+        print(f"PROBLEM: {problem}", file=sys.stderr)
+    print(
+        f"{'ok' if report.ok else 'BROKEN'}: {report.events} events, "
+        f"{report.checkpoints_verified} of {len(signed)} checkpoints verified, "
+        f"{report.not_yet_covered} events after the last checkpoint"
+    )
+    return 0 if report.ok else 1
+
+
+async def _export(settings: Settings, out: Path, fmt: str) -> int:
+    from gateway.audit.export import export_stream
+    from gateway.store.audit import ExportFilter
+    from gateway.store.database import Database
+
+    db = await Database.open(settings)
+    size = 0
+    try:
+        async with (
+            db.pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            with out.open("wb") as handle:
+                async for chunk in export_stream(conn, ExportFilter(), fmt=fmt):
+                    handle.write(chunk)
+                    size += len(chunk)
+    finally:
+        await db.close()
+    print(f"wrote {out} ({size} bytes)")
+    return 0
+
+
+async def _checkpoint(settings: Settings) -> int:
+    from gateway.runtime import Runtime
+
+    runtime = await Runtime.start(settings)
+    try:
+        assert runtime.checkpointer is not None
+        async with runtime.db.pool.acquire() as conn:
+            checkpoint = await runtime.checkpointer.checkpoint(conn)
+    finally:
+        await runtime.close()
+    if checkpoint is None:
+        print("nothing new to checkpoint")
+    else:
+        print(f"checkpoint {checkpoint.size}: root {checkpoint.root_hash}")
+    return 0
