@@ -10,7 +10,7 @@ test_allow_reply_written_by_a_person if {
 
 test_allow_ai_flag_absent if {
 	inp := json.remove(_base_input, ["reply/ai_generated"])
-	reasons := data.engagement.review_reasons with input as inp
+	reasons := _review_for(inp, {})
 	not "ai_generated" in _codes(reasons)
 }
 

@@ -54,12 +54,12 @@ test_allow_word_nobot_without_hash if {
 
 test_deny_marker_from_data if {
 	inp := _input({"mention": {"text": "@brand refund please #nocontact"}})
-	reasons := data.engagement.deny_reasons with input as inp with data.engagement.nobot_markers as ["#nocontact"]
+	reasons := _deny_for(inp, {"nobot_markers": ["#nocontact"]})
 	"nobot" in _codes(reasons)
 }
 
 test_allow_when_no_markers_configured if {
 	inp := _input({"mention": {"text": "@brand refund please #nobot"}})
-	reasons := data.engagement.deny_reasons with input as inp with data.engagement.nobot_markers as []
+	reasons := _deny_for(inp, {"nobot_markers": []})
 	not "nobot" in _codes(reasons)
 }

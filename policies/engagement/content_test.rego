@@ -33,13 +33,13 @@ test_allow_blocked_term_only_in_mention if {
 
 test_deny_blocked_term_from_data if {
 	inp := _input({"reply": {"text": "Unfortunately that is a Refund Denied case."}})
-	reasons := data.engagement.deny_reasons with input as inp with data.engagement.blocked_terms as ["refund denied"]
+	reasons := _deny_for(inp, {"blocked_terms": ["refund denied"]})
 	"blocked_term" in _codes(reasons)
 }
 
 test_allow_when_no_blocked_terms_configured if {
 	inp := _input({"reply": {"text": "Please calm down."}})
-	reasons := data.engagement.deny_reasons with input as inp with data.engagement.blocked_terms as []
+	reasons := _deny_for(inp, {"blocked_terms": []})
 	not "blocked_term" in _codes(reasons)
 }
 
@@ -175,8 +175,7 @@ test_deny_new_data_next_to_echoed_data if {
 
 test_allow_allowlisted_brand_address if {
 	inp := _input({"reply": {"text": "Write to Help@Brand.example and we will sort it out."}})
-	reasons := data.engagement.deny_reasons with input as inp
-		with data.engagement.personal_data.allowlist as ["help@brand.example"]
+	reasons := _deny_for(inp, {}) with data.engagement.personal_data.allowlist as ["help@brand.example"]
 	not "personal_data" in _codes(reasons)
 }
 
@@ -227,14 +226,13 @@ test_deny_channel_max_length_override_below_data if {
 
 test_deny_max_length_absent_uses_data if {
 	inp := json.remove(_input({"channel": {"name": "bluesky"}, "reply": {"length": 301}}), ["channel/max_length"])
-	reasons := data.engagement.deny_reasons with input as inp
+	reasons := _deny_for(inp, {})
 	"too_long" in _codes(reasons)
 }
 
 test_deny_channel_limit_from_data if {
 	inp := _input({"reply": {"length": 120}})
-	reasons := data.engagement.deny_reasons with input as inp
-		with data.engagement.channel_limits as {"mastodon": 100, "default": 1000}
+	reasons := _deny_for(inp, {"channel_limits": {"mastodon": 100, "default": 1000}})
 	"too_long" in _codes(reasons)
 }
 
@@ -272,6 +270,6 @@ test_review_cease_and_desist_hyphenated_any_case if {
 
 test_review_legal_term_from_data if {
 	inp := _input({"mention": {"text": "@brand this is a breach of contract"}})
-	reasons := data.engagement.review_reasons with input as inp with data.engagement.legal_terms as ["breach of contract"]
+	reasons := _review_for(inp, {"legal_terms": ["breach of contract"]})
 	"legal_language" in _codes(reasons)
 }

@@ -4,10 +4,33 @@
 #   Unit tests for package engagement, one file per rule family beside the file it tests.
 #   Tests start from a complete, clean input (_base_input below) and change only what they
 #   test. test_allow_* checks a reason is not raised, test_deny_* / test_review_* that it is.
+#   Every test pins the tunables it depends on (_test_tunables below, through _deny,
+#   _review and _decision), so data.json can be tuned without rewriting a test; only the
+#   test_allow_data_* tests (text_test.rego) read the shipped data, to check its format.
 #   Run them with `python -m gateway policy test`.
 package engagement_test
 
 import rego.v1
+
+# The tunables the tests rely on, pinned here (the values shipped when the tests were
+# written) so a compliance officer's edit of data.json never fails a test:
+# tests/unit/policy/test_policy_tunables.py raises every number in data.json by one and
+# runs these tests. Term lists hold the terms the tests use. A test that needs other
+# values passes them to _deny_for / _review_for / _decision_for, replacing these keys.
+_test_tunables := {
+	"eligible_intents": ["complaint", "question"],
+	"allow_praise": false,
+	"caps": {"per_customer_24h": 3, "per_customer_7d": 6, "per_customer_30d": 15, "per_thread_unanswered": 1},
+	"channel_limits": {"bluesky": 300, "demo": 500, "mastodon": 500, "webhook": 2000, "default": 1000},
+	"nobot_markers": ["#nobot", "#noai", "#nobots"],
+	"blocked_terms": ["idiot", "idiots", "stupid", "dumb", "calm down", "crap", "not our problem"],
+	"legal_terms": ["sue", "court", "lawyer", "lawyers", "legal action", "cease and desist"],
+	"sensitive_topics": {
+		"crisis": ["self harm"],
+		"finance": ["invest", "crypto", "loan", "pension", "stock market"],
+		"health": ["health", "medication", "doctor", "side effect", "side effects"],
+	},
+}
 
 # A complete input that the default policy allows: a customer's complaint addressed to the
 # brand, answered politely by a person, first contact in days.
@@ -53,15 +76,51 @@ _codes(reasons) := {r.code | some r in reasons}
 
 _rules(reasons) := {r.rule | some r in reasons}
 
-# The deny / review reasons the policy raises for _input(patch).
-_deny(patch) := reasons if {
-	inp := _input(patch)
+# The deny / review reasons and the decision for _input(patch), at _test_tunables.
+_deny(patch) := _deny_for(_input(patch), {})
+
+_review(patch) := _review_for(_input(patch), {})
+
+_decision(patch) := _decision_for(_input(patch), {})
+
+# The same for a whole input, at _test_tunables with the keys of tunables replaced.
+_deny_for(inp, tunables) := reasons if {
+	t := object.union(object.remove(_test_tunables, object.keys(tunables)), tunables)
 	reasons := data.engagement.deny_reasons with input as inp
+		with data.engagement.eligible_intents as t.eligible_intents
+		with data.engagement.allow_praise as t.allow_praise
+		with data.engagement.caps as t.caps
+		with data.engagement.channel_limits as t.channel_limits
+		with data.engagement.nobot_markers as t.nobot_markers
+		with data.engagement.blocked_terms as t.blocked_terms
+		with data.engagement.legal_terms as t.legal_terms
+		with data.engagement.sensitive_topics as t.sensitive_topics
 }
 
-_review(patch) := reasons if {
-	inp := _input(patch)
+_review_for(inp, tunables) := reasons if {
+	t := object.union(object.remove(_test_tunables, object.keys(tunables)), tunables)
 	reasons := data.engagement.review_reasons with input as inp
+		with data.engagement.eligible_intents as t.eligible_intents
+		with data.engagement.allow_praise as t.allow_praise
+		with data.engagement.caps as t.caps
+		with data.engagement.channel_limits as t.channel_limits
+		with data.engagement.nobot_markers as t.nobot_markers
+		with data.engagement.blocked_terms as t.blocked_terms
+		with data.engagement.legal_terms as t.legal_terms
+		with data.engagement.sensitive_topics as t.sensitive_topics
+}
+
+_decision_for(inp, tunables) := d if {
+	t := object.union(object.remove(_test_tunables, object.keys(tunables)), tunables)
+	d := data.engagement.decision with input as inp
+		with data.engagement.eligible_intents as t.eligible_intents
+		with data.engagement.allow_praise as t.allow_praise
+		with data.engagement.caps as t.caps
+		with data.engagement.channel_limits as t.channel_limits
+		with data.engagement.nobot_markers as t.nobot_markers
+		with data.engagement.blocked_terms as t.blocked_terms
+		with data.engagement.legal_terms as t.legal_terms
+		with data.engagement.sensitive_topics as t.sensitive_topics
 }
 
 # The one reason with this code (tests use it where exactly one is expected).
@@ -70,13 +129,13 @@ _reason(reasons, code) := r if {
 }
 
 test_allow_clean_complaint_reply if {
-	d := data.engagement.decision with input as _base_input
+	d := _decision({})
 	d == {"outcome": "allow", "reasons": []}
 }
 
 test_allow_clean_question_reply if {
 	inp := _input({"mention": {"intent": "question", "text": "@brand when does the new store open?"}})
-	d := data.engagement.decision with input as inp
+	d := _decision_for(inp, {})
 	d == {"outcome": "allow", "reasons": []}
 }
 
@@ -86,19 +145,19 @@ test_allow_optional_fields_absent if {
 		"action", "mention/author/display_name", "mention/author/description", "mention/author/bot",
 		"mention/visibility", "mention/is_direct", "reply/ai_generated", "channel/max_length",
 	])
-	d := data.engagement.decision with input as inp
+	d := _decision_for(inp, {})
 	d.outcome == "allow"
 }
 
 test_allow_decision_ignores_now if {
 	inp := _input({"now": "2031-12-31T23:59:59Z"})
-	d := data.engagement.decision with input as inp
+	d := _decision_for(inp, {})
 	d == {"outcome": "allow", "reasons": []}
 }
 
 test_deny_with_review_reasons_listed_too if {
 	inp := _input({"customer": {"opted_out": true}, "reply": {"ai_generated": true}})
-	d := data.engagement.decision with input as inp
+	d := _decision_for(inp, {})
 	d.outcome == "deny"
 	[r.code | some r in d.reasons] == ["ai_generated", "opted_out"]
 	_reason(d.reasons, "ai_generated").rule == "engagement.ai.ai_generated"
@@ -107,7 +166,7 @@ test_deny_with_review_reasons_listed_too if {
 
 test_review_when_only_review_reasons if {
 	inp := _input({"reply": {"ai_generated": true}})
-	d := data.engagement.decision with input as inp
+	d := _decision_for(inp, {})
 	d.outcome == "review"
 	[r.code | some r in d.reasons] == ["ai_generated"]
 }
@@ -117,7 +176,7 @@ test_review_reasons_sorted_by_code if {
 		"mention": {"text": "@brand your pills sent me to the doctor, my lawyer will hear about this"},
 		"reply": {"ai_generated": true},
 	})
-	d := data.engagement.decision with input as inp
+	d := _decision_for(inp, {})
 	d.outcome == "review"
 	[r.code | some r in d.reasons] == ["ai_generated", "legal_language", "sensitive_topic"]
 }
@@ -127,7 +186,7 @@ test_deny_reasons_sorted_by_code_then_rule if {
 		"mention": {"intent": "praise"},
 		"customer": {"contacts_24h": 5, "contacts_7d": 6, "thread_replies": 1},
 	})
-	d := data.engagement.decision with input as inp
+	d := _decision_for(inp, {})
 	d.outcome == "deny"
 	[[r.code, r.rule] | some r in d.reasons] == [
 		["frequency_cap", "engagement.frequency.per_customer_24h"],
@@ -143,7 +202,7 @@ test_deny_every_reason_has_code_message_and_rule if {
 		"reply": {"text": "Calm down, email me at joe@example.net", "length": 2000, "ai_generated": true},
 		"customer": {"opted_out": true},
 	})
-	d := data.engagement.decision with input as inp
+	d := _decision_for(inp, {})
 	d.outcome == "deny"
 	count(d.reasons) == 7
 	every r in d.reasons {
@@ -174,20 +233,20 @@ test_allow_outcome_when_no_reasons if {
 # An incomplete input leaves the decision undefined; the gateway denies (fail closed).
 test_deny_when_input_lacks_customer if {
 	inp := object.remove(_base_input, ["customer"])
-	not data.engagement.decision with input as inp
+	not _decision_for(inp, {})
 }
 
 test_deny_when_input_lacks_addressed_brand if {
 	inp := json.remove(_base_input, ["mention/addressed_brand"])
-	not data.engagement.decision with input as inp
+	not _decision_for(inp, {})
 }
 
 test_deny_when_input_lacks_contact_counts if {
 	inp := json.remove(_base_input, ["customer/contacts_7d"])
-	not data.engagement.decision with input as inp
+	not _decision_for(inp, {})
 }
 
 test_deny_when_action_is_not_reply if {
 	inp := _input({"action": "direct_message"})
-	not data.engagement.decision with input as inp
+	not _decision_for(inp, {})
 }

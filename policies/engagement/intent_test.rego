@@ -21,7 +21,7 @@ test_deny_praise_by_default if {
 
 test_allow_praise_when_enabled_in_data if {
 	inp := _input({"mention": {"intent": "praise"}})
-	reasons := data.engagement.deny_reasons with input as inp with data.engagement.allow_praise as true
+	reasons := _deny_for(inp, {"allow_praise": true})
 	not "intent_not_eligible" in _codes(reasons)
 }
 
@@ -31,20 +31,19 @@ test_deny_other_intent if {
 
 test_deny_other_intent_even_when_praise_enabled if {
 	inp := _input({"mention": {"intent": "other"}})
-	reasons := data.engagement.deny_reasons with input as inp with data.engagement.allow_praise as true
+	reasons := _deny_for(inp, {"allow_praise": true})
 	"intent_not_eligible" in _codes(reasons)
 }
 
 test_deny_question_when_data_allows_only_complaints if {
 	inp := _input({"mention": {"intent": "question"}})
-	reasons := data.engagement.deny_reasons with input as inp with data.engagement.eligible_intents as ["complaint"]
+	reasons := _deny_for(inp, {"eligible_intents": ["complaint"]})
 	r := _reason(reasons, "intent_not_eligible")
 	contains(r.message, "only replies to complaint.")
 }
 
 test_allow_other_when_listed_in_data if {
 	inp := _input({"mention": {"intent": "other"}})
-	reasons := data.engagement.deny_reasons with input as inp
-		with data.engagement.eligible_intents as ["complaint", "other"]
+	reasons := _deny_for(inp, {"eligible_intents": ["complaint", "other"]})
 	not "intent_not_eligible" in _codes(reasons)
 }

@@ -43,14 +43,13 @@ test_review_multi_word_term if {
 
 test_review_topic_from_data if {
 	inp := _input({"mention": {"text": "@brand is this part of the recall?"}})
-	reasons := data.engagement.review_reasons with input as inp
-		with data.engagement.sensitive_topics as {"safety": ["recall"]}
+	reasons := _review_for(inp, {"sensitive_topics": {"safety": ["recall"]}})
 	r := _reason(reasons, "sensitive_topic")
 	contains(r.message, `safety: "recall"`)
 }
 
 test_allow_when_topics_empty if {
 	inp := _input({"mention": {"text": "@brand my doctor said so"}})
-	reasons := data.engagement.review_reasons with input as inp with data.engagement.sensitive_topics as {"health": []}
+	reasons := _review_for(inp, {"sensitive_topics": {"health": []}})
 	not "sensitive_topic" in _codes(reasons)
 }
