@@ -20,7 +20,7 @@ from connectors.contract import ChannelLimits
 from gateway.audit.subjects import sealed_for
 from gateway.domain.decisions import Decision
 from gateway.domain.policy_input import PolicyInput
-from gateway.domain.records import Mention, Proposal, User
+from gateway.domain.records import CustomerHistory, Mention, Proposal, User
 from gateway.pipeline.errors import InvalidInput, StateConflict
 from gateway.pipeline.policy_input import build_policy_input
 from gateway.policy.engine import PolicyEngine
@@ -81,8 +81,10 @@ class Decider:
         """Decide, then store proposal + audit event (+ outbox row) in one transaction.
 
         The decision is computed from a snapshot; the write runs in the group-commit
-        batch, where the claim is checked again under the mention's row lock. A reply
-        decided just before an opt-out committed is caught by the release re-check.
+        batch, where the claim is checked again under the mention's row lock and the
+        customer's contact counts are re-read under the per-customer and per-thread
+        locks (``_recheck``). A reply decided just before an opt-out committed is caught
+        there or by the release re-check.
         """
         _validate_text(text)
         now = datetime.now(UTC)
@@ -92,27 +94,55 @@ class Decider:
             policy_input = await self._input(conn, mention, text, ai_generated, user, now)
         decision = await self.engine.decide(policy_input)
         shadow = await self._shadow(policy_input)
+        draft = _Draft(text=text, ai_generated=ai_generated, user=user)
+        first = _Decided(input=policy_input, decision=decision, shadow=shadow, now=now)
 
-        async def write(conn: Conn) -> Proposal:
-            return await _store(
-                conn, mention_id, user, text, ai_generated, policy_input, decision, shadow, now
-            )
+        async def write(conn: Conn) -> tuple[Proposal, _Decided]:
+            locked = await mentions.lock_mention(conn, mention_id, now=datetime.now(UTC))
+            _check_claim(locked, user)
+            decided = await self._recheck(conn, locked, draft, first)
+            return await _store(conn, locked, draft, decided), decided
 
         if self._committer is not None:
-            proposal = await self._committer.submit(write)
+            proposal, decided = await self._committer.submit(write)
         else:
             async with self._pool.acquire() as conn, conn.transaction():
-                proposal = await write(conn)
+                proposal, decided = await write(conn)
         log.info(
             "policy_decided",
             proposal_id=proposal.id,
             mention_id=mention_id,
-            outcome=decision.outcome,
-            reasons=[r.code for r in decision.reasons],
-            policy_revision=decision.policy_revision,
+            outcome=decided.decision.outcome,
+            reasons=[r.code for r in decided.decision.reasons],
+            policy_revision=decided.decision.policy_revision,
             agent=user.name,
+            redecided=decided is not first,
         )
         return proposal
+
+    async def _recheck(
+        self, conn: Conn, mention: Mention, draft: _Draft, first: _Decided
+    ) -> _Decided:
+        """The decision to store: ``first`` if the customer's facts are unchanged under
+        the contact locks, else the policy's decision on the fresh facts.
+
+        Decisions for one customer (and one thread) are serialised here until the batch
+        commits, so the counts read now include every contact allowed before this one,
+        earlier jobs of the same batch included. The cap itself stays the policy's.
+        """
+        await proposals.lock_contacts(
+            conn,
+            channel=mention.channel,
+            handle=mention.author_handle,
+            thread_id=mention.thread_id,
+        )
+        now = datetime.now(UTC)
+        history = await self._history(conn, mention, now)
+        fresh = self._build(mention, draft.text, draft.ai_generated, draft.user, history, now)
+        if fresh.customer == first.input.customer:
+            return first
+        decision = await self.engine.decide(fresh)
+        return _Decided(input=fresh, decision=decision, shadow=await self._shadow(fresh), now=now)
 
     async def _shadow(self, policy_input: PolicyInput) -> Decision | None:
         """The shadow policy's decision, stored beside the real one and never enforced."""
@@ -127,14 +157,28 @@ class Decider:
         ai_generated: bool,
         user: User,
         now: datetime,
-    ) -> Any:
-        history = await proposals.customer_history(
+    ) -> PolicyInput:
+        history = await self._history(conn, mention, now)
+        return self._build(mention, text, ai_generated, user, history, now)
+
+    async def _history(self, conn: Conn, mention: Mention, now: datetime) -> CustomerHistory:
+        return await proposals.customer_history(
             conn,
             channel=mention.channel,
             handle=mention.author_handle,
             thread_id=mention.thread_id,
             now=now,
         )
+
+    def _build(
+        self,
+        mention: Mention,
+        text: str,
+        ai_generated: bool,
+        user: User,
+        history: CustomerHistory,
+        now: datetime,
+    ) -> PolicyInput:
         return build_policy_input(
             mention=mention,
             text=text,
@@ -147,6 +191,21 @@ class Decider:
         )
 
 
+class _Draft(msgspec.Struct, frozen=True, kw_only=True):
+    text: str
+    ai_generated: bool
+    user: User
+
+
+class _Decided(msgspec.Struct, frozen=True, kw_only=True):
+    """A decision with the input it was made from and the time it was made."""
+
+    input: PolicyInput
+    decision: Decision
+    shadow: Decision | None
+    now: datetime
+
+
 def _check_claim(mention: Mention, user: User) -> None:
     if mention.claim is not None and mention.claim.agent != user.name:
         raise StateConflict(
@@ -155,30 +214,20 @@ def _check_claim(mention: Mention, user: User) -> None:
         )
 
 
-async def _store(
-    conn: Conn,
-    mention_id: int,
-    user: User,
-    text: str,
-    ai_generated: bool,
-    policy_input: PolicyInput,
-    decision: Decision,
-    shadow: Decision | None,
-    now: datetime,
-) -> Proposal:
+async def _store(conn: Conn, mention: Mention, draft: _Draft, decided: _Decided) -> Proposal:
     """Proposal, audit event (input snapshot, decision, revision) and, when allowed, the
-    outbox row: all in the caller's transaction."""
-    mention = await mentions.lock_mention(conn, mention_id, now=now)
-    _check_claim(mention, user)
+    outbox row: all in the caller's transaction, under the mention's row lock."""
+    user, decision, now = draft.user, decided.decision, decided.now
     status = STATUS_BY_OUTCOME[decision.outcome]
     proposal_id = await proposals.reserve_proposal_id(conn)
+    policy_input = msgspec.to_builtins(decided.input)
     payload = await sealed_for(
         conn,
         {
             "proposal_id": proposal_id,
             "mention_id": mention.id,
             "status": status,
-            "input": msgspec.to_builtins(policy_input),
+            "input": policy_input,
             "decision": decision_payload(decision),
         },
         channel=mention.channel,
@@ -199,16 +248,16 @@ async def _store(
         customer_handle=mention.author_handle,
         thread_id=mention.thread_id,
         agent=user.name,
-        text=text,
-        ai_generated=ai_generated,
+        text=draft.text,
+        ai_generated=draft.ai_generated,
         status=status,
         outcome=decision.outcome,
         reasons=[msgspec.to_builtins(r) for r in decision.reasons],
         policy_revision=decision.policy_revision,
         idempotency_key=f"reply-{uuid.uuid4().hex}",
         now=now,
-        policy_input=msgspec.to_builtins(policy_input),
-        shadow=decision_payload(shadow) if shadow else None,
+        policy_input=policy_input,
+        shadow=decision_payload(decided.shadow) if decided.shadow else None,
         proposal_id=proposal_id,
         audit_seq=event.seq,
     )

@@ -5,13 +5,41 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import asyncpg
+
 from gateway.domain.records import CustomerHistory, Proposal
 from gateway.store._rows import PROPOSAL_COLUMNS, proposal_from_row
 from gateway.store.connection import Conn
-from gateway.store.errors import Conflict, NotFound
+from gateway.store.errors import Conflict, NotFound, Unavailable
 from gateway.store.opt_outs import normalize_handle
 
 CONTACT_STATES = ("approved", "released")
+
+
+async def lock_contacts(conn: Conn, *, channel: str, handle: str, thread_id: str) -> None:
+    """Serialise contact decisions for this customer and this thread until the
+    transaction ends (transaction-scoped advisory locks).
+
+    Whoever holds them re-reads the counts (``customer_history``) and sees every contact
+    committed before it, and, within one group-commit batch, every earlier job of the
+    batch, so no two decisions can both take the last place under a cap. The two locks
+    are taken in one fixed order; a deadlock between two gateway instances' batches is
+    reported as Unavailable (try again), never as a decision.
+    """
+    keys = sorted(
+        {
+            f"contacts:customer:{channel}:{normalize_handle(handle)}",
+            f"contacts:thread:{channel}:{thread_id}",
+        }
+    )
+    try:
+        # unnest yields the keys in array order, so the locks are taken in sorted order.
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(key, 0)) FROM unnest($1::text[]) AS key",
+            keys,
+        )
+    except asyncpg.exceptions.DeadlockDetectedError as exc:
+        raise Unavailable(f"contact decisions collided; try again ({exc})") from exc
 
 
 async def customer_history(
