@@ -60,9 +60,6 @@ def _check_split(gw: Gateway, bodies: list[dict[str, Any]], allowed: int, rule: 
         assert payload["status"] == b["status"]
         assert payload["decision"]["outcome"] == b["decision"]["outcome"]
         assert payload["decision"]["reasons"] == b["decision"]["reasons"]
-        # The recorded input is the one the decision was made from (replayable).
-        if b["status"] == "denied":
-            assert payload["input"]["customer"]["contacts_24h"] >= 0
 
 
 def test_concurrent_proposals_for_one_customer_respect_the_24h_cap(gateway: Gateway) -> None:
