@@ -59,16 +59,24 @@ class Addressed(msgspec.Struct, frozen=True, kw_only=True):
     handle: str | None = None
 
 
+OptOutSignal = Literal["none", "possible", "requested"]
+
+
 class OptOutRequest(msgspec.Struct, frozen=True, kw_only=True):
     """Whether the text asks the brand not to contact the author.
 
-    ``phrase`` is the matched text (whitespace collapsed, original case), None when
-    ``requested`` is False. This is a request signal for agents and policy; it does not by
-    itself record an opt-out.
+    ``signal``: ``requested`` (an unmistakable request: ingest registers an opt-out),
+    ``possible`` (an ambiguous wish not to be answered, such as "don't reply to this": no
+    opt-out, replies go to review) or ``none``. ``requested`` is ``signal == "requested"``,
+    kept for existing readers. ``phrase`` is the text that decided it (original spelling,
+    whitespace collapsed) and ``rule`` the detector rule (``<lang>:<name>``); both None for
+    ``none``.
     """
 
     requested: bool
+    signal: OptOutSignal = "none"
     phrase: str | None = None
+    rule: str | None = None
 
 
 class Classification(msgspec.Struct, frozen=True, kw_only=True):

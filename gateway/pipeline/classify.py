@@ -44,13 +44,10 @@ instance); a handle configured without one (``@acme``, ``acme.bsky.social``) mat
 the bare form, never ``@acme@elsewhere.example``, which is another account. A mention must
 be the whole handle: ``@acme`` does not match ``@acmetools`` or ``@acme_support``.
 
-Opt-out request: phrases that ask for no contact, anchored to contact verbs ("stop
-messaging me", "don't contact me", "leave me alone", "unsubscribe me", "#optout",
-"I want to opt out", "no bots"), or a whole message that is only "stop"/"unsubscribe"/
-"opt out" once @-mentions, punctuation and "please" are removed. "stop" elsewhere is not
-a request: "I can't stop using it", "bus stop", "won't stop crashing"; nor are questions
-about a product setting ("how do I opt out of data sharing?"). ``#nobot`` is not reported
-here; policy reads that marker itself.
+Opt-out request: ``gateway.pipeline.opt_out_detect`` (normalisation, per-language
+patterns, negation); its signal is ``requested`` (ingest registers an opt-out), ``possible``
+(an ambiguous wish not to be answered: replies go to review) or ``none``. ``#nobot`` is not
+reported here; policy reads that marker itself.
 """
 
 from __future__ import annotations
@@ -71,6 +68,7 @@ from gateway.domain.classification import (
     OptOutRequest,
     Sentiment,
 )
+from gateway.pipeline.opt_out_detect import detect_opt_out
 
 NEGATIVE_COMPOUND = -0.35
 """At or below this VADER compound a text counts as a complaint on sentiment alone."""
@@ -173,23 +171,20 @@ def _trie(words: Iterable[str]) -> str:
     return render(root)
 
 
-def _compile(terms: dict[str, str], *, opt_out: bool = False) -> tuple[_Term, ...]:
+def _compile(terms: dict[str, str]) -> tuple[_Term, ...]:
     """Terms are lower-case patterns matched against lower-cased text; a literal space in a
     pattern means one whitespace character (prepared text has single spaces or newlines).
     Every match must start a word (checked in ``_find``: a leading ``\\b`` would stop
-    ``re`` from skipping ahead to a possible first character) and lexicon terms must end
-    one. Opt-out phrases end their own words and handle their own negations."""
+    ``re`` from skipping ahead to a possible first character) and must end one."""
     return tuple(
         _Term(
             label=label,
-            negatable=not opt_out,
+            negatable=True,
             alternatives=tuple(
                 _Alternative(
                     key=next(_KEYS),
                     anchor=anchor,
-                    pattern=re.compile(
-                        (source if opt_out else rf"(?:{source})\b").replace(" ", r"\s")
-                    ),
+                    pattern=re.compile(rf"(?:{source})\b".replace(" ", r"\s")),
                 )
                 for source, anchor in _split(body)
             ),
@@ -287,54 +282,17 @@ _PRAISE_TERMS: dict[str, str] = {
 }
 _PRAISE_EMOJI = re.compile("\u2764|\U0001f60d|\U0001f970|\U0001f64c|\U0001f44f|\U0001f499")
 
-# "stop" + a contact verb, unless the author says they cannot stop doing it themselves.
-_STOP = "stop" + "".join(
-    f"(?<!{who} stop)" for who in ("can't", "cant", "cannot", "couldn't", "don't", "dont", "never")
-)
-_CLAUSE_END = r"(?= ?(?:$|[.!,;:)\n]|please|pls|plz|thanks|thank|now|already|again|ever))"
-_OPT_OUT_PHRASES: dict[str, str] = {
-    "stop contacting me": _STOP + r" (?:messaging|contacting|dming|dm'?ing|tagging|"
-    r"mentioning|pinging|spamming|texting|e-?mailing|calling|bothering|harass?ing|"
-    r"pestering|@ing|sending|replying to|responding to) (?:me|my \w+)\b",
-    "stop replying": _STOP + r" (?:messaging|contacting|dming|tagging|mentioning|"
-    r"replying|responding|spamming)" + _CLAUSE_END,
-    "don't contact me": "|".join(
-        rf"(?:don't|dont|do not|never) (?:ever )?{verb} me\b"
-        for verb in ("contact", "message", "dm", "tag", "mention", "text", "e-?mail", "call")
-    ),
-    "don't reply": "|".join(
-        rf"(?:don't|dont|do not) {verb}(?: to (?:me|this|my \w+))?" + _CLAUSE_END
-        for verb in ("reply", "respond")
-    ),
-    "leave me alone": r"leave me alone\b",
-    "remove me from list": r"(?:take|remove) me (?:off|from) (?:your|the|this|all) "
-    r"(?:\w+ )?lists?\b",
-    "#optout": r"#opt[-_]?out\b",
-    "opt me out": r"opt me out\b",
-    "i opt out": "|".join(
-        who
-        + "".join(f"(?<!{asking} {who})" for asking in ("do", "can", "could", "to"))
-        + r" (?:(?:would|'d) like to |want to |wish to |hereby )?opt[- ]?out\b"
-        for who in ("i", "we")
-    ),
-    "unsubscribe me": r"unsubscribe me\b|please unsubscribe\b",
-    "no bots": r"no (?:more )?bots\b",
-}
-_OPT_OUT_WORDS = frozenset({"stop", "stopall", "unsubscribe", "optout"})
-_OPT_OUT_FILLER = frozenset({"please", "pls", "plz", "now", "all", "opt", "out", "just"})
-
 _COMPLAINT = _compile(_COMPLAINT_TERMS)
 _SOFT_COMPLAINT = _compile(_SOFT_COMPLAINT_TERMS)
 _QUESTION = _compile(_QUESTION_PHRASES)
 _PRAISE = _compile(_PRAISE_TERMS)
-_OPT_OUT = _compile(_OPT_OUT_PHRASES, opt_out=True)
 _ANCHOR_KEYS: dict[str, list[int]] = {}
-for _term in (*_COMPLAINT, *_SOFT_COMPLAINT, *_QUESTION, *_PRAISE, *_OPT_OUT):
+for _term in (*_COMPLAINT, *_SOFT_COMPLAINT, *_QUESTION, *_PRAISE):
     for _alternative in _term.alternatives:
         _ANCHOR_KEYS.setdefault(_alternative.anchor, []).append(_alternative.key)
 _BY_KEY = {
     alternative.key: (lexicon, order, term, alternative.pattern)
-    for lexicon in (_COMPLAINT, _SOFT_COMPLAINT, _QUESTION, _PRAISE, _OPT_OUT)
+    for lexicon in (_COMPLAINT, _SOFT_COMPLAINT, _QUESTION, _PRAISE)
     for order, term in enumerate(lexicon)
     for alternative in term.alternatives
 }
@@ -372,7 +330,6 @@ _MENTION = re.compile(
 )
 _HANDLE = re.compile(r"@?(?P<user>\w+(?:[.-]\w+)*)(?:@(?P<domain>[\w-]+(?:\.[\w-]+)+))?")
 _WORD = re.compile(r"[\w']+")
-_ALPHA_WORD = re.compile(r"[a-z']+")
 # Prepared text has single spaces; the lookbehind follows the space so "re" can skip
 # ahead to spaces and newlines instead of testing it at every position.
 _SENTENCE_BREAK = re.compile(r" (?<=[.!?] )|\n")
@@ -495,20 +452,14 @@ def _intent(lowered: str, starts: dict[int, int], compound: float) -> IntentResu
     return IntentResult(intent=intent, features=complaint + question + praise + positive)
 
 
-def _opt_out(text: str, lowered: str, starts: dict[int, int]) -> OptOutRequest:
-    matches = _find(_OPT_OUT, lowered, starts)
-    if matches:
-        start, end = matches[0][1].span()
-        return OptOutRequest(requested=True, phrase=" ".join(text[start:end].split()))
-    if not any(cue in lowered for cue in ("stop", "unsubscribe", "opt")):
-        return OptOutRequest(requested=False)
-    rest = _MENTION.sub(" ", text)
-    words = set(_ALPHA_WORD.findall(_lower(rest)))
-    if words <= _OPT_OUT_WORDS | _OPT_OUT_FILLER and (
-        words & _OPT_OUT_WORDS or {"opt", "out"} <= words
-    ):
-        return OptOutRequest(requested=True, phrase=" ".join(rest.split()))
-    return OptOutRequest(requested=False)
+def _opt_out(text: str) -> OptOutRequest:
+    found = detect_opt_out(text)
+    return OptOutRequest(
+        requested=found.signal == "requested",
+        signal=found.signal,
+        phrase=found.phrase,
+        rule=found.rule,
+    )
 
 
 def _parse_handle(raw: str) -> tuple[str, str | None] | None:
@@ -574,7 +525,7 @@ class Classifier:
             sentiment=sentiment,
             intent=_intent(lowered, starts, sentiment.compound),
             addressed=self._addressed(prepared, in_reply_to_handle, is_direct, connector_addressed),
-            opt_out=_opt_out(prepared, lowered, starts),
+            opt_out=_opt_out(text),
         )
 
     def classify_many(self, items: Iterable[ClassifyItem | str]) -> list[Classification]:
