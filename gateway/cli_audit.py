@@ -27,9 +27,27 @@ def add_commands(subparsers: Any) -> None:
         help="recompute the hash chain (exit 1 if broken); with --export, verify an export "
         "offline against signed checkpoints, no database needed",
     )
-    verify.add_argument("--export", type=Path, help="a JSONL export of the whole log")
-    verify.add_argument("--checkpoints", type=Path, help="folder of checkpoint-*.json files")
-    verify.add_argument("--key", type=Path, help="the public key (PEM) from /v1/audit/key")
+    verify.add_argument(
+        "--export",
+        type=Path,
+        help="a JSONL export of the whole log (default: none, verify the database)",
+    )
+    verify.add_argument(
+        "--checkpoints",
+        type=Path,
+        help="folder of checkpoint-*.json files (required with --export)",
+    )
+    verify.add_argument(
+        "--key",
+        type=Path,
+        help="the public key (PEM) from /v1/audit/key (required with --export)",
+    )
+    verify.add_argument(
+        "--allow-unanchored",
+        action="store_true",
+        help="accept events no signed checkpoint covers, reporting how many (default: off, "
+        "they fail the verification)",
+    )
     export = audit.add_parser("export", help="write the whole audit log as JSONL (or CSV)")
     export.add_argument("--out", type=Path, required=True)
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
@@ -39,7 +57,9 @@ def add_commands(subparsers: Any) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run one ``audit`` action; the exit code."""
     if args.action == "verify" and args.export:
-        return _verify_offline(args.export, args.checkpoints, args.key)
+        return _verify_offline(
+            args.export, args.checkpoints, args.key, allow_unanchored=args.allow_unanchored
+        )
     if args.action == "export":
         return asyncio.run(_export(settings, args.out, args.format))
     if args.action == "checkpoint":
@@ -64,27 +84,31 @@ async def _verify(settings: Settings) -> int:
     return 1
 
 
-def _verify_offline(export: Path, checkpoints: Path | None, key: Path | None) -> int:
+def _verify_offline(
+    export: Path, checkpoints: Path | None, key: Path | None, *, allow_unanchored: bool
+) -> int:
     from gateway.audit.checkpoints import CheckpointError, load_public_key, read_checkpoints
     from gateway.audit.offline import read_export_jsonl, verify_export
 
     if checkpoints is None or key is None:
         print("error: --export needs --checkpoints DIR and --key PUBKEY", file=sys.stderr)
         return 2
+    if not checkpoints.is_dir():
+        print(f"error: checkpoint folder {checkpoints} does not exist", file=sys.stderr)
+        return 2
     try:
         public_key = load_public_key(key)
         signed = read_checkpoints(checkpoints)
-        report = verify_export(read_export_jsonl(export), signed, public_key)
+        report = verify_export(
+            read_export_jsonl(export), signed, public_key, allow_unanchored=allow_unanchored
+        )
     except (CheckpointError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     for problem in report.problems:
         print(f"PROBLEM: {problem}", file=sys.stderr)
-    print(
-        f"{'ok' if report.ok else 'BROKEN'}: {report.events} events, "
-        f"{report.checkpoints_verified} of {len(signed)} checkpoints verified, "
-        f"{report.not_yet_covered} events after the last checkpoint"
-    )
+    print("\n".join(report.summary()))
+    print(f"  {report.checkpoints_verified} of {len(signed)} checkpoint files verified")
     return 0 if report.ok else 1
 
 

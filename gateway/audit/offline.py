@@ -13,7 +13,11 @@ streams it once, in constant memory, and checks:
   computed from the export and verified against the two signed roots;
 - that the export is not shorter than the latest checkpoint (a removed tail).
 
-Events after the latest checkpoint are counted as not yet covered, which is not a failure.
+Events after the latest signed checkpoint are *unanchored*: their hashes link up, but
+anyone who can rewrite the database could have rewritten them and re-hashed the chain, so
+they are not verified evidence. They fail the verification unless the caller explicitly
+accepts them (``allow_unanchored``); either way the report counts them, and ``coverage``
+says which checkpoint anchors which events.
 """
 
 from __future__ import annotations
@@ -55,6 +59,17 @@ class ExportedEvent(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     hash: str
 
 
+class Anchor(msgspec.Struct, frozen=True, kw_only=True):
+    """A signed checkpoint that matches the export, and the events it newly anchors.
+
+    The checkpoint covers events ``1..checkpoint``; ``first_seq..checkpoint`` are the ones
+    no earlier matching checkpoint covered.
+    """
+
+    checkpoint: int
+    first_seq: int
+
+
 class OfflineReport(msgspec.Struct, frozen=True, kw_only=True):
     """The verdict on an export; ``ok`` when ``problems`` is empty.
 
@@ -68,7 +83,8 @@ class OfflineReport(msgspec.Struct, frozen=True, kw_only=True):
     that still matches; for a removed tail, the first missing event. It is None when no
     event is wrong, even if a checkpoint is (a forged checkpoint is a problem, not an event).
     ``checkpoints_verified`` counts checkpoints whose signature, root and last event hash
-    all hold; ``not_yet_covered`` counts the events after the latest signed checkpoint.
+    all hold; ``anchors`` lists them with the events each newly covers; ``unanchored``
+    counts the events after the latest signed checkpoint (a problem unless allowed).
     """
 
     ok: bool
@@ -76,7 +92,31 @@ class OfflineReport(msgspec.Struct, frozen=True, kw_only=True):
     checkpoints_verified: int
     first_bad_seq: int | None
     problems: list[str]
-    not_yet_covered: int
+    unanchored: int
+    anchors: list[Anchor] = []
+
+    def summary(self) -> list[str]:
+        """Lines for a person: the verdict, then which checkpoints cover which events."""
+        anchored = self.anchors[-1].checkpoint if self.anchors else 0
+        lines = [
+            f"{'ok' if self.ok else 'BROKEN'}: {self.events} events; "
+            f"{min(anchored, self.events)} anchored by {self.checkpoints_verified} signed "
+            f"checkpoint(s), {self.unanchored} unanchored"
+        ]
+        shown = self.anchors if len(self.anchors) <= 12 else self.anchors[:5] + self.anchors[-5:]
+        for index, anchor in enumerate(shown):
+            if len(self.anchors) > 12 and index == 5:
+                lines.append(f"  … {len(self.anchors) - 10} more checkpoints …")
+            lines.append(
+                f"  events {anchor.first_seq}..{anchor.checkpoint}: checkpoint {anchor.checkpoint}"
+            )
+        if self.unanchored:
+            first = self.events - self.unanchored + 1
+            lines.append(
+                f"  events {first}..{self.events}: unanchored ({self.unanchored} events "
+                "no signed checkpoint covers)"
+            )
+        return lines
 
 
 _event_decoder = msgspec.json.Decoder(ExportedEvent)
@@ -102,9 +142,15 @@ def verify_export(
     events: Iterable[ExportedEvent],
     checkpoints: list[Checkpoint],
     public_key: Ed25519PublicKey,
+    *,
+    allow_unanchored: bool = False,
 ) -> OfflineReport:
-    """Check an export against signed checkpoints; see the module docstring for what."""
-    check = _ExportCheck(checkpoints, public_key)
+    """Check an export against signed checkpoints; see the module docstring for what.
+
+    Unanchored events (after the latest signed checkpoint) are a problem unless
+    ``allow_unanchored``; they are counted either way.
+    """
+    check = _ExportCheck(checkpoints, public_key, allow_unanchored=allow_unanchored)
     try:
         for event in events:
             check.feed(event)
@@ -129,7 +175,15 @@ def _short(digest: str) -> str:
 class _ExportCheck:
     """The state of one pass over an export."""
 
-    def __init__(self, checkpoints: list[Checkpoint], public_key: Ed25519PublicKey) -> None:
+    def __init__(
+        self,
+        checkpoints: list[Checkpoint],
+        public_key: Ed25519PublicKey,
+        *,
+        allow_unanchored: bool,
+    ) -> None:
+        self.allow_unanchored = allow_unanchored
+        self.anchors: list[Anchor] = []
         self.problems: list[str] = []
         self.trusted: list[Checkpoint] = []
         given = key_id(public_key)
@@ -184,6 +238,7 @@ class _ExportCheck:
             self._check_extends(self.trusted[index - 1], checkpoint, matches)
         if matches:
             self.verified += 1
+            self.anchors.append(Anchor(checkpoint=checkpoint.size, first_seq=self.matched_size + 1))
             self.matched_size = checkpoint.size
         self.previous_matched = matches
         if index + 1 < len(self.trusted):
@@ -251,7 +306,7 @@ class _ExportCheck:
             problems.append(
                 f"{self.mismatches - 1} later checkpoints do not match the export either"
             )
-        not_yet_covered = count
+        unanchored = count
         if self.trusted:
             latest = self.trusted[-1]
             if latest.size > count:
@@ -261,9 +316,17 @@ class _ExportCheck:
                         f"{latest.size} events: events were removed"
                     )
                     self.bad_seqs.append(count + 1)
-                not_yet_covered = 0
+                unanchored = 0
             else:
-                not_yet_covered = count - latest.size
+                unanchored = count - latest.size
+        if unanchored and not self.allow_unanchored:
+            problems.append(
+                f"{unanchored} events (seq {count - unanchored + 1}..{count}) are not covered "
+                "by any signed checkpoint: they are not verified evidence (whoever controls "
+                "the database could have rewritten them). Verify with checkpoints that cover "
+                "them (a newer evidence bundle), or pass --allow-unanchored to accept them "
+                "unverified"
+            )
         bad = list(self.bad_seqs)
         if self.chain.failure is not None and self.chain.failure.first_bad_seq is not None:
             bad.append(self.chain.failure.first_bad_seq)
@@ -273,5 +336,6 @@ class _ExportCheck:
             checkpoints_verified=self.verified,
             first_bad_seq=min(bad) if bad else None,
             problems=problems,
-            not_yet_covered=not_yet_covered,
+            unanchored=unanchored,
+            anchors=list(self.anchors),
         )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -9,11 +12,13 @@ from typing import Any
 import msgspec
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from gateway.audit.chain import GENESIS_HASH, event_hash, format_time
-from gateway.audit.checkpoints import Checkpoint, key_id, sign_checkpoint
+from gateway.audit.checkpoints import Checkpoint, key_id, sign_checkpoint, write_checkpoint
 from gateway.audit.merkle import consistency_proof, root, verify_consistency
 from gateway.audit.offline import (
+    Anchor,
     ExportedEvent,
     ExportFormatError,
     OfflineReport,
@@ -87,9 +92,17 @@ def verify(
     events: list[ExportedEvent],
     checkpoints: list[Checkpoint],
     key: Ed25519PrivateKey,
+    *,
+    allow_unanchored: bool = True,
 ) -> OfflineReport:
+    """Most tests are about tampering, so they accept the unanchored tail explicitly."""
     export = write_export(tmp_path / "audit.jsonl", events)
-    return verify_export(read_export_jsonl(export), checkpoints, key.public_key())
+    return verify_export(
+        read_export_jsonl(export),
+        checkpoints,
+        key.public_key(),
+        allow_unanchored=allow_unanchored,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -105,15 +118,52 @@ def signed(original: list[ExportedEvent], key: Ed25519PrivateKey) -> list[Checkp
 def test_an_intact_export_verifies(
     tmp_path: Path, original: list[ExportedEvent], signed: list[Checkpoint], key: Ed25519PrivateKey
 ) -> None:
-    report = verify(tmp_path, original, signed, key)
+    report = verify(tmp_path, original[:20], signed, key, allow_unanchored=False)
     assert report == OfflineReport(
         ok=True,
-        events=25,
+        events=20,
         checkpoints_verified=2,
         first_bad_seq=None,
         problems=[],
-        not_yet_covered=5,
+        unanchored=0,
+        anchors=[Anchor(checkpoint=10, first_seq=1), Anchor(checkpoint=20, first_seq=11)],
     )
+    assert report.summary() == [
+        "ok: 20 events; 20 anchored by 2 signed checkpoint(s), 0 unanchored",
+        "  events 1..10: checkpoint 10",
+        "  events 11..20: checkpoint 20",
+    ]
+
+
+def test_events_after_the_last_checkpoint_fail_unless_allowed(
+    tmp_path: Path, original: list[ExportedEvent], signed: list[Checkpoint], key: Ed25519PrivateKey
+) -> None:
+    refused = verify(tmp_path, original, signed, key, allow_unanchored=False)
+    assert not refused.ok and refused.unanchored == 5 and refused.first_bad_seq is None
+    assert refused.problems == [
+        "5 events (seq 21..25) are not covered by any signed checkpoint: they are not "
+        "verified evidence (whoever controls the database could have rewritten them). "
+        "Verify with checkpoints that cover them (a newer evidence bundle), or pass "
+        "--allow-unanchored to accept them unverified"
+    ]
+    allowed = verify(tmp_path, original, signed, key, allow_unanchored=True)
+    assert allowed.ok and allowed.unanchored == 5 and allowed.checkpoints_verified == 2
+    assert (
+        allowed.summary()[0] == "ok: 25 events; 20 anchored by 2 signed checkpoint(s), 5 unanchored"
+    )
+    assert allowed.summary()[-1] == (
+        "  events 21..25: unanchored (5 events no signed checkpoint covers)"
+    )
+
+
+def test_a_chain_rewritten_end_to_end_without_checkpoints_is_not_ok(
+    tmp_path: Path, original: list[ExportedEvent], key: Ed25519PrivateKey
+) -> None:
+    """The hash chain alone proves nothing: a rewritten, re-hashed log links up perfectly."""
+    forged = rewrite(original, 1, payload={"outcome": "deny", "n": 1})
+    report = verify(tmp_path, forged, [], key, allow_unanchored=False)
+    assert not report.ok and report.unanchored == 25 and report.checkpoints_verified == 0
+    assert report.problems[0].startswith("25 events (seq 1..25) are not covered")
 
 
 def test_the_export_line_format_round_trips(tmp_path: Path, original: list[ExportedEvent]) -> None:
@@ -131,7 +181,7 @@ def test_without_checkpoints_only_the_chain_is_checked_and_nothing_is_covered(
     tmp_path: Path, original: list[ExportedEvent], key: Ed25519PrivateKey
 ) -> None:
     report = verify(tmp_path, original, [], key)
-    assert report.ok and report.not_yet_covered == 25 and report.checkpoints_verified == 0
+    assert report.ok and report.unanchored == 25 and report.checkpoints_verified == 0
 
 
 def test_an_edited_payload_is_named(
@@ -165,7 +215,7 @@ def test_a_truncated_tail_covered_by_a_checkpoint_is_found(
     assert report.problems == [
         "export ends at event 15 but checkpoint 20 covers 20 events: events were removed"
     ]
-    assert report.checkpoints_verified == 1 and report.not_yet_covered == 0
+    assert report.checkpoints_verified == 1 and report.unanchored == 0
 
 
 def test_an_empty_export_against_checkpoints_is_found(
@@ -183,7 +233,7 @@ def test_a_truncated_tail_after_the_last_checkpoint_cannot_be_seen(
 ) -> None:
     """The limit of the evidence: what no checkpoint covers yet is only counted."""
     report = verify(tmp_path, original[:22], signed, key)
-    assert report.ok and report.not_yet_covered == 2
+    assert report.ok and report.unanchored == 2
 
 
 def test_a_reordered_pair_is_named(
@@ -207,7 +257,7 @@ def test_a_checkpoint_signed_by_another_key_is_refused(
         f"checkpoint 20 names key {key_id(mallory.public_key())}, not the given key "
         f"{key_id(key.public_key())}: its signature does not verify with the given key"
     ]
-    assert report.checkpoints_verified == 1 and report.not_yet_covered == 15
+    assert report.checkpoints_verified == 1 and report.unanchored == 15
 
 
 def test_a_checkpoint_forged_under_our_key_id_is_refused(
@@ -366,3 +416,65 @@ def test_the_export_is_read_one_line_at_a_time(
     assert [next(events).seq for _ in range(3)] == [1, 2, 3]
     with pytest.raises(ExportFormatError):
         next(events)
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GATEWAY_", "DATABASE_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "gateway", "audit", "verify", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_cli_never_says_ok_without_checkpoints(
+    tmp_path: Path, original: list[ExportedEvent], key: Ed25519PrivateKey
+) -> None:
+    """A missing or empty checkpoint folder used to print ``ok`` and exit 0."""
+    forged = rewrite(original, 3, actor="mallory")
+    export = write_export(tmp_path / "audit.jsonl", forged)
+    pem = tmp_path / "key.pem"
+    pem.write_bytes(key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo))
+    common = ["--export", str(export), "--key", str(pem)]
+
+    missing = _cli(*common, "--checkpoints", str(tmp_path / "nowhere"))
+    assert missing.returncode == 2
+    assert f"checkpoint folder {tmp_path / 'nowhere'} does not exist" in missing.stderr
+    assert "ok" not in missing.stdout
+
+    empty = tmp_path / "checkpoints"
+    empty.mkdir()
+    refused = _cli(*common, "--checkpoints", str(empty))
+    assert refused.returncode == 1
+    assert refused.stdout.startswith("BROKEN: 25 events; 0 anchored by 0 signed checkpoint(s)")
+    assert "25 events (seq 1..25) are not covered by any signed checkpoint" in refused.stderr
+
+    allowed = _cli(*common, "--checkpoints", str(empty), "--allow-unanchored")
+    assert allowed.returncode == 0, allowed.stderr
+    assert allowed.stdout.splitlines()[:2] == [
+        "ok: 25 events; 0 anchored by 0 signed checkpoint(s), 25 unanchored",
+        "  events 1..25: unanchored (25 events no signed checkpoint covers)",
+    ]
+
+
+def test_the_cli_summary_names_the_checkpoints(
+    tmp_path: Path, original: list[ExportedEvent], signed: list[Checkpoint], key: Ed25519PrivateKey
+) -> None:
+    export = write_export(tmp_path / "audit.jsonl", original[:20])
+    pem = tmp_path / "key.pem"
+    pem.write_bytes(key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo))
+    folder = tmp_path / "checkpoints"
+    folder.mkdir()
+    for checkpoint in signed:
+        write_checkpoint(folder, checkpoint)
+    done = _cli("--export", str(export), "--key", str(pem), "--checkpoints", str(folder))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "ok: 20 events; 20 anchored by 2 signed checkpoint(s), 0 unanchored",
+        "  events 1..10: checkpoint 10",
+        "  events 11..20: checkpoint 20",
+        "  2 of 2 checkpoint files verified",
+    ]
