@@ -43,23 +43,45 @@ def add_commands(subparsers: Any) -> None:
         help="the public key (PEM) from /v1/audit/key (required with --export)",
     )
     verify.add_argument(
+        "--bundle",
+        type=Path,
+        help="an evidence bundle (.tar.gz from `audit export --format bundle` or "
+        "GET /v1/audit/bundle, or the folder it extracts to); uses its export, checkpoints "
+        "and key (default: none)",
+    )
+    verify.add_argument(
         "--allow-unanchored",
         action="store_true",
         help="accept events no signed checkpoint covers, reporting how many (default: off, "
         "they fail the verification)",
     )
-    export = audit.add_parser("export", help="write the whole audit log as JSONL (or CSV)")
-    export.add_argument("--out", type=Path, required=True)
-    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    export = audit.add_parser(
+        "export",
+        help="write the whole audit log as JSONL or CSV, or an evidence bundle (.tar.gz: "
+        "the export, its checkpoints, the public key and a README)",
+    )
+    export.add_argument("--out", type=Path, required=True, help="the file to write")
+    export.add_argument(
+        "--format",
+        choices=("jsonl", "csv", "bundle"),
+        default="jsonl",
+        help="default: jsonl; bundle signs a checkpoint now and bundles events up to it",
+    )
     audit.add_parser("checkpoint", help="sign a checkpoint of the chain now")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run one ``audit`` action; the exit code."""
+    if args.action == "verify" and (args.bundle or (args.export and _is_bundle(args.export))):
+        return _verify_bundle(
+            args.bundle or args.export, args.key, allow_unanchored=args.allow_unanchored
+        )
     if args.action == "verify" and args.export:
         return _verify_offline(
             args.export, args.checkpoints, args.key, allow_unanchored=args.allow_unanchored
         )
+    if args.action == "export" and args.format == "bundle":
+        return asyncio.run(_export_bundle(settings, args.out))
     if args.action == "export":
         return asyncio.run(_export(settings, args.out, args.format))
     if args.action == "checkpoint":
@@ -110,6 +132,74 @@ def _verify_offline(
     print("\n".join(report.summary()))
     print(f"  {report.checkpoints_verified} of {len(signed)} checkpoint files verified")
     return 0 if report.ok else 1
+
+
+def _is_bundle(path: Path) -> bool:
+    import tarfile
+
+    return path.is_dir() or (path.is_file() and tarfile.is_tarfile(path))
+
+
+def _verify_bundle(bundle: Path, key: Path | None, *, allow_unanchored: bool) -> int:
+    import tarfile
+
+    from gateway.audit.bundle import EvidenceError, open_evidence
+    from gateway.audit.checkpoints import (
+        CheckpointError,
+        key_id,
+        load_public_key,
+        public_key_from_pem,
+    )
+    from gateway.audit.offline import verify_export
+
+    try:
+        with open_evidence(bundle) as evidence:
+            if key is not None:
+                public_key = load_public_key(key)
+                source = f"from {key}"
+            else:
+                public_key = public_key_from_pem(evidence.public_pem, source=f"{bundle}'s key")
+                source = "from the bundle: compare it with the key your organisation keeps"
+            report = verify_export(
+                evidence.events,
+                evidence.checkpoints,
+                public_key,
+                allow_unanchored=allow_unanchored,
+            )
+            signed = len(evidence.checkpoints)
+    except (EvidenceError, CheckpointError, OSError, tarfile.TarError, EOFError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for problem in report.problems:
+        print(f"PROBLEM: {problem}", file=sys.stderr)
+    print("\n".join(report.summary()))
+    print(f"  {report.checkpoints_verified} of {signed} checkpoint files verified")
+    print(f"  key {key_id(public_key)} ({source})")
+    return 0 if report.ok else 1
+
+
+async def _export_bundle(settings: Settings, out: Path) -> int:
+    from gateway.audit.bundle import EvidenceError, build_evidence
+    from gateway.runtime import Runtime
+
+    runtime = await Runtime.start(settings)
+    try:
+        if runtime.checkpointer is None or runtime.audit_public_pem is None:
+            print("error: checkpoint signing is not configured", file=sys.stderr)
+            return 1
+        info = await build_evidence(
+            runtime.db.pool, runtime.checkpointer, runtime.audit_public_pem, out
+        )
+    except EvidenceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await runtime.close()
+    print(
+        f"wrote {out}: events 1..{info.events}, {info.checkpoints} checkpoint(s), "
+        f"key {info.key_id}; verify with: ./dev verify {out}"
+    )
+    return 0
 
 
 async def _export(settings: Settings, out: Path, fmt: str) -> int:

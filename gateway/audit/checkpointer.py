@@ -18,7 +18,14 @@ import asyncpg
 import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from gateway.audit.checkpoints import Checkpoint, sign_checkpoint, write_checkpoint
+from gateway.audit.checkpoints import (
+    Checkpoint,
+    CheckpointFormatError,
+    checkpoint_filename,
+    read_checkpoint,
+    sign_checkpoint,
+    write_checkpoint,
+)
 from gateway.audit.merkle import MerkleAccumulator
 from gateway.store import audit as audit_store
 from gateway.store import checkpoints as store
@@ -46,6 +53,8 @@ class Checkpointer:
         self._every_s = every_s
         self._tree = MerkleAccumulator()
         self._last_hash: str | None = None
+        # The writer loop and an evidence bundle may both sign in this process.
+        self._signing = asyncio.Lock()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Hold the writer lock (waiting while another instance holds it) and checkpoint."""
@@ -81,6 +90,10 @@ class Checkpointer:
 
     async def checkpoint(self, conn: Conn) -> Checkpoint | None:
         """Sign the chain as it is now (None when there is nothing new to cover)."""
+        async with self._signing:
+            return await self._sign(conn)
+
+    async def _sign(self, conn: Conn) -> Checkpoint | None:
         head, head_hash = await audit_store.chain_head(conn)
         latest = await store.latest_checkpoint(conn)
         if head == 0 or (latest is not None and latest.size >= head):
@@ -95,7 +108,18 @@ class Checkpointer:
         )
         # The file first: a checkpoint in the table always has its copy outside it.
         await asyncio.to_thread(self._directory.mkdir, parents=True, exist_ok=True)
-        await asyncio.to_thread(write_checkpoint, self._directory, checkpoint)
+        try:
+            await asyncio.to_thread(write_checkpoint, self._directory, checkpoint)
+        except CheckpointFormatError:
+            # Another process signed the same head a moment earlier: keep its checkpoint.
+            path = self._directory / checkpoint_filename(checkpoint.size)
+            existing = await asyncio.to_thread(read_checkpoint, path)
+            if (existing.root_hash, existing.last_event_hash) != (
+                checkpoint.root_hash,
+                checkpoint.last_event_hash,
+            ):
+                raise
+            checkpoint = existing
         await store.insert_checkpoint(conn, checkpoint)
         log.info("checkpoint_written", size=checkpoint.size, root_hash=checkpoint.root_hash)
         return checkpoint

@@ -297,10 +297,15 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
         data = path.read_bytes()
     except OSError as error:
         raise KeyFileError(f"cannot read public key {path}: {error.strerror}") from error
+    return public_key_from_pem(data, source=str(path))
+
+
+def public_key_from_pem(data: bytes, *, source: str) -> Ed25519PublicKey:
+    """The Ed25519 public key in PEM ``data`` read from ``source`` (named in errors)."""
     try:
         key = serialization.load_pem_public_key(data)
     except (ValueError, UnsupportedAlgorithm) as error:
-        raise KeyFileError(f"{path} is not a PEM public key: {error}") from error
+        raise KeyFileError(f"{source} is not a PEM public key: {error}") from error
     if not isinstance(key, Ed25519PublicKey):
-        raise KeyFileError(f"public key {path} is a {type(key).__name__}, not an Ed25519 key")
+        raise KeyFileError(f"public key {source} is a {type(key).__name__}, not an Ed25519 key")
     return key

@@ -66,9 +66,17 @@ def csv_row(event: AuditEvent) -> list[str]:
 
 
 async def export_stream(
-    conn: Conn, where: store.ExportFilter, *, fmt: str, decrypt: bool = False
+    conn: Conn,
+    where: store.ExportFilter,
+    *,
+    fmt: str,
+    decrypt: bool = False,
+    through_seq: int | None = None,
 ) -> AsyncIterator[bytes]:
-    """Chunks of the export; the caller holds ``conn`` (in one snapshot) until it ends."""
+    """Chunks of the export; the caller holds ``conn`` (in one snapshot) until it ends.
+
+    ``through_seq`` stops after that event (an evidence bundle ends at its checkpoint).
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     if fmt == "csv":
@@ -90,6 +98,8 @@ async def export_stream(
         return out
 
     async for event in store.iterate_filtered(conn, where):
+        if through_seq is not None and event.seq > through_seq:
+            break
         pending.append(event)
         if len(pending) < 500:
             continue

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -129,13 +129,18 @@ def read_export_jsonl(path: Path) -> Iterator[ExportedEvent]:
     event (``verify_export`` reports it as a problem).
     """
     with path.open("rb") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield _event_decoder.decode(line)
-            except msgspec.DecodeError as error:  # ValidationError is a DecodeError
-                raise ExportFormatError(str(error), line=number) from error
+        yield from read_export_lines(handle)
+
+
+def read_export_lines(handle: IO[bytes]) -> Iterator[ExportedEvent]:
+    """The events of a JSONL export read from an open binary stream (see above)."""
+    for number, line in enumerate(handle, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield _event_decoder.decode(line)
+        except msgspec.DecodeError as error:  # ValidationError is a DecodeError
+            raise ExportFormatError(str(error), line=number) from error
 
 
 def verify_export(

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import shutil
+import tempfile
 from collections.abc import AsyncIterator
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -11,6 +15,7 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Stream
 
+from gateway.audit.bundle import build_evidence
 from gateway.audit.checkpoints import Checkpoint
 from gateway.audit.export import export_stream
 from gateway.audit.proofs import ConsistencyProof, InclusionProof, consistency, inclusion
@@ -119,6 +124,40 @@ async def export_audit(
     )
 
 
+@get(
+    "/v1/audit/bundle",
+    summary="An evidence bundle (.tar.gz): the export, its checkpoints, the key, a README",
+)
+async def evidence_bundle(request: Request[Any, Any, Any]) -> Stream:
+    await user_with(request, *READERS)
+    runtime = rt(request)
+    if runtime.checkpointer is None or runtime.audit_public_pem is None:
+        raise StateConflict("checkpoint signing is not configured on this gateway")
+    scratch = Path(tempfile.mkdtemp(prefix="audit-bundle-"))
+    try:
+        path = scratch / "bundle.tar.gz"
+        info = await build_evidence(
+            runtime.db.pool, runtime.checkpointer, runtime.audit_public_pem, path
+        )
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+
+    async def chunks() -> AsyncIterator[bytes]:
+        try:
+            with path.open("rb") as handle:
+                while chunk := await asyncio.to_thread(handle.read, 256 * 1024):
+                    yield chunk
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    return Stream(
+        chunks(),
+        media_type="application/gzip",
+        headers={"Content-Disposition": f'attachment; filename="{info.filename}"'},
+    )
+
+
 @post(
     "/v1/audit/events/{seq:int}/replay",
     status_code=200,
@@ -137,6 +176,7 @@ AUDIT_ROUTES = [
     event_proof,
     checkpoint_consistency,
     export_audit,
+    evidence_bundle,
     replay,
 ]
 

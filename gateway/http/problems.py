@@ -8,6 +8,7 @@ import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from gateway.audit.bundle import EvidenceError
 from gateway.http.auth import RoleRefused, Unauthenticated
 from gateway.pipeline.errors import Forbidden, InvalidInput, StateConflict
 from gateway.policy.errors import BundleError, PolicyLoadError
@@ -96,6 +97,7 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     NotFound: _mapped(404),
     Conflict: _mapped(409),
     StateConflict: _mapped(409),
+    EvidenceError: _mapped(409),
     InvalidInput: _mapped(400),
     InvalidSource: _mapped(400),
     SignatureRefused: _signature,

@@ -1,0 +1,110 @@
+"""Evidence an auditor can take away: the bundle, the export's customer filter, reports."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+from tests.e2e.conftest import Gateway
+from tests.e2e.server import REPO, run_cli
+from tests.e2e.test_api import COMPLAINT, REPLY, ingest, mention
+
+
+def _verify(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gateway", "audit", "verify", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _propose(gateway: Gateway, handle: str) -> dict[str, object]:
+    [mention_id] = ingest(gateway, mention(COMPLAINT, handle=handle))
+    with gateway.server.client(gateway.tokens["agent"]) as c:
+        r = c.post("/v1/proposals", json={"mention_id": mention_id, "text": REPLY})
+    assert r.status_code in (200, 201), r.text
+    body: dict[str, object] = r.json()
+    return body
+
+
+def test_the_api_bundle_verifies_offline_with_nothing_else(
+    gateway: Gateway, tmp_path: Path
+) -> None:
+    _propose(gateway, "@bundle@social.example")
+    with gateway.server.client(gateway.tokens["auditor"]) as c:
+        r = c.get("/v1/audit/bundle")
+        head = c.get("/v1/audit/verify").json()["events"]
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/gzip"
+    disposition = r.headers["content-disposition"]
+    assert disposition.startswith('attachment; filename="audit-evidence-')
+    bundle = tmp_path / "evidence.tar.gz"
+    bundle.write_bytes(r.content)
+    with tarfile.open(fileobj=io.BytesIO(r.content), mode="r:gz") as tar:
+        names = tar.getnames()
+        readme = tar.extractfile("audit-evidence/README.txt")
+        assert readme is not None
+        text = readme.read().decode()
+    assert {
+        "audit-evidence/README.txt",
+        "audit-evidence/audit.jsonl",
+        "audit-evidence/audit-key.pem",
+    } <= set(names)
+    assert any(n.startswith("audit-evidence/checkpoints/checkpoint-") for n in names)
+    assert "./dev verify audit-evidence-" in text and "--bundle" in text
+
+    done = _verify("--bundle", str(bundle))
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("ok: ") and lines[0].endswith(", 0 unanchored")
+    events = int(lines[0].split()[1])
+    assert 0 < events <= head
+    assert "from the bundle" in lines[-1]
+
+    # The folder it extracts to verifies the same way, through --export too.
+    with tarfile.open(bundle, "r:gz") as tar:
+        tar.extractall(tmp_path / "out", filter="data")
+    folder = _verify("--export", str(tmp_path / "out"))
+    assert folder.returncode == 0, folder.stdout + folder.stderr
+    assert folder.stdout.splitlines()[0] == lines[0]
+
+
+def test_a_rewritten_bundle_fails(gateway: Gateway, tmp_path: Path) -> None:
+    with gateway.server.client(gateway.tokens["auditor"]) as c:
+        content = c.get("/v1/audit/bundle").content
+    with tarfile.open(fileobj=io.BytesIO(content), mode="r:gz") as tar:
+        tar.extractall(tmp_path / "b", filter="data")
+    export = tmp_path / "b" / "audit-evidence" / "audit.jsonl"
+    lines = export.read_bytes().splitlines(keepends=True)
+    lines[0] = lines[0].replace(b'"actor":"', b'"actor":"x', 1)
+    export.write_bytes(b"".join(lines))
+    done = _verify("--bundle", str(tmp_path / "b"))
+    assert done.returncode == 1
+    assert done.stdout.startswith("BROKEN: ")
+    assert "event 1 was changed after it was written" in done.stderr
+
+
+def test_the_cli_export_writes_a_bundle_and_dev_verify_checks_it(
+    gateway: Gateway, tmp_path: Path
+) -> None:
+    _propose(gateway, "@clibundle@social.example")
+    out = tmp_path / "evidence.tar.gz"
+    done = run_cli(gateway.env, "audit", "export", "--format", "bundle", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"wrote {out}: events 1..")
+    verified = subprocess.run(
+        [str(REPO / "dev"), "verify", out.name],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert verified.stdout.startswith("ok: ")
