@@ -22,6 +22,16 @@ async def sealed_for(
     return seal(payload, subject_id=subject_id, key=key)
 
 
+async def customer_subject_id(conn: Conn, *, channel: str, handle: str) -> str:
+    """The customer's pseudonymous subject id, for an event about them that holds no
+    personal field (a review, a delivery); for an erased customer's pseudonym
+    (``erased:<subject id>``) that id, without making a new subject."""
+    if handle.startswith("erased:"):
+        return handle.removeprefix("erased:")
+    subject_id, _key = await store.subject_key(conn, channel=channel, handle=handle)
+    return subject_id
+
+
 async def opened(conn: Conn, events: list[AuditEvent]) -> list[AuditEvent]:
     """Events with personal fields decrypted where the customer's key still exists."""
     ids = sorted(

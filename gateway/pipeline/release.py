@@ -38,7 +38,7 @@ from connectors.contract import (
     Receipt,
     TransientError,
 )
-from gateway.audit.subjects import sealed_for
+from gateway.audit.subjects import customer_subject_id, sealed_for
 from gateway.domain.records import OutboxItem, Proposal
 from gateway.pipeline.decide import decision_payload
 from gateway.pipeline.policy_input import build_policy_input
@@ -315,6 +315,9 @@ class ReleaseWorker:
             subject=f"proposal:{proposal.id}",
             payload={
                 "proposal_id": proposal.id,
+                "subject_id": await customer_subject_id(
+                    conn, channel=proposal.channel, handle=proposal.customer_handle
+                ),
                 "attempt": item.attempts,
                 "idempotency_key": proposal.idempotency_key,
                 "receipt": receipt_doc,
@@ -355,6 +358,9 @@ class ReleaseWorker:
             subject=f"proposal:{proposal.id}",
             payload={
                 "proposal_id": proposal.id,
+                "subject_id": await customer_subject_id(
+                    conn, channel=proposal.channel, handle=proposal.customer_handle
+                ),
                 "attempt": item.attempts,
                 "error": str(error),
                 "retry_at": at.isoformat(),
@@ -395,6 +401,9 @@ class ReleaseWorker:
             subject=f"proposal:{proposal.id}",
             payload={
                 "proposal_id": proposal.id,
+                "subject_id": await customer_subject_id(
+                    conn, channel=proposal.channel, handle=proposal.customer_handle
+                ),
                 "attempts": item.attempts,
                 "error": error,
                 "idempotency_key": proposal.idempotency_key,

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import asyncpg
 import structlog
 
+from gateway.audit.subjects import customer_subject_id
 from gateway.domain.records import Proposal, User
 from gateway.pipeline.errors import Forbidden, InvalidInput
 from gateway.store import audit, outbox, proposals
@@ -67,6 +68,9 @@ class Reviewer:
                 subject=f"proposal:{proposal_id}",
                 payload={
                     "proposal_id": proposal_id,
+                    "subject_id": await customer_subject_id(
+                        conn, channel=current.channel, handle=current.customer_handle
+                    ),
                     "note": note,
                     "proposed_by": current.agent,
                     "policy_outcome": current.outcome,

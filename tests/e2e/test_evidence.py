@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 import tarfile
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from tests.e2e.conftest import Gateway
 from tests.e2e.server import REPO, run_cli
-from tests.e2e.test_api import COMPLAINT, REPLY, ingest, mention
+from tests.e2e.test_api import COMPLAINT, REPLY, ingest, mention, wait_for_status
 
 
 def _verify(*args: str) -> subprocess.CompletedProcess[str]:
@@ -108,3 +109,42 @@ def test_the_cli_export_writes_a_bundle_and_dev_verify_checks_it(
     )
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert verified.stdout.startswith("ok: ")
+
+
+def test_the_customer_filter_returns_every_event_about_the_customer(gateway: Gateway) -> None:
+    """Approvals, releases and deliveries carry the customer's subject id, like decisions."""
+    handle = "@quinn@social.example"
+    [first, second] = ingest(
+        gateway, mention(COMPLAINT, handle=handle), mention(COMPLAINT, handle=handle)
+    )
+    with gateway.server.client(gateway.tokens["agent"]) as c:
+        held = c.post(
+            "/v1/proposals", json={"mention_id": first, "text": REPLY, "ai_generated": True}
+        ).json()
+        refused = c.post(
+            "/v1/proposals", json={"mention_id": second, "text": REPLY, "ai_generated": True}
+        ).json()
+    assert held["status"] == refused["status"] == "pending_review"
+    with gateway.server.client(gateway.tokens["compliance"]) as c:
+        assert c.post(f"/v1/proposals/{held['id']}/approve", json={"note": "ok"}).status_code == 200
+        assert (
+            c.post(f"/v1/proposals/{refused['id']}/reject", json={"note": "no"}).status_code == 200
+        )
+    wait_for_status(gateway, held["id"], "released")
+    with gateway.server.client(gateway.tokens["auditor"]) as c:
+        r = c.get("/v1/audit/export", params={"format": "jsonl", "customer": handle})
+    assert r.status_code == 200, r.text
+    events = [json.loads(line) for line in r.text.splitlines()]
+    by_proposal: dict[str, list[str]] = {}
+    for event in events:
+        by_proposal.setdefault(event["subject"], []).append(event["kind"])
+    assert by_proposal == {
+        f"proposal:{held['id']}": [
+            "proposal_decided",
+            "proposal_approved",
+            "releasing",
+            "delivered",
+        ],
+        f"proposal:{refused['id']}": ["proposal_decided", "proposal_rejected"],
+    }
+    assert len({event["payload"]["subject_id"] for event in events}) == 1
