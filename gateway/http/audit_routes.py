@@ -22,7 +22,7 @@ from gateway.audit.proofs import ConsistencyProof, InclusionProof, consistency, 
 from gateway.audit.replay import ReplayResult, replay_event
 from gateway.audit.subjects import Erasure, erase_subject
 from gateway.http.controllers import rt, user_with
-from gateway.pipeline.errors import StateConflict
+from gateway.pipeline.errors import InvalidInput, StateConflict
 from gateway.store import checkpoints as checkpoint_store
 from gateway.store import reports
 from gateway.store.audit import ExportFilter
@@ -115,7 +115,8 @@ async def export_audit(
             async for chunk in export_stream(conn, where, fmt=format, decrypt=opened_form):
                 yield chunk
 
-    media = "application/x-ndjson" if format == "jsonl" else "text/csv; charset=utf-8"
+    # Litestar appends "; charset=utf-8" to text/* media types itself.
+    media = "application/x-ndjson" if format == "jsonl" else "text/csv"
     name = f"audit-export.{format}"
     return Stream(
         chunks(),
@@ -181,13 +182,16 @@ AUDIT_ROUTES = [
 ]
 
 
-@get("/v1/audit/reports/decisions", summary="Decisions by outcome and reason, per group")
+@get(
+    "/v1/audit/reports/decisions",
+    summary="Decisions per group: a total, per outcome, and per reason code (apart)",
+)
 async def report_decisions(
     request: Request[Any, Any, Any],
     group_by: FromQuery[Literal["day", "agent", "policy_revision"]] = "day",
     since: FromQuery[datetime | None] = None,
     until: FromQuery[datetime | None] = None,
-) -> list[dict[str, Any]]:
+) -> list[reports.DecisionGroup]:
     await user_with(request, *READERS)
     async with rt(request).db.pool.acquire() as conn:
         return await reports.decisions_by(conn, group_by=group_by, since=since, until=until)
@@ -198,6 +202,12 @@ async def report_customer(
     request: Request[Any, Any, Any], channel: FromQuery[str], handle: FromQuery[str]
 ) -> list[dict[str, Any]]:
     await user_with(request, *READERS)
+    channel, handle = channel.strip(), handle.strip()
+    if not channel or not handle or len(channel) > 64 or len(handle) > 500:
+        raise InvalidInput(
+            "channel (1 to 64 characters) and handle (1 to 500 characters) are both needed, "
+            "e.g. ?channel=demo&handle=%40sam%40social.example (URL-encoded)"
+        )
     async with rt(request).db.pool.acquire() as conn:
         return await reports.released_to(conn, channel=channel, handle=handle)
 

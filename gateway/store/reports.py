@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import msgspec
+
 from gateway.store.connection import Conn
 
 _GROUPS = {
@@ -14,26 +16,58 @@ _GROUPS = {
 }
 
 
+class DecisionGroup(msgspec.Struct, frozen=True, kw_only=True):
+    """One group of the decisions report.
+
+    ``decisions`` counts decisions; ``by_outcome`` splits them by outcome (it sums to
+    ``decisions``); ``by_reason`` counts, for each reason code, the decisions that gave it:
+    a decision with two reasons counts once under each, so it does not sum to anything.
+    """
+
+    group: str
+    decisions: int
+    by_outcome: dict[str, int]
+    by_reason: dict[str, int]
+
+
 async def decisions_by(
     conn: Conn, *, group_by: str, since: datetime | None, until: datetime | None
-) -> list[dict[str, Any]]:
-    """Counts of decisions per group, outcome and reason code ('' for none)."""
+) -> list[DecisionGroup]:
+    """Decisions per group: a total, a total per outcome, and per reason code, apart."""
     group = _GROUPS[group_by]
-    rows = await conn.fetch(
-        f"SELECT {group} AS grp, payload -> 'decision' ->> 'outcome' AS outcome,"
-        " coalesce(r ->> 'code', '') AS reason, count(*) AS n"
-        " FROM audit_events"
-        " LEFT JOIN LATERAL jsonb_array_elements(payload -> 'decision' -> 'reasons') r ON true"
+    where = (
         " WHERE kind = 'proposal_decided'"
         " AND ($1::timestamptz IS NULL OR occurred_at >= $1)"
         " AND ($2::timestamptz IS NULL OR occurred_at < $2)"
-        " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+    )
+    outcomes = await conn.fetch(
+        f"SELECT {group} AS grp, payload -> 'decision' ->> 'outcome' AS outcome, count(*) AS n"
+        f" FROM audit_events{where} GROUP BY 1, 2 ORDER BY 1, 2",
         since,
         until,
     )
+    reasons = await conn.fetch(
+        f"SELECT {group} AS grp, r ->> 'code' AS reason, count(DISTINCT seq) AS n"
+        " FROM audit_events"
+        " CROSS JOIN LATERAL jsonb_array_elements(payload -> 'decision' -> 'reasons') r"
+        f"{where} GROUP BY 1, 2 ORDER BY 1, 2",
+        since,
+        until,
+    )
+    by_outcome: dict[str, dict[str, int]] = {}
+    for row in outcomes:
+        by_outcome.setdefault(row["grp"], {})[row["outcome"] or ""] = int(row["n"])
+    by_reason: dict[str, dict[str, int]] = {}
+    for row in reasons:
+        by_reason.setdefault(row["grp"], {})[row["reason"] or ""] = int(row["n"])
     return [
-        {"group": r["grp"], "outcome": r["outcome"], "reason": r["reason"], "count": r["n"]}
-        for r in rows
+        DecisionGroup(
+            group=name,
+            decisions=sum(counts.values()),
+            by_outcome=counts,
+            by_reason=by_reason.get(name, {}),
+        )
+        for name, counts in by_outcome.items()
     ]
 
 

@@ -148,3 +148,58 @@ def test_the_customer_filter_returns_every_event_about_the_customer(gateway: Gat
         f"proposal:{refused['id']}": ["proposal_decided", "proposal_rejected"],
     }
     assert len({event["payload"]["subject_id"] for event in events}) == 1
+
+
+def test_the_csv_export_names_its_charset_once(gateway: Gateway) -> None:
+    with gateway.server.client(gateway.tokens["auditor"]) as c:
+        r = c.get("/v1/audit/export", params={"format": "csv", "kind": "proposal_decided"})
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "text/csv; charset=utf-8"
+
+
+def test_the_decisions_report_counts_each_decision_once(gateway: Gateway) -> None:
+    """Totals per outcome add up to the decisions made; reasons are counted apart."""
+    mentions = ingest(
+        gateway,
+        mention(COMPLAINT, handle="@rpt1@social.example"),
+        mention("acme's new headphones are meh", handle="@rpt2@social.example"),
+    )
+    with gateway.server.client(gateway.tokens["agent2"]) as c:
+        for mention_id in mentions:
+            r = c.post(
+                "/v1/proposals",
+                json={"mention_id": mention_id, "text": REPLY, "ai_generated": True},
+            )
+            assert r.status_code == 201, r.text
+    with gateway.server.client(gateway.tokens["auditor"]) as c:
+        made = c.get(
+            "/v1/audit", params={"kind": "proposal_decided", "actor": "bob", "limit": 500}
+        ).json()["items"]
+        r = c.get("/v1/audit/reports/decisions", params={"group_by": "agent"})
+    assert r.status_code == 200, r.text
+    [bob] = [group for group in r.json() if group["group"] == "bob"]
+    codes = [{x["code"] for x in e["payload"]["decision"]["reasons"]} for e in made]
+    assert any(len(c) >= 2 for c in codes), "the test needs a decision with several reasons"
+    outcomes = [e["payload"]["decision"]["outcome"] for e in made]
+    assert bob == {
+        "group": "bob",
+        "decisions": len(made),
+        "by_outcome": {o: outcomes.count(o) for o in sorted(set(outcomes))},
+        "by_reason": {code: sum(code in c for c in codes) for code in sorted(set().union(*codes))},
+    }
+
+
+def test_the_customer_report_takes_an_encoded_handle_and_refuses_blank_params(
+    gateway: Gateway,
+) -> None:
+    with gateway.server.client(gateway.tokens["auditor"]) as c:
+        ok = c.get(
+            "/v1/audit/reports/customer",
+            params={"channel": "demo", "handle": "@quinn@social.example"},
+        )
+        assert ok.status_code == 200 and isinstance(ok.json(), list)
+        blank = c.get("/v1/audit/reports/customer", params={"channel": "demo", "handle": " "})
+        missing = c.get("/v1/audit/reports/customer", params={"channel": "demo"})
+    for r in (blank, missing):
+        assert r.status_code == 400, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
