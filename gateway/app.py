@@ -11,6 +11,8 @@ from litestar import Litestar, Request, Response, get
 from litestar.openapi import OpenAPIConfig
 
 from gateway.http.audit_routes import AUDIT_ROUTES
+from gateway.http.auth import authenticated
+from gateway.http.bodies import MAX_BODY_BYTES, GatewayRequest
 from gateway.http.controllers import ROUTES
 from gateway.http.policy_routes import POLICY_ROUTES
 from gateway.http.problems import EXCEPTION_HANDLERS
@@ -82,6 +84,9 @@ def create_app(
         route_handlers=[health, *ROUTES, *POLICY_ROUTES, *AUDIT_ROUTES, *SOURCE_ROUTES],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
+        guards=[authenticated],  # the token is checked before any body or parameter is read
+        request_class=GatewayRequest,
+        request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(
             title="Engagement Gateway",
             version="0.1.0",

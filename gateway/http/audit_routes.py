@@ -21,6 +21,7 @@ from gateway.audit.export import export_stream
 from gateway.audit.proofs import ConsistencyProof, InclusionProof, consistency, inclusion
 from gateway.audit.replay import ReplayResult, replay_event
 from gateway.audit.subjects import Erasure, erase_subject
+from gateway.http.auth import PUBLIC
 from gateway.http.controllers import rt, user_with
 from gateway.pipeline.errors import InvalidInput, StateConflict
 from gateway.store import checkpoints as checkpoint_store
@@ -31,7 +32,11 @@ from gateway.store.subjects import subject_ids_of
 READERS = ("auditor", "compliance")
 
 
-@get("/v1/audit/key", summary="The Ed25519 public key that signs checkpoints (PEM)")
+@get(
+    "/v1/audit/key",
+    summary="The Ed25519 public key that signs checkpoints (PEM); public, no token needed",
+    opt=PUBLIC,
+)
 async def audit_key(request: Request[Any, Any, Any]) -> Response[bytes]:
     pem = rt(request).audit_public_pem
     if pem is None:

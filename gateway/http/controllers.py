@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from gateway.audit.subjects import opened
 from gateway.domain.records import OptOut, User
-from gateway.http.auth import authenticate, require
+from gateway.http.auth import authenticate, authenticated_user, require
 from gateway.http.views import (
     DecisionOut,
     IngestIn,
@@ -51,8 +51,10 @@ def rt(request: Request[Any, Any, Any]) -> Runtime:
 
 
 async def user_with(request: Request[Any, Any, Any], *roles: str) -> User:
-    runtime = rt(request)
-    user = await authenticate(request, runtime.db.pool, runtime.tokens)
+    user = authenticated_user(request)  # set by the app's guard, before the body was read
+    if user is None:
+        runtime = rt(request)
+        user = await authenticate(request, runtime.db.pool, runtime.tokens)
     require(user, *roles)
     return user
 

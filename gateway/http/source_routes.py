@@ -13,6 +13,7 @@ from typing import Any
 from litestar import Request, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 
+from gateway.http.auth import PUBLIC
 from gateway.http.controllers import rt, user_with
 from gateway.http.source_views import (
     SourceIn,
@@ -92,6 +93,7 @@ async def remove_source(request: Request[Any, Any, Any], name: FromPath[str]) ->
     status_code=200,
     summary="Push mentions, signed with the source's secret (no bearer token)",
     request_max_body_size=WEBHOOK_MAX_BODY,
+    opt=PUBLIC,  # authenticated by the delivery's signature, not a bearer token
 )
 async def receive_webhook(request: Request[Any, Any, Any], source: FromPath[str]) -> IngestOut:
     result = await _parts(request).inbound.receive(

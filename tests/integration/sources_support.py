@@ -12,6 +12,8 @@ import msgspec
 import uvicorn
 from litestar import Litestar
 
+from gateway.http.auth import authenticated
+from gateway.http.bodies import GatewayRequest
 from gateway.http.problems import EXCEPTION_HANDLERS
 from gateway.http.source_routes import SOURCE_ROUTES, SourceParts
 from gateway.net_guard import Resolver
@@ -77,6 +79,8 @@ def sources_app(runtime: Runtime, source_parts: SourceParts) -> Litestar:
     app = Litestar(
         route_handlers=SOURCE_ROUTES,
         exception_handlers=EXCEPTION_HANDLERS,
+        guards=[authenticated],
+        request_class=GatewayRequest,
         debug=False,
     )
     app.state.runtime = runtime
