@@ -40,6 +40,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Configured sources (see docs/connectors.md).
     secret_key: str | None = None  # base64 AES-256 key for stored secrets (GATEWAY_SECRET_KEY)
     secret_key_path: Path | None = None  # else this key file; default DATA_DIR/secrets.key
+    # env:NAME source secrets may name GATEWAY_SOURCE_SECRET_* and these variables only
+    # (GATEWAY_SOURCE_SECRET_ENV, comma-separated), never DATABASE_URL or the gateway's keys.
+    source_secret_env: tuple[str, ...] = ()
     allow_private_urls: bool = False  # let every source reach private/loopback addresses
     source_refresh_s: float = 5.0  # how often the scheduler re-reads the configured sources
     source_poll_timeout_s: float = 120.0  # one poll (fetch + ingest) is abandoned after this
@@ -154,6 +157,8 @@ def _source_settings(environ: Mapping[str, str]) -> dict[str, object]:
     values: dict[str, object] = {}
     if environ.get("GATEWAY_SECRET_KEY"):
         values["secret_key"] = environ["GATEWAY_SECRET_KEY"].strip()
+    if environ.get("GATEWAY_SOURCE_SECRET_ENV"):
+        values["source_secret_env"] = _env_names(environ["GATEWAY_SOURCE_SECRET_ENV"])
     if environ.get("GATEWAY_SECRET_KEY_FILE"):
         values["secret_key_path"] = Path(environ["GATEWAY_SECRET_KEY_FILE"])
     if environ.get("GATEWAY_ALLOW_PRIVATE_URLS"):
@@ -176,6 +181,25 @@ def _source_settings(environ: Mapping[str, str]) -> dict[str, object]:
             _number("GATEWAY_OUTBOUND_MAX_BYTES", environ["GATEWAY_OUTBOUND_MAX_BYTES"], int)
         )
     return values
+
+
+SOURCE_SECRET_PREFIX = "GATEWAY_SOURCE_SECRET_"
+# Never a source secret, even when listed: the database, the gateway's own keys and settings.
+NEVER_SOURCE_SECRETS = ("DATABASE_URL", "GATEWAY_SECRET_KEY", "GATEWAY_SOURCE_SECRET_ENV")
+
+
+def _env_names(raw: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in raw.split(",") if n.strip())
+    for name in names:
+        if not name.replace("_", "a").isalnum() or not name.isascii() or name[0].isdigit():
+            raise SettingsError(f"GATEWAY_SOURCE_SECRET_ENV: {name!r} is not a variable name")
+        if name in NEVER_SOURCE_SECRETS or (
+            name.startswith("GATEWAY_") and not name.startswith(SOURCE_SECRET_PREFIX)
+        ):
+            raise SettingsError(
+                f"GATEWAY_SOURCE_SECRET_ENV may not list {name}: it is not a source secret"
+            )
+    return names
 
 
 def audit_key_path(settings: Settings) -> Path:

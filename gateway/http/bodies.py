@@ -2,8 +2,9 @@
 
 Litestar reads a body only after the route's guards ran, so an unauthenticated caller never
 gets this far (see ``gateway.http.auth.authenticated``). A body larger than
-``MAX_BODY_BYTES`` is 413; one nested deeper than ``MAX_JSON_DEPTH`` arrays and objects is
-400, checked before any of it is converted into the route's Structs.
+``MAX_BODY_BYTES`` (``MAX_INGEST_BODY_BYTES`` for a batch of mentions) is 413; one nested
+deeper than ``MAX_JSON_DEPTH`` arrays and objects is 400, checked before any of it is
+converted into the route's Structs.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from litestar.serialization import decode_json
 from litestar.types import Empty
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
+MAX_INGEST_BODY_BYTES = 5 * 1024 * 1024  # a batch of mentions (API or webhook delivery)
 MAX_JSON_DEPTH = 32
 
 

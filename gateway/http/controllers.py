@@ -12,6 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from gateway.audit.subjects import opened
 from gateway.domain.records import OptOut, User
 from gateway.http.auth import authenticate, authenticated_user, require
+from gateway.http.bodies import MAX_INGEST_BODY_BYTES
 from gateway.http.views import (
     DecisionOut,
     IngestIn,
@@ -73,7 +74,12 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-@post("/v1/mentions", status_code=200, summary="Ingest a batch of mentions (admin)")
+@post(
+    "/v1/mentions",
+    status_code=200,
+    summary="Ingest a batch of mentions (admin)",
+    request_max_body_size=MAX_INGEST_BODY_BYTES,
+)
 async def ingest_mentions(request: Request[Any, Any, Any], data: JSONBody[IngestIn]) -> IngestOut:
     user = await user_with(request, "admin")
     result = await rt(request).ingestor.ingest([m.to_raw() for m in data.mentions], actor=user.name)

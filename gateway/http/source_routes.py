@@ -14,6 +14,7 @@ from litestar import Request, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 
 from gateway.http.auth import PUBLIC
+from gateway.http.bodies import MAX_INGEST_BODY_BYTES
 from gateway.http.controllers import rt, user_with
 from gateway.http.source_views import (
     SourceIn,
@@ -29,7 +30,6 @@ from gateway.sources.secrets import Secrets
 from gateway.sources.service import SourceService
 
 READERS = ("compliance",)
-WEBHOOK_MAX_BODY = 5 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ async def remove_source(request: Request[Any, Any, Any], name: FromPath[str]) ->
     "/v1/webhooks/{source:str}",
     status_code=200,
     summary="Push mentions, signed with the source's secret (no bearer token)",
-    request_max_body_size=WEBHOOK_MAX_BODY,
+    request_max_body_size=MAX_INGEST_BODY_BYTES,
     opt=PUBLIC,  # authenticated by the delivery's signature, not a bearer token
 )
 async def receive_webhook(request: Request[Any, Any, Any], source: FromPath[str]) -> IngestOut:

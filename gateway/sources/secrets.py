@@ -3,7 +3,11 @@
 A secret given as ``env:NAME`` is stored as that reference only, and read from the
 environment each time a poller or a publisher is built, or a webhook delivery is checked:
 every gateway instance needs the variable. This (and ``load_settings``) are the only
-places the environment is read.
+places the environment is read. ``NAME`` must start with ``GATEWAY_SOURCE_SECRET_`` or be
+listed in ``GATEWAY_SOURCE_SECRET_ENV``: an admin could otherwise point a source at a
+server they control with ``env:DATABASE_URL`` as its token and receive the database's
+password. Any other name is refused when the source is configured, and a reference stored
+before the rule existed is refused when it would be used.
 
 Any other value is encrypted with AES-256-GCM under the gateway's key: a random 96-bit
 nonce, the source's name as associated data (a ciphertext copied to another source does not
@@ -31,7 +35,12 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from gateway.domain.sources import SealedSecret
-from gateway.settings import Settings, secret_key_path
+from gateway.settings import (
+    NEVER_SOURCE_SECRETS,
+    SOURCE_SECRET_PREFIX,
+    Settings,
+    secret_key_path,
+)
 from gateway.sources.errors import InvalidSource, SecretUnavailable
 
 _VERSION = b"\x01"
@@ -52,9 +61,29 @@ def env_reference(value: str) -> str | None:
     if not _ENV_NAME.fullmatch(name):
         raise InvalidSource(
             f"secret {value!r}: after 'env:' give an environment variable name "
-            "(letters, digits and _), e.g. env:MASTODON_TOKEN"
+            "(letters, digits and _), e.g. env:GATEWAY_SOURCE_SECRET_MASTODON"
         )
     return name
+
+
+def env_rule(settings: Settings) -> str:
+    """The allow-list rule for ``env:`` secrets, as told to whoever breaks it."""
+    extra = ", ".join(settings.source_secret_env)
+    listed = (
+        f" or one listed in GATEWAY_SOURCE_SECRET_ENV ({extra})"
+        if extra
+        else (" or one listed in GATEWAY_SOURCE_SECRET_ENV (none are)")
+    )
+    return (
+        f"an env: secret must name a variable starting with {SOURCE_SECRET_PREFIX}{listed}, "
+        f"e.g. env:{SOURCE_SECRET_PREFIX}MASTODON"
+    )
+
+
+def env_allowed(settings: Settings, name: str) -> bool:
+    if name in NEVER_SOURCE_SECRETS:
+        return False
+    return name.startswith(SOURCE_SECRET_PREFIX) or name in settings.source_secret_env
 
 
 def key_id(key: bytes) -> str:
@@ -160,6 +189,8 @@ class Secrets:
             raise InvalidSource("the secret must not be empty")
         name = env_reference(value)
         if name is not None:
+            if not env_allowed(self._settings, name):
+                raise InvalidSource(f"secret env:{name} is refused: {env_rule(self._settings)}")
             return SealedSecret(env=name)
         return self._key(create=True).seal(source, value)
 
@@ -167,6 +198,11 @@ class Secrets:
         """The secret in clear (None if the source has none); ``SecretUnavailable`` if it
         cannot be read."""
         if sealed.env is not None:
+            if not env_allowed(self._settings, sealed.env):
+                raise SecretUnavailable(
+                    f"source {source!r} reads its secret from ${sealed.env}, which is not "
+                    f"allowed: {env_rule(self._settings)}; configure the secret again"
+                )
             value = self._environ.get(sealed.env)
             if not value:
                 raise SecretUnavailable(

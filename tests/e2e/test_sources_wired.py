@@ -35,7 +35,10 @@ def test_sources_end_to_end(fresh_db_url: str, tmp_path: Path) -> None:
     feed = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Feed)
     threading.Thread(target=feed.serve_forever, daemon=True).start()
     env = gateway_env(
-        fresh_db_url, tmp_path, GATEWAY_SOURCE_REFRESH_S="0.2", CRM_SECRET="whsec-e2e"
+        fresh_db_url,
+        tmp_path,
+        GATEWAY_SOURCE_REFRESH_S="0.2",
+        GATEWAY_SOURCE_SECRET_CRM_SECRET="whsec-e2e",
     )
     admin = add_user(env, "root", "admin")
     done = run_cli(
@@ -61,7 +64,16 @@ def test_sources_end_to_end(fresh_db_url: str, tmp_path: Path) -> None:
         f"http://127.0.0.1:{feed.server_port}/feed",
     )
     assert done.returncode == 1 and "loopback" in done.stderr, done.stderr
-    done = run_cli(env, "sources", "add", "crm", "--kind", "webhook", "--secret", "env:CRM_SECRET")
+    done = run_cli(
+        env,
+        "sources",
+        "add",
+        "crm",
+        "--kind",
+        "webhook",
+        "--secret",
+        "env:GATEWAY_SOURCE_SECRET_CRM_SECRET",
+    )
     assert done.returncode == 0, done.stderr
     server = Server(env, tmp_path / "server.log")
     try:

@@ -81,7 +81,7 @@ async def built(
         SourceSpec(
             name="sky",
             kind="bluesky",
-            secret="env:UNSET_BSKY_PASSWORD",
+            secret="env:GATEWAY_SOURCE_SECRET_UNSET_BSKY_PASSWORD",
             config={"identifier": "acme.bsky.social"},
         ),
         SourceSpec(

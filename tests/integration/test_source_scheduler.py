@@ -346,7 +346,7 @@ async def test_env_referenced_secrets_are_resolved_at_use(world: World) -> None:
     await world.add(
         "masto",
         kind="mastodon",
-        secret="env:TEST_MASTODON_TOKEN",
+        secret="env:GATEWAY_SOURCE_SECRET_TEST_MASTODON_TOKEN",
         config={"base_url": "https://mastodon.example", "brand_account_id": "43"},
     )
 
@@ -357,11 +357,11 @@ async def test_env_referenced_secrets_are_resolved_at_use(world: World) -> None:
         return (await world.source("masto")).health.last_error is not None
 
     await until(failed)  # the variable is not set yet
-    assert "$TEST_MASTODON_TOKEN, which is not set" in str(
+    assert "$GATEWAY_SOURCE_SECRET_TEST_MASTODON_TOKEN, which is not set" in str(
         (await world.source("masto")).health.last_error
     )
     assert seen_tokens == []
-    world.environ["TEST_MASTODON_TOKEN"] = "tok-from-env"
+    world.environ["GATEWAY_SOURCE_SECRET_TEST_MASTODON_TOKEN"] = "tok-from-env"
 
     async def ingested() -> bool:
         return (await world.source("masto")).health.items_total >= 1

@@ -88,10 +88,10 @@ async def test_secrets_are_encrypted_at_rest_and_never_answered_or_audited(
         kind="bluesky",
         channel="bluesky-support",
         config={"identifier": "acme.bsky.social"},
-        secret="env:BSKY_APP_PASSWORD",
+        secret="env:GATEWAY_SOURCE_SECRET_BSKY_APP_PASSWORD",
     )
     assert sky.status_code == 201, sky.text
-    assert sky.json()["secret"] == "env:BSKY_APP_PASSWORD"
+    assert sky.json()["secret"] == "env:GATEWAY_SOURCE_SECRET_BSKY_APP_PASSWORD"
 
     async with api.client("compliance") as client:
         listed = await client.get("/v1/sources")
@@ -114,13 +114,17 @@ async def test_secrets_are_encrypted_at_rest_and_never_answered_or_audited(
     assert raw is not None
     assert all(TOKEN not in r["r"] and "S3CRET" not in r["r"] for r in rows)
     assert TOKEN.encode() not in bytes(raw["secret_ciphertext"])
-    assert env_row == "BSKY_APP_PASSWORD"
+    assert env_row == "GATEWAY_SOURCE_SECRET_BSKY_APP_PASSWORD"
     # What is stored is the token under the key, and nothing else can read it.
     sealed = SealedSecret(ciphertext=bytes(raw["secret_ciphertext"]), key_id=raw["secret_key_id"])
     opened = parts(runtime, settings, resolver=DNS, environ={}).service.secrets
     assert opened.resolve("masto", sealed) == TOKEN
     assert [p["payload"]["name"] for p in payloads] == ["grumbles", "masto", "sky"]
-    assert [p["payload"]["secret"] for p in payloads] == [None, "stored", "env:BSKY_APP_PASSWORD"]
+    assert [p["payload"]["secret"] for p in payloads] == [
+        None,
+        "stored",
+        "env:GATEWAY_SOURCE_SECRET_BSKY_APP_PASSWORD",
+    ]
     assert all(TOKEN not in str(p["payload"]) for p in payloads)
     assert KEY  # the test key, never the settings' (no key file written)
     assert not (settings.data_dir / "secrets.key").exists()
@@ -195,6 +199,21 @@ BAD: list[tuple[dict[str, Any], int, str]] = [
         },
         400,
         "environment variable name",
+    ),
+    (
+        {
+            "name": "m",
+            "kind": "mastodon",
+            "secret": "env:DATABASE_URL",
+            "config": {"base_url": "https://mastodon.example"},
+        },
+        400,
+        "an env: secret must name a variable starting with GATEWAY_SOURCE_SECRET_",
+    ),
+    (
+        {"name": "w", "kind": "webhook", "secret": "env:HOME", "config": {}},
+        400,
+        "secret env:HOME is refused",
     ),
 ]
 

@@ -48,10 +48,11 @@ def test_sources_are_added_listed_and_removed_from_the_cli(
     code = sources(
         settings,
         "add", "masto", "--kind", "mastodon", "--base-url", f"https://{PUBLIC}",
-        "--token", "env:MASTODON_TOKEN", "--brand-account-id", "43", "--hashtag", "acme",
+        "--token", "env:GATEWAY_SOURCE_SECRET_MASTODON", "--brand-account-id", "43",
+        "--hashtag", "acme",
     )  # fmt: skip
     assert code == 0
-    assert "secret env:MASTODON_TOKEN" in capsys.readouterr().out
+    assert "secret env:GATEWAY_SOURCE_SECRET_MASTODON" in capsys.readouterr().out
 
     monkeypatch.setattr("sys.stdin", io.StringIO("whsec-from-stdin\n"))
     assert sources(settings, "add", "crm", "--kind", "webhook", "--secret", "-") == 0
@@ -104,3 +105,17 @@ def test_the_cli_refuses_what_the_api_refuses(
     assert "needs its token" in capsys.readouterr().err
     assert sources(settings, "remove", "nope") == 1
     assert "no source named 'nope'" in capsys.readouterr().err
+
+
+def test_the_cli_refuses_an_env_secret_outside_the_allow_list(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = sources(
+        settings,
+        "add", "masto", "--kind", "mastodon", "--base-url", f"https://{PUBLIC}",
+        "--token", "env:DATABASE_URL",
+    )  # fmt: skip
+    assert code != 0
+    err = capsys.readouterr().err
+    assert "secret env:DATABASE_URL is refused" in err and "GATEWAY_SOURCE_SECRET_" in err
+    assert rows(settings, "SELECT name FROM sources") == []

@@ -74,7 +74,7 @@ class Hook:
 
 @pytest.fixture
 async def hook(runtime: Runtime, settings: Settings) -> AsyncIterator[Hook]:
-    environ = {"PARTNER_SECRET": "from-the-environment"}
+    environ = {"GATEWAY_SOURCE_SECRET_PARTNER_SECRET": "from-the-environment"}
     source_parts = parts(runtime, fast(settings), resolver=fake_dns({}), environ=environ)
     service = source_parts.service
     await service.add(
@@ -86,7 +86,7 @@ async def hook(runtime: Runtime, settings: Settings) -> AsyncIterator[Hook]:
             kind="webhook",
             channel="partner",
             config={},
-            secret="env:PARTNER_SECRET",
+            secret="env:GATEWAY_SOURCE_SECRET_PARTNER_SECRET",
         ),
         actor="test",
     )

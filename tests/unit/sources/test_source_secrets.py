@@ -32,13 +32,15 @@ def test_a_sealed_secret_opens_only_for_its_source_and_key() -> None:
 def test_env_references_stay_references_and_resolve_at_use(tmp_path: Path) -> None:
     environ: dict[str, str] = {}
     secrets = Secrets(Settings(data_dir=tmp_path), environ=environ)
-    sealed = secrets.seal("masto", "env:MASTODON_TOKEN")
-    assert sealed.env == "MASTODON_TOKEN" and sealed.ciphertext is None
-    with pytest.raises(SecretUnavailable, match=r"\$MASTODON_TOKEN, which is not set"):
+    sealed = secrets.seal("masto", "env:GATEWAY_SOURCE_SECRET_MASTODON")
+    assert sealed.env == "GATEWAY_SOURCE_SECRET_MASTODON" and sealed.ciphertext is None
+    with pytest.raises(
+        SecretUnavailable, match=r"\$GATEWAY_SOURCE_SECRET_MASTODON, which is not set"
+    ):
         secrets.resolve("masto", sealed)
-    environ["MASTODON_TOKEN"] = "from-env"
+    environ["GATEWAY_SOURCE_SECRET_MASTODON"] = "from-env"
     assert secrets.resolve("masto", sealed) == "from-env"
-    environ["MASTODON_TOKEN"] = "rotated"
+    environ["GATEWAY_SOURCE_SECRET_MASTODON"] = "rotated"
     assert secrets.resolve("masto", sealed) == "rotated"
     assert not (tmp_path / "secrets.key").exists()  # no key needed for references
 
@@ -89,3 +91,38 @@ def test_the_key_can_come_from_the_environment(tmp_path: Path) -> None:
 def test_blank_secrets_are_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidSource, match="must not be empty"):
         Secrets(Settings(data_dir=tmp_path)).seal("hook", "  ")
+
+
+@pytest.mark.parametrize(
+    "name", ["DATABASE_URL", "GATEWAY_SECRET_KEY", "HOME", "MASTODON_TOKEN", "AWS_SECRET_KEY"]
+)
+def test_env_references_outside_the_allow_list_are_refused(tmp_path: Path, name: str) -> None:
+    secrets = Secrets(Settings(data_dir=tmp_path), environ={name: "the-database-password"})
+    with pytest.raises(InvalidSource, match="GATEWAY_SOURCE_SECRET_") as refused:
+        secrets.seal("masto", f"env:{name}")
+    assert "the-database-password" not in str(refused.value)
+    # A reference stored before the rule existed is not followed either.
+    from gateway.domain.sources import SealedSecret
+
+    with pytest.raises(SecretUnavailable, match="not allowed"):
+        secrets.resolve("masto", SealedSecret(env=name))
+
+
+def test_an_explicitly_listed_variable_is_allowed(tmp_path: Path) -> None:
+    settings = load_settings({"GATEWAY_SOURCE_SECRET_ENV": "MASTODON_TOKEN, BSKY_PASSWORD"})
+    assert settings.source_secret_env == ("MASTODON_TOKEN", "BSKY_PASSWORD")
+    secrets = Secrets(
+        Settings(data_dir=tmp_path, source_secret_env=settings.source_secret_env),
+        environ={"MASTODON_TOKEN": "tok"},
+    )
+    assert secrets.resolve("m", secrets.seal("m", "env:MASTODON_TOKEN")) == "tok"
+    with pytest.raises(InvalidSource, match=r"GATEWAY_SOURCE_SECRET_ENV \(MASTODON_TOKEN"):
+        secrets.seal("m", "env:DATABASE_URL")
+
+
+@pytest.mark.parametrize("listed", ["DATABASE_URL", "GATEWAY_SECRET_KEY", "GATEWAY_DATA_DIR", "1X"])
+def test_the_allow_list_setting_cannot_name_the_gateways_own_secrets(listed: str) -> None:
+    from gateway.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="GATEWAY_SOURCE_SECRET_ENV"):
+        load_settings({"GATEWAY_SOURCE_SECRET_ENV": f"OK_NAME,{listed}"})
