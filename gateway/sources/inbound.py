@@ -7,23 +7,29 @@ A delivery to ``POST /v1/webhooks/NAME`` (a source of kind ``webhook``) carries:
 
 (``connectors.webhook.signing``, the same format the webhook publisher sends). In order:
 
-1. the source must exist, be a webhook source and be enabled (else ``NotFound``);
-2. the signature must match and the timestamp be within ``webhook_tolerance_s`` of the
-   gateway's clock (else ``SignatureRefused``; the refusal is recorded in the source's
-   health). Nothing is parsed before this, nothing is stored after a refusal;
-3. the same signature must not have been accepted within twice that window (else
+1. the source must exist, be a webhook source, be enabled and have a secret this gateway
+   can read; and the signature must match and the timestamp be within
+   ``webhook_tolerance_s`` of the gateway's clock. A delivery failing any of these is
+   refused with one uniform ``SignatureRefused`` (``REFUSED``): the answer never says
+   which check failed, whether the source exists or which variable holds its secret, and
+   nothing is stored or counted (not even the source's health), so an unauthenticated
+   caller can neither probe the configuration nor mark a source failing. The reason is
+   logged (``webhook_refused``) for the operator. Nothing is parsed before this;
+2. the same signature must not have been accepted within twice that window (else
    ``ReplayedDelivery``): digests of accepted signatures are kept in the database, so a
    captured delivery cannot be replayed, not even to another gateway instance;
-4. the body is decoded by the caller's ``decode`` (the API's ``IngestIn``), every
-   mention must be on the source's channel (else ``InvalidInput``), and the batch is
-   ingested with actor ``webhook:NAME``. If that fails, the digest is forgotten again so
-   the same delivery may be retried as is.
+3. the body is decoded by the caller's ``decode`` (the API's ``IngestIn``), every
+   mention must be on the source's channel (else ``InvalidInput``, recorded in the
+   source's health: the sender is authenticated), and the batch is ingested with actor
+   ``webhook:NAME``. If that fails, the digest is forgotten again so the same delivery may
+   be retried as is.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import secrets as random
 from collections.abc import Callable
 
 import asyncpg
@@ -34,7 +40,13 @@ from connectors.webhook.signing import verify_signature
 from gateway.pipeline.errors import InvalidInput
 from gateway.pipeline.ingest import Ingestor, IngestResult
 from gateway.settings import Settings
-from gateway.sources.errors import ReplayedDelivery, SignatureRefused
+from gateway.sources.config import check_name
+from gateway.sources.errors import (
+    InvalidSource,
+    ReplayedDelivery,
+    SecretUnavailable,
+    SignatureRefused,
+)
 from gateway.sources.secrets import Secrets
 from gateway.store import sources as store
 from gateway.store.errors import NotFound
@@ -42,6 +54,12 @@ from gateway.store.errors import NotFound
 log = structlog.get_logger(__name__)
 
 Decode = Callable[[bytes], list[RawMention]]
+
+REFUSED = (
+    "the delivery is refused: send it to an enabled webhook source, signed with that "
+    "source's secret when sending (X-Gateway-Timestamp: unix seconds; X-Gateway-Signature: "
+    "sha256=<hex HMAC-SHA256(secret, f'{timestamp}.' + body)>)"
+)
 
 
 class InboundWebhooks:
@@ -64,13 +82,13 @@ class InboundWebhooks:
         decode: Decode,
     ) -> IngestResult:
         """Check, then ingest one delivery (steps in the module docstring)."""
-        channel, secret = await self._webhook_source(name)
-        refusal = self._refusal(secret, timestamp, signature, body, now)
-        if refusal is not None:
-            async with self._pool.acquire() as conn:
-                await store.record_refused_delivery(conn, name, error=refusal)
+        source = await self._webhook_source(name)
+        channel, secret = source if source is not None else ("", random.token_bytes(32))
+        refusal = self._refusal(secret, timestamp, signature, body, now)  # always: same time
+        if source is not None and refusal is not None:
             log.warning("webhook_refused", source=name, reason=refusal)
-            raise SignatureRefused(refusal)
+        if source is None or refusal is not None:
+            raise SignatureRefused(REFUSED)
         assert signature is not None
         digest = hashlib.sha256(signature.strip().lower().encode("ascii")).hexdigest()
         async with self._pool.acquire() as conn:
@@ -99,17 +117,24 @@ class InboundWebhooks:
         )
         return result
 
-    async def _webhook_source(self, name: str) -> tuple[str, bytes]:
-        async with self._pool.acquire() as conn:
-            record = await store.get_source(conn, name)
-            sealed = await store.sealed_secret(conn, name)
-        if record.kind != "webhook":
-            raise NotFound(f"source {name!r} is a {record.kind} source, not a webhook")
-        if not record.enabled:
-            raise NotFound(f"webhook source {name!r} is disabled")
-        secret = self._secrets.resolve(name, sealed)
-        if not secret:
-            raise NotFound(f"webhook source {name!r} has no secret")
+    async def _webhook_source(self, name: str) -> tuple[str, bytes] | None:
+        """(channel, secret) of an enabled webhook source; None (the reason logged) else."""
+        try:
+            check_name(name)
+            async with self._pool.acquire() as conn:
+                record = await store.get_source(conn, name)
+                sealed = await store.sealed_secret(conn, name)
+            if record.kind != "webhook":
+                raise NotFound(f"a {record.kind} source, not a webhook")
+            if not record.enabled:
+                raise NotFound("the source is disabled")
+            secret = self._secrets.resolve(name, sealed)
+            if not secret:
+                raise NotFound("the source has no secret")
+        except (InvalidSource, NotFound, SecretUnavailable) as exc:
+            level = "error" if isinstance(exc, SecretUnavailable) else "warning"
+            getattr(log, level)("webhook_refused", source=name[:80], reason=str(exc))
+            return None
         return record.channel, secret.encode("utf-8")
 
     def _refusal(
