@@ -15,7 +15,8 @@ One post becomes::
     author        handle "@<handle>" ("@<did>" for "handle.invalid"), displayName,
                   description (notifications carry the profile's; search results do not),
                   bot = a "bot" label on the profile (the self-label Bluesky shows as
-                  "automated", or a labeler's; a negated label does not count)
+                  "automated", or a labeler's), on the post, or a "bot" self-label in
+                  the post record; a negated label does not count
     created_at    record.createdAt as RFC 3339 UTC; indexedAt when it is missing,
                   unreadable, or later than indexedAt (a future-dated post)
     in_reply_to   record.reply.parent.uri; thread_id record.reply.root.uri, else own uri
@@ -91,17 +92,24 @@ class _Facet(msgspec.Struct, frozen=True, kw_only=True):
     features: list[_Feature] = []
 
 
+class _Label(msgspec.Struct, frozen=True, kw_only=True):
+    val: str
+    neg: bool = False
+
+
+class _SelfLabels(msgspec.Struct, frozen=True, kw_only=True):
+    """A record's own labels (com.atproto.label.defs#selfLabels)."""
+
+    values: list[_Label] = []
+
+
 class _Post(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     type: str = msgspec.field(name="$type", default="")
     text: str
     created_at: str | None = None
     reply: _ReplyRef | None = None
     facets: list[_Facet] = []
-
-
-class _Label(msgspec.Struct, frozen=True, kw_only=True):
-    val: str
-    neg: bool = False
+    labels: _SelfLabels | None = None
 
 
 class _Author(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
@@ -121,6 +129,7 @@ class _Item(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     record: msgspec.Raw
     indexed_at: str
     reason: str | None = None  # notifications only
+    labels: list[_Label] = []  # labels on the post (labelers' and the author's own)
 
 
 class _NotificationsBody(msgspec.Struct, frozen=True, kw_only=True):
@@ -239,7 +248,7 @@ def _mention(item: _Item, indexed_at: datetime, brand_did: str) -> RawMention | 
             handle="@" + _clean(_who(author)),
             display_name=_clean(author.display_name),
             description=_clean(author.description),
-            bot=any(label.val == "bot" and not label.neg for label in author.labels),
+            bot=_is_bot(item, post),
         ),
         text=_clean(post.text),
         created_at=format_datetime(created),
@@ -255,6 +264,14 @@ def _mention(item: _Item, indexed_at: datetime, brand_did: str) -> RawMention | 
             "did": author.did,
         },
     )
+
+
+def _is_bot(item: _Item, post: _Post) -> bool:
+    """A "bot" label on the profile or on the post, or a "bot" self-label in the post
+    record; a negated label does not count."""
+    self_labels = post.labels.values if post.labels else []
+    labels = [*item.author.labels, *item.labels, *self_labels]
+    return any(label.val == "bot" and not label.neg for label in labels)
 
 
 def _addressed(reason: str | None, post: _Post, brand_did: str) -> bool | None:

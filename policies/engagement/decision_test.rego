@@ -25,6 +25,7 @@ _test_tunables := {
 	"nobot_markers": ["#nobot", "#noai", "#nobots"],
 	"blocked_terms": ["idiot", "idiots", "stupid", "dumb", "calm down", "crap", "not our problem"],
 	"legal_terms": ["sue", "court", "lawyer", "lawyers", "legal action", "cease and desist"],
+	"bots": {"action": "deny"},
 	"sensitive_topics": {
 		"crisis": ["self harm"],
 		"finance": ["invest", "crypto", "loan", "pension", "stock market"],
@@ -95,6 +96,7 @@ _deny_for(inp, tunables) := reasons if {
 		with data.engagement.blocked_terms as t.blocked_terms
 		with data.engagement.legal_terms as t.legal_terms
 		with data.engagement.sensitive_topics as t.sensitive_topics
+		with data.engagement.bots as t.bots
 }
 
 _review_for(inp, tunables) := reasons if {
@@ -108,6 +110,7 @@ _review_for(inp, tunables) := reasons if {
 		with data.engagement.blocked_terms as t.blocked_terms
 		with data.engagement.legal_terms as t.legal_terms
 		with data.engagement.sensitive_topics as t.sensitive_topics
+		with data.engagement.bots as t.bots
 }
 
 _decision_for(inp, tunables) := d if {
@@ -121,6 +124,7 @@ _decision_for(inp, tunables) := d if {
 		with data.engagement.blocked_terms as t.blocked_terms
 		with data.engagement.legal_terms as t.legal_terms
 		with data.engagement.sensitive_topics as t.sensitive_topics
+		with data.engagement.bots as t.bots
 }
 
 # The one reason with this code (tests use it where exactly one is expected).

@@ -33,6 +33,7 @@ from gateway.domain.policy_input import (
     Thread,
 )
 from gateway.policy import EmbeddedEngine, PolicyBundle, load_bundle, run_policy_tests
+from gateway.policy.bundle import build_bundle
 from gateway.policy.replay import _replay_fast, replay_batch
 
 POLICY_DIR = Path(__file__).resolve().parents[2] / "policies"
@@ -44,7 +45,7 @@ SEED = 20250301
 EXPECTED_CODES = {
     "opted_out", "nobot", "not_addressed", "intent_not_eligible", "frequency_cap",
     "blocked_term", "marketing_offer", "personal_data", "too_long", "legal_language",
-    "sensitive_topic", "ai_generated",
+    "sensitive_topic", "ai_generated", "author_is_bot",
 }  # fmt: skip
 EXPECTED_FREQUENCY_RULES = {
     f"engagement.frequency.{name}"
@@ -172,6 +173,31 @@ def _describe(policy_input: PolicyInput, ours: Decision, theirs: Any) -> str:
     )
 
 
+# --- (b2) replies to bots, with the tunable each way -------------------------------------
+
+
+@pytest.mark.parametrize("action", ["deny", "review", "unknown"])
+@pytest.mark.parametrize("bot", [True, False], ids=["bot", "person"])
+async def test_bot_authors_decide_the_same_on_both_engines(
+    bundle: PolicyBundle, action: str, bot: bool
+) -> None:
+    # "unknown": a tunable that is neither deny nor review must deny (fail closed).
+    tuned = build_bundle(bundle.files, {**bundle.data, "bots": {"action": action}})
+    policy_input = _clean_input(bot=bot)
+    opa = _golib(tuned.policy_files, tuned.data)
+    embedded = EmbeddedEngine(tuned)
+    try:
+        ours = await embedded.decide(policy_input)
+        theirs = opa.eval_document("engagement.decision", msgspec.to_builtins(policy_input))
+    finally:
+        await embedded.close()
+        opa.close()
+    assert _comparable(ours) == _comparable_json(theirs)
+    expected = "review" if action == "review" else "deny"
+    assert ours.outcome == (expected if bot else "allow")
+    assert [r.code for r in ours.reasons] == (["author_is_bot"] if bot else [])
+
+
 # --- (c) known differences, reported and kept visible -------------------------------------
 
 # Characters where Go's regexp / strings.ToLower and Rust's regex / to_lowercase disagree,
@@ -214,11 +240,27 @@ async def _both(
 ) -> tuple[Any, Any]:
     reply = change.get("reply", "Sorry about the wait, we are on it.")
     display_name = change.get("display_name", "Zoë")
-    policy_input = PolicyInput(
+    policy_input = _clean_input(reply=reply, display_name=display_name)
+    embedded = EmbeddedEngine(bundle)
+    try:
+        ours = await embedded.decide(policy_input)
+    finally:
+        await embedded.close()
+    theirs = opa_policy.eval_document("engagement.decision", msgspec.to_builtins(policy_input))
+    return ours, theirs
+
+
+def _clean_input(
+    *,
+    reply: str = "Sorry about the wait, we are on it.",
+    display_name: str = "Zoë",
+    bot: bool = False,
+) -> PolicyInput:
+    return PolicyInput(
         mention=MentionInput(
             id=1,
             channel="mastodon",
-            author=Author(handle="@zoe@social.example", display_name=display_name),
+            author=Author(handle="@zoe@social.example", display_name=display_name, bot=bot),
             text="@acme my parcel is a week late",
             intent="complaint",
             sentiment=0.0,
@@ -235,13 +277,6 @@ async def _both(
         channel=ChannelInput(name="mastodon"),
         now="2025-03-01T10:05:00Z",
     )  # fmt: skip
-    embedded = EmbeddedEngine(bundle)
-    try:
-        ours = await embedded.decide(policy_input)
-    finally:
-        await embedded.close()
-    theirs = opa_policy.eval_document("engagement.decision", msgspec.to_builtins(policy_input))
-    return ours, theirs
 
 
 # --- the generator -----------------------------------------------------------------------

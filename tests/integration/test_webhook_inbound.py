@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from connectors.webhook import sign
+from gateway.domain.records import User
 from gateway.net_guard import OutboundClients
 from gateway.runtime import Runtime
 from gateway.settings import Settings
@@ -285,3 +286,16 @@ async def test_the_same_url_from_a_feed_and_a_webhook_is_stored_once(
     assert response.status_code == 200
     assert response.json() == {"ids": [from_feed], "duplicates": 1}
     assert await hook.count("SELECT count(*) FROM mentions") == 1
+
+
+async def test_a_webhook_author_marked_as_a_bot_is_not_answered(hook: Hook, agent: User) -> None:
+    pushed = mention(40)
+    pushed["author"]["bot"] = True  # the sender knows the author is automated
+    response = await hook.post("crm", delivery(pushed))
+    assert response.status_code == 200, response.text
+    [mention_id] = response.json()["ids"]
+    proposal = await hook.runtime.decider.propose(
+        mention_id=mention_id, text="Sorry, we are on it.", user=agent
+    )
+    assert proposal.status == "denied"
+    assert "author_is_bot" in [r["code"] for r in proposal.reasons]

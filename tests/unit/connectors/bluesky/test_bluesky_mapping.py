@@ -115,6 +115,29 @@ def test_a_negated_bot_label_is_not_a_bot() -> None:
     assert _notifications(body)[1].author.bot is False
 
 
+def test_a_bot_self_label_in_the_post_record_marks_a_bot() -> None:
+    body = _load("listNotifications.json")
+    body["notifications"][0]["record"]["labels"] = {
+        "$type": "com.atproto.label.defs#selfLabels",
+        "values": [{"val": "bot"}],
+    }
+    assert _notifications(body)[0].author.bot is True
+
+
+def test_a_bot_label_on_the_post_marks_a_bot_unless_negated() -> None:
+    body = _load("listNotifications.json")
+    body["notifications"][0]["labels"] = [{"src": "did:plc:x", "uri": "at://x", "val": "bot"}]
+    assert _notifications(body)[0].author.bot is True
+    body["notifications"][0]["labels"][0]["neg"] = True
+    assert _notifications(body)[0].author.bot is False
+
+
+def test_other_self_labels_do_not_mark_a_bot() -> None:
+    body = _load("listNotifications.json")
+    body["notifications"][0]["record"]["labels"] = {"values": [{"val": "graphic-media"}]}
+    assert _notifications(body)[0].author.bot is False
+
+
 def _search_post(record: dict[str, Any], **changes: Any) -> dict[str, Any]:
     post = _load("searchPosts_latest.json")["posts"][1]
     post["record"] = {**post["record"], **record}
