@@ -9,7 +9,7 @@ import msgspec
 
 from gateway.audit.personal import is_erased
 from gateway.audit.subjects import opened
-from gateway.policy import build_bundle
+from gateway.policy.bundle import verified_bundle
 from gateway.policy.replay import Replayed, replay_batch
 from gateway.store import audit as audit_store
 from gateway.store import policies as policy_store
@@ -43,7 +43,7 @@ async def replay_event(conn: Conn, seq: int) -> ReplayResult:
         )
     revision = event.policy_revision or ""
     version = await policy_store.get_version(conn, revision)
-    bundle = build_bundle(version.files, version.data)
+    bundle = verified_bundle(version.files, version.data, revision=revision)
     decision = payload["decision"]
     recorded = Replayed(
         outcome=decision["outcome"],

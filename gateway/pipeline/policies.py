@@ -30,6 +30,7 @@ import structlog
 from gateway.domain.records import PolicyState, PolicyVersion, User
 from gateway.pipeline.errors import Forbidden, InvalidInput, StateConflict
 from gateway.policy import PolicyBundle, PolicyEngine, build_bundle, run_policy_tests
+from gateway.policy.bundle import content_of, verified_bundle
 from gateway.policy.live import LivePolicy
 from gateway.policy.replay import Replayed, replay_against
 from gateway.store import audit
@@ -83,7 +84,8 @@ class ShadowReport(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def bundle_of(version: PolicyVersion) -> PolicyBundle:
-    return build_bundle(version.files, version.data)
+    """The bundle a stored version enforces; its revision is the version's (checked)."""
+    return verified_bundle(version.files, version.data, revision=version.revision)
 
 
 def _check_files(files: dict[str, str]) -> None:
@@ -134,6 +136,7 @@ class PolicyService:
             await store.insert_version(
                 conn,
                 revision=bundle.revision,
+                content=content_of(bundle),
                 files=bundle.files,
                 data=bundle.data,
                 author="system",
@@ -249,6 +252,7 @@ class PolicyService:
         running its tests. The same content twice is the same version."""
         _check_files(files)
         bundle = build_bundle(files, data)
+        content = content_of(bundle)  # refuses data that would not read back the same
         engine = await asyncio.to_thread(self._make_engine, bundle)  # refuses bad bundles
         await engine.close()
         report = await asyncio.to_thread(run_policy_tests, bundle, coverage=True)
@@ -259,6 +263,7 @@ class PolicyService:
             version, created = await store.insert_version(
                 conn,
                 revision=bundle.revision,
+                content=content,
                 files=bundle.files,
                 data=bundle.data,
                 author=user.name,

@@ -7,21 +7,19 @@ stored decision can be replayed against exactly the policy that took it.
 
 from __future__ import annotations
 
-import hashlib
 import json
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
+from gateway.domain.policy_content import canonical_content, revision_of, round_trips
 from gateway.policy.errors import BundleError
 
 DATA_FILE = "engagement/data.json"
 TEST_SUFFIX = "_test.rego"
-
-# Canonical JSON: sorted keys, no whitespace, UTF-8 (non-ASCII is not escaped).
-_canonical = msgspec.json.Encoder(order="sorted")
 
 
 class PolicyBundle(msgspec.Struct, frozen=True, kw_only=True):
@@ -50,9 +48,51 @@ def is_test_file(path: str) -> bool:
 
 
 def bundle_revision(files: Mapping[str, str], data: Mapping[str, Any]) -> str:
-    """``sha256:<hex>`` of the canonical JSON of ``{"files": files, "data": data}``."""
-    canonical = _canonical.encode({"files": dict(files), "data": dict(data)})
-    return "sha256:" + hashlib.sha256(canonical).hexdigest()
+    """``sha256:<hex>`` of the canonical JSON of ``{"files": files, "data": data}``
+    (``gateway.domain.policy_content``): the bytes that are stored and loaded."""
+    return revision_of(canonical_content(files, data))
+
+
+def content_of(bundle: PolicyBundle) -> bytes:
+    """The exact bytes to store for ``bundle``; their hash is its revision.
+
+    Raises BundleError, naming the value, for data that would not come back the same
+    from those bytes (a number too large for a 64-bit float, NaN).
+    """
+    _check_numbers(bundle.data, "data")
+    content = canonical_content(bundle.files, bundle.data)
+    if not round_trips(content):
+        raise BundleError(
+            "the policy data does not read back the same from its stored form; "
+            "use plain JSON values (strings, finite numbers, booleans, null, lists, objects)"
+        )
+    return content
+
+
+def verified_bundle(
+    files: Mapping[str, str], data: Mapping[str, Any], *, revision: str
+) -> PolicyBundle:
+    """The bundle of a stored version, refusing one whose content is not ``revision``."""
+    bundle = build_bundle(files, data)
+    if bundle.revision != revision:
+        raise BundleError(
+            f"policy {revision} loads as {bundle.revision}: its stored content changed"
+        )
+    return bundle
+
+
+def _check_numbers(value: Any, path: str) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise BundleError(
+            f"{path} is {value!r}, which JSON cannot hold: use a number within "
+            "±1.7976931348623157e308"
+        )
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_numbers(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_numbers(item, f"{path}[{index}]")
 
 
 def build_bundle(files: Mapping[str, str], data: Mapping[str, Any]) -> PolicyBundle:
@@ -97,7 +137,7 @@ def _load_data(path: Path) -> dict[str, Any]:
     text = _read_text(path)
     try:
         # The standard library reports line and column, which a person can act on.
-        value = json.loads(text, parse_constant=_refuse_constant)
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise BundleError(
             f"{path} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
@@ -109,6 +149,14 @@ def _load_data(path: Path) -> dict[str, Any]:
             f"{path} must hold a JSON object (the content of data.engagement), "
             f"not a {type(value).__name__}"
         )
+    return value
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        # 1e400 would read as infinity and be stored as null: refuse it, naming it.
+        raise ValueError(f"the number {text} is too large for a JSON number (64-bit float)")
     return value
 
 

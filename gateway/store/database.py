@@ -17,6 +17,7 @@ from gateway.store.connection import Conn
 from gateway.store.embedded import start_embedded
 from gateway.store.errors import Unavailable
 from gateway.store.migrate import apply_migrations
+from gateway.store.policies import backfill_content
 
 log = structlog.get_logger(__name__)
 
@@ -84,6 +85,9 @@ async def migrate_dsn(dsn: str) -> list[str]:
     except (OSError, asyncpg.PostgresError) as exc:
         raise Unavailable(f"could not connect to PostgreSQL to migrate: {exc}") from exc
     try:
-        return await apply_migrations(conn)
+        applied = await apply_migrations(conn)
+        async with conn.transaction():
+            await backfill_content(conn)
+        return applied
     finally:
         await conn.close()

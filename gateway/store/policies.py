@@ -1,4 +1,10 @@
-"""Policy versions (immutable), which one is enforced, which one runs in shadow."""
+"""Policy versions (immutable), which one is enforced, which one runs in shadow.
+
+A version's ``content`` holds the exact bytes its revision hashes
+(``gateway.domain.policy_content``); files and data are read from them, never from the
+JSONB copy, which normalises numbers. Versions stored before migration 0012 get their
+bytes from ``backfill_content``.
+"""
 
 from __future__ import annotations
 
@@ -6,37 +12,70 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
+import msgspec
+import structlog
+
+from gateway.domain.policy_content import canonical_content, decode_content, revision_of
 from gateway.domain.records import PolicyState, PolicyVersion
 from gateway.store.connection import Conn
-from gateway.store.errors import NotFound
+from gateway.store.errors import Conflict, NotFound
 
-_VERSION_COLUMNS = (
+log = structlog.get_logger(__name__)
+
+_FIELDS = (
     "revision, files, data, author, description, parent, created_at, tests, tests_passed,"
     " tested_at, activated_at"
 )
+_VERSION_COLUMNS = _FIELDS + ", content"
 _STATE_COLUMNS = (
     "active_revision, previous_revision, shadow_revision, activated_by, activated_at, shadow_since"
 )
 
 
-def _version(row: Any) -> PolicyVersion:
-    return PolicyVersion(**{k: row[k] for k in _VERSION_COLUMNS.replace(" ", "").split(",")})
+def _version(row: Any, *, verify: bool = True) -> PolicyVersion:
+    """A version read from its content bytes, which must hash to its revision.
+
+    Without ``verify`` (listings), a version whose bytes were lost before 0012 shows its
+    JSONB copy instead of failing the whole list.
+    """
+    fields = {k: row[k] for k in _FIELDS.replace(" ", "").split(",")}
+    content = row["content"]
+    if content is None:
+        if verify:
+            raise Conflict(
+                f"policy revision {row['revision']} was stored before revisions were kept "
+                "byte for byte, and its stored copy no longer hashes to it; it cannot be "
+                "enforced or replayed (see the policy_versions rows whose parent it is)"
+            )
+        return PolicyVersion(**fields)
+    content = bytes(content)
+    if revision_of(content) != row["revision"]:
+        raise Conflict(f"the stored content of policy revision {row['revision']} was altered")
+    decoded = decode_content(content)
+    return PolicyVersion(**(fields | {"files": decoded.files, "data": decoded.data}))
 
 
 async def insert_version(
     conn: Conn,
     *,
     revision: str,
+    content: bytes,
     files: dict[str, str],
     data: dict[str, Any],
     author: str,
     description: str,
     parent: str | None,
 ) -> tuple[PolicyVersion, bool]:
-    """Store a version; (version, created). The same content again returns the stored one."""
+    """Store a version; (version, created). The same content again returns the stored one.
+
+    ``content`` is stored as given and must hash to ``revision``; ``files`` and ``data``
+    are its readable JSONB copy.
+    """
+    if revision_of(content) != revision:
+        raise ValueError(f"content does not hash to {revision}")
     row = await conn.fetchrow(
-        "INSERT INTO policy_versions (revision, files, data, author, description, parent)"
-        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (revision) DO NOTHING"
+        "INSERT INTO policy_versions (revision, files, data, author, description, parent,"
+        " content) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (revision) DO NOTHING"
         f" RETURNING {_VERSION_COLUMNS}",
         revision,
         files,
@@ -44,6 +83,7 @@ async def insert_version(
         author,
         description,
         parent,
+        content,
     )
     if row is not None:
         return _version(row), True
@@ -64,7 +104,58 @@ async def list_versions(conn: Conn, *, limit: int = 100) -> list[PolicyVersion]:
         f"SELECT {_VERSION_COLUMNS} FROM policy_versions ORDER BY created_at DESC LIMIT $1",
         limit,
     )
-    return [_version(r) for r in rows]
+    return [_version(r, verify=False) for r in rows]
+
+
+async def backfill_content(conn: Conn) -> list[tuple[str, str]]:
+    """Give versions stored before 0012 their content bytes; runs as the owner, at migrate.
+
+    A version whose JSONB copy still hashes to its revision gets those bytes. One whose
+    copy does not (JSONB changed a number) was enforced, and recorded on decisions, under
+    the revision of the copy: that revision is stored as a version of its own (parent:
+    the original) and policy_state is pointed at it. Returns (original, enforced) pairs.
+    """
+    rows = await conn.fetch(
+        "SELECT revision, files::text AS files, data::text AS data FROM policy_versions"
+        " WHERE content IS NULL ORDER BY created_at"
+    )
+    recovered: list[tuple[str, str]] = []
+    for row in rows:
+        content = canonical_content(
+            msgspec.json.decode(row["files"]), msgspec.json.decode(row["data"])
+        )
+        enforced = revision_of(content)
+        if enforced == row["revision"]:
+            await conn.execute(
+                "UPDATE policy_versions SET content = $2 WHERE revision = $1",
+                row["revision"],
+                content,
+            )
+            continue
+        await conn.execute(
+            "INSERT INTO policy_versions (revision, files, data, content, author,"
+            " description, parent, created_at, tests, tests_passed, tested_at, activated_at)"
+            " SELECT $2, files, data, $3, author,"
+            " description || ' [as enforced: the stored form of ' || revision || ']',"
+            " revision, created_at, tests, tests_passed, tested_at, activated_at"
+            " FROM policy_versions WHERE revision = $1 ON CONFLICT (revision) DO NOTHING",
+            row["revision"],
+            enforced,
+            content,
+        )
+        await conn.execute(
+            "UPDATE policy_state SET"
+            " active_revision = CASE WHEN active_revision = $1 THEN $2 ELSE active_revision END,"
+            " previous_revision = CASE WHEN previous_revision = $1 THEN $2"
+            "   ELSE previous_revision END,"
+            " shadow_revision = CASE WHEN shadow_revision = $1 THEN $2 ELSE shadow_revision END"
+            " WHERE id = 1",
+            row["revision"],
+            enforced,
+        )
+        log.warning("policy_revision_recovered", stored=row["revision"], enforced=enforced)
+        recovered.append((row["revision"], enforced))
+    return recovered
 
 
 async def record_tests(

@@ -8,7 +8,9 @@ import subprocess
 import sys
 import tarfile
 from pathlib import Path
+from typing import Any
 
+from gateway.policy import bundle_revision
 from tests.e2e.conftest import Gateway
 from tests.e2e.server import REPO, run_cli
 from tests.e2e.test_api import COMPLAINT, REPLY, ingest, mention, wait_for_status
@@ -25,12 +27,12 @@ def _verify(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _propose(gateway: Gateway, handle: str) -> dict[str, object]:
+def _propose(gateway: Gateway, handle: str) -> dict[str, Any]:
     [mention_id] = ingest(gateway, mention(COMPLAINT, handle=handle))
     with gateway.server.client(gateway.tokens["agent"]) as c:
         r = c.post("/v1/proposals", json={"mention_id": mention_id, "text": REPLY})
     assert r.status_code in (200, 201), r.text
-    body: dict[str, object] = r.json()
+    body: dict[str, Any] = r.json()
     return body
 
 
@@ -203,3 +205,52 @@ def test_the_customer_report_takes_an_encoded_handle_and_refuses_blank_params(
     for r in (blank, missing):
         assert r.status_code == 400, r.text
         assert r.headers["content-type"].startswith("application/problem+json")
+
+
+NUMBERS_JSON = (
+    b'{"negative_zero": -0.0, "huge": 1e300, "long": 12345678901234567890.5,'
+    b' "big_integer": 123456789012345678901234567890}'
+)
+
+
+def test_every_revision_ever_active_is_served_byte_for_byte_and_replays(
+    gateway: Gateway,
+) -> None:
+    """A draft whose numbers JSONB would change is enforced, served and replayed as drafted."""
+    with gateway.server.client(gateway.tokens["compliance"]) as c:
+        active = c.get("/v1/policies/state").json()["active_revision"]
+        current = c.get(f"/v1/policies/{active}").json()
+        body = (
+            b'{"description": "numbers", "files": '
+            + json.dumps(current["files"]).encode()
+            + b', "data": '
+            + json.dumps(current["data"]).encode()[:-1]
+            + b', "numbers": '
+            + NUMBERS_JSON
+            + b"}}"
+        )
+        created = c.post("/v1/policies", content=body, headers={"Content-Type": "application/json"})
+        assert created.status_code == 201, created.text
+        revision = created.json()["revision"]
+    with gateway.server.client(gateway.tokens["compliance2"]) as c:
+        r = c.post(f"/v1/policies/{revision}/activate")
+        assert r.status_code == 200, r.text
+    proposal = _propose(gateway, "@numbers@social.example")
+    assert proposal["decision"]["policy_revision"] == revision
+    with gateway.server.client(gateway.tokens["auditor"]) as c:
+        activations = c.get("/v1/audit", params={"kind": "policy_activated", "limit": 100}).json()[
+            "items"
+        ]
+        revisions = {e["payload"]["revision"] for e in activations}
+        assert revision in revisions
+        for rev in revisions:
+            served = c.get(f"/v1/policies/{rev}")
+            assert served.status_code == 200, served.text
+            version = served.json()
+            assert bundle_revision(version["files"], version["data"]) == rev
+        served_numbers = c.get(f"/v1/policies/{revision}").json()["data"]["numbers"]
+        assert served_numbers == json.loads(NUMBERS_JSON)
+        assert str(served_numbers["negative_zero"]) == "-0.0"
+        replayed = c.post(f"/v1/audit/events/{proposal['audit_seq']}/replay")
+    assert replayed.status_code == 200, replayed.text
+    assert replayed.json()["policy_revision"] == revision and replayed.json()["same"] is True

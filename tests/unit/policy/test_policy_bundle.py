@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gateway.policy import BundleError, PolicyError, build_bundle, bundle_revision, load_bundle
+from gateway.policy.bundle import content_of
 
 
 @pytest.fixture
@@ -121,6 +122,26 @@ def test_nan_in_data_json_is_refused(ok_copy: Path) -> None:
 
     with pytest.raises(BundleError, match="NaN"):
         load_bundle(root)
+
+
+def test_a_number_too_large_for_json_is_refused_naming_it(ok_copy: Path) -> None:
+    """1e400 would read as infinity and be stored as null: a different policy."""
+    root = ok_copy
+    (root / "engagement" / "data.json").write_text('{"cap": 1e400}')
+
+    with pytest.raises(BundleError, match=r"the number 1e400 is too large"):
+        load_bundle(root)
+
+
+def test_the_stored_bytes_read_back_as_the_same_revision() -> None:
+    data = {"z": -0.0, "huge": 1e300, "long": 12345678901234567890.5, "big": 10**30}
+    bundle = build_bundle({"a.rego": "package a\n"}, data)
+    content = content_of(bundle)
+    assert bundle_revision(bundle.files, bundle.data) == bundle.revision
+    assert "sha256:" + hashlib.sha256(content).hexdigest() == bundle.revision
+    assert b'"z":-0.0' in content and b'"huge":1e300' in content
+    with pytest.raises(BundleError, match=r"data\.x\[1\] is nan"):
+        content_of(build_bundle({"a.rego": "package a\n"}, {"x": [1, float("nan")]}))
 
 
 def test_non_utf8_policy_is_refused_with_its_name(ok_copy: Path) -> None:
