@@ -1,11 +1,17 @@
-"""The CLI: serve, worker, migrate, users, policy, audit.
+"""The CLI: serve, worker, migrate, users, policy, sources, audit.
 
     python -m gateway serve [--host H] [--port P] [--no-worker]
     python -m gateway worker
     python -m gateway migrate
-    python -m gateway users add NAME --role ROLE       (the token is the last line printed)
-    python -m gateway policy test [--dir DIR]
-    python -m gateway audit verify
+    python -m gateway users add NAME --role ROLE | demo | list | disable NAME | rotate NAME
+    python -m gateway policy test [--dir DIR] | schema | list | draft ... | activate ... | ...
+    python -m gateway sources add NAME --kind KIND ... | list | show | enable | disable | remove
+    python -m gateway audit verify | export | checkpoint
+
+Commands that act on behalf of a person (policy draft, activate, rollback, shadow,
+confirm, withdraw; sources add, enable, disable, remove) need that person's API token:
+``--token TOKEN`` or ``GATEWAY_TOKEN``; the same role rules as the API apply. Operator
+commands (serve, worker, migrate, users, policy test and schema, audit) need none.
 
 ``DATABASE_URL`` selects an external PostgreSQL; without it the embedded one in
 ``GATEWAY_DATA_DIR`` (default ``.data``) is used.
@@ -16,45 +22,53 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import secrets
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from gateway.domain.records import ROLES
 from gateway.logging import configure_logging
-from gateway.settings import Settings, SettingsError, load_settings
+from gateway.settings import Settings, SettingsError, cli_token, load_settings
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m gateway", description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="python -m gateway",
+        description=__doc__.split("\n")[0],
+        epilog=_ENVIRONMENT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = sub.add_parser("serve", help="run the API (and, unless --no-worker, the worker)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--no-worker", action="store_true", help="do not release replies here")
-    sub.add_parser("worker", help="run the release worker only")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="do not release replies, poll sources or sign checkpoints in this process "
+        "(default: do; run `worker` elsewhere)",
+    )
+    sub.add_parser("worker", help="run the release worker, source polling and checkpoints only")
     sub.add_parser("migrate", help="apply pending schema migrations and exit")
-    users = sub.add_parser("users", help="manage users").add_subparsers(
-        dest="action", required=True
+    from gateway.cli_users import add_commands as add_user_commands
+
+    add_user_commands(sub)
+    policy = sub.add_parser(
+        "policy", help="policy tools and the lifecycle (draft, activate, rollback, shadow)"
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    ptest = policy.add_parser("test", help="run every test_ rule of a policy bundle folder")
+    ptest.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help="bundle folder (default: GATEWAY_POLICY_DIR, else policies/)",
     )
-    add = users.add_parser("add", help="add a user and print their API token")
-    add.add_argument("name")
-    add.add_argument("--role", required=True, choices=ROLES)
-    users.add_parser(
-        "demo",
-        help="create demo-agent, demo-compliance, demo-reviewer, demo-auditor and "
-        "demo-admin once; their tokens go to DATA_DIR/demo-tokens.txt",
-    )
-    policy = sub.add_parser("policy", help="policy tools").add_subparsers(
-        dest="action", required=True
-    )
-    ptest = policy.add_parser("test", help="run every test_ rule of the policy bundle")
-    ptest.add_argument("--dir", type=Path, default=None, help="bundle folder (default policies/)")
     schema = policy.add_parser("schema", help="write the policy input's JSON Schema")
     schema.add_argument(
-        "--out", type=Path, default=None, help="default: POLICY_DIR/input.schema.json"
+        "--out",
+        type=Path,
+        default=None,
+        help="file to write (default: input.schema.json in GATEWAY_POLICY_DIR, else policies/)",
     )
     from gateway.cli_policy import add_commands
 
@@ -68,6 +82,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+_ENVIRONMENT = """\
+environment:
+  DATABASE_URL         PostgreSQL to use (default: an embedded one in GATEWAY_DATA_DIR)
+  GATEWAY_DATA_DIR     data folder: embedded database, keys, checkpoints (default: .data)
+  GATEWAY_POLICY_DIR   the policy bundle installed into a new database (default: policies)
+  GATEWAY_TOKEN        your API token, for commands that act on behalf of a person
+                       (same as --token; see each command's --help)
+  (every other setting: the table in README.md)
+"""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -75,6 +100,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    from gateway.cli_auth import TOKEN_DEST, acts_as_person
+
+    if acts_as_person(args) and not getattr(args, TOKEN_DEST):
+        setattr(args, TOKEN_DEST, cli_token(os.environ))
     configure_logging(json=settings.log_json, level=settings.log_level)
     from gateway.store.errors import StoreError
 
@@ -85,10 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_worker(settings))
         if args.command == "migrate":
             return asyncio.run(_migrate(settings))
-        if args.command == "users" and args.action == "demo":
-            return asyncio.run(_users_demo(settings))
         if args.command == "users":
-            return asyncio.run(_users_add(settings, args.name, args.role))
+            from gateway.cli_users import run as run_users
+
+            return run_users(args, settings)
         if args.command == "policy" and args.action == "schema":
             return _policy_schema(args.out or settings.policy_dir / "input.schema.json")
         if args.command == "policy" and args.action == "test":
@@ -148,77 +177,6 @@ async def _migrate(settings: Settings) -> int:
     dsn, _server = resolve_dsn(settings)
     applied = await migrate_dsn(dsn)
     print(f"applied {len(applied)} migration(s): {', '.join(applied) or 'none pending'}")
-    return 0
-
-
-async def _users_add(settings: Settings, name: str, role: str) -> int:
-    from gateway.store import audit, users
-    from gateway.store.database import Database
-
-    if not name.strip() or len(name) > 100:
-        print("error: NAME must be 1 to 100 characters", file=sys.stderr)
-        return 2
-    db = await Database.open(settings)
-    token = secrets.token_urlsafe(32)
-    try:
-        async with db.pool.acquire() as conn, conn.transaction():
-            user = await users.add_user(conn, name=name.strip(), role=role, token=token)
-            await audit.append(
-                conn,
-                kind="user_added",
-                actor="cli",
-                subject=f"user:{user.name}",
-                payload={"user_id": user.id, "name": user.name, "role": role},
-            )
-    finally:
-        await db.close()
-    print(f"added user {user.name} with role {role}; their API token (shown once):")
-    print(token)
-    return 0
-
-
-DEMO_USERS = (
-    ("demo-agent", "agent"),
-    ("demo-compliance", "compliance"),
-    ("demo-reviewer", "compliance"),
-    ("demo-auditor", "auditor"),
-    ("demo-admin", "admin"),
-)
-
-
-async def _users_demo(settings: Settings) -> int:
-    """Create the demo users once and keep their tokens in a private file for the demo."""
-    from gateway.store import audit, users
-    from gateway.store.database import Database
-    from gateway.store.errors import Conflict
-
-    path = settings.data_dir / "demo-tokens.txt"
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = await Database.open(settings)
-    lines: list[str] = []
-    try:
-        for name, role in DEMO_USERS:
-            token = secrets.token_urlsafe(32)
-            try:
-                async with db.pool.acquire() as conn, conn.transaction():
-                    user = await users.add_user(conn, name=name, role=role, token=token)
-                    await audit.append(
-                        conn,
-                        kind="user_added",
-                        actor="cli",
-                        subject=f"user:{name}",
-                        payload={"user_id": user.id, "name": name, "role": role},
-                    )
-            except Conflict:
-                continue
-            lines.append(f"{name.upper().replace('-', '_')}_TOKEN={token}  # role {role}\n")
-    finally:
-        await db.close()
-    if lines:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        with os.fdopen(fd, "a", encoding="utf-8") as out:
-            out.writelines(lines)
-    print(f"demo users' API tokens: {path}", file=sys.stderr)
     return 0
 
 

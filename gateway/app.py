@@ -17,6 +17,7 @@ from gateway.http.controllers import ROUTES
 from gateway.http.policy_routes import POLICY_ROUTES
 from gateway.http.problems import EXCEPTION_HANDLERS
 from gateway.http.source_routes import SOURCE_ROUTES, source_parts
+from gateway.http.user_routes import USER_ROUTES
 from gateway.policy import PolicyEngine
 from gateway.runtime import Runtime
 from gateway.settings import Settings
@@ -81,7 +82,14 @@ def create_app(
             await runtime.close()
 
     return Litestar(
-        route_handlers=[health, *ROUTES, *POLICY_ROUTES, *AUDIT_ROUTES, *SOURCE_ROUTES],
+        route_handlers=[
+            health,
+            *ROUTES,
+            *POLICY_ROUTES,
+            *AUDIT_ROUTES,
+            *SOURCE_ROUTES,
+            *USER_ROUTES,
+        ],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         guards=[authenticated],  # the token is checked before any body or parameter is read

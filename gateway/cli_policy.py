@@ -1,7 +1,9 @@
 """``python -m gateway policy ...``: the lifecycle from a terminal, on the database.
 
-Commands that change something act as an existing compliance officer named with
-``--as NAME``: the same rules as the API apply (the author cannot activate).
+Commands that change something act as the person whose API token they are given
+(``--token TOKEN`` or ``GATEWAY_TOKEN``) and follow the same rules as the API: the role
+must be compliance (or admin), and the author of a draft cannot activate it. Reading
+(list, show, diff, impact) is an operator command and needs no token.
 """
 
 from __future__ import annotations
@@ -10,13 +12,14 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
+from gateway.cli_auth import TOKEN_DEST, acting_user, add_token_option
+from gateway.domain.access import AccessError
 from gateway.domain.records import User
 from gateway.pipeline.errors import PipelineError
 from gateway.pipeline.policies import PolicyService
@@ -24,37 +27,56 @@ from gateway.policy import PolicyError, load_bundle
 from gateway.settings import Settings
 from gateway.store.errors import StoreError
 
+OFFICER = "compliance"
+CLI = "python -m gateway"
+
 
 def add_commands(policy: Any) -> None:
     """Add the lifecycle subcommands to the ``policy`` subparsers."""
-    policy.add_parser("list", help="policy versions and their state")
-    show = policy.add_parser("show", help="one version's files, data and tests")
-    show.add_argument("revision")
-    draft = policy.add_parser("draft", help="store a folder as a new draft (runs its tests)")
-    draft.add_argument("--dir", type=Path, required=True)
-    draft.add_argument("--as", dest="actor", required=True, help="compliance officer's name")
-    draft.add_argument("--description", default="")
-    diff = policy.add_parser("diff", help="what changed between two revisions")
-    diff.add_argument("old")
-    diff.add_argument("new")
-    impact = policy.add_parser("impact", help="replay stored decisions through a draft")
-    impact.add_argument("revision")
-    impact.add_argument("--last", type=int, default=1000)
-    for name, text in (
-        ("activate", "enforce a revision (not by its author)"),
-        ("shadow", "evaluate a draft beside live decisions"),
-    ):
-        cmd = policy.add_parser(name, help=text)
-        cmd.add_argument("revision")
-        cmd.add_argument("--as", dest="actor", required=True)
+    policy.add_parser("list", help="policy versions and their state (no token needed)")
+    show = policy.add_parser("show", help="one version's files, data and test results as JSON")
+    show.add_argument("revision", help="the version's revision (sha256:...)")
+    draft = policy.add_parser(
+        "draft",
+        help="store a bundle folder as a new draft and run its tests "
+        "(exit 1 when a test fails; the draft is stored all the same)",
+    )
+    draft.add_argument(
+        "--dir", type=Path, required=True, help="bundle folder, laid out like policies/ (required)"
+    )
+    draft.add_argument(
+        "--description", default="", help="what the draft changes and why (default: empty)"
+    )
+    add_token_option(draft, roles=OFFICER)
+    diff = policy.add_parser("diff", help="what changed between two revisions (unified diff)")
+    diff.add_argument("old", help="the earlier revision")
+    diff.add_argument("new", help="the later revision")
+    impact = policy.add_parser(
+        "impact", help="replay stored decisions through a draft and the active policy"
+    )
+    impact.add_argument("revision", help="the draft's revision")
+    impact.add_argument(
+        "--last", type=int, default=1000, help="how many recent proposals to replay (1000)"
+    )
+    activate = policy.add_parser(
+        "activate", help="enforce a draft whose tests pass (not by its author: two-person rule)"
+    )
+    activate.add_argument("revision", help="the draft's revision")
+    add_token_option(activate, roles=OFFICER)
+    shadow = policy.add_parser(
+        "shadow", help="evaluate a draft beside every live decision, never enforced"
+    )
+    shadow.add_argument("revision", help="the draft's revision")
+    add_token_option(shadow, roles=OFFICER)
     rollback = policy.add_parser("rollback", help="re-activate the previous revision")
-    rollback.add_argument("--as", dest="actor", required=True)
+    add_token_option(rollback, roles=OFFICER)
+
+
+Handler = Callable[[argparse.Namespace, PolicyService, User | None], Coroutine[Any, Any, int]]
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    handlers: dict[
-        str, Callable[[argparse.Namespace, PolicyService, User | None], Coroutine[Any, Any, int]]
-    ] = {
+    handlers: dict[str, Handler] = {
         "list": _list,
         "show": _show,
         "draft": _draft,
@@ -66,37 +88,26 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     }
     try:
         return asyncio.run(_with_service(settings, args, handlers[args.action]))
+    except AccessError as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 1
     except (PipelineError, StoreError, PolicyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 
 
-async def _with_service(settings: Settings, args: argparse.Namespace, handler: Any) -> int:
-    async with _service(settings) as (service, db_pool):
-        actor = getattr(args, "actor", None)
-        user = None
-        if actor is not None:
-            from gateway.store.users import user_by_name
-
-            async with db_pool.acquire() as conn:
-                user = await user_by_name(conn, actor)
-            if user is None or user.role not in ("compliance", "admin"):
-                print(f"error: no compliance officer named {actor!r}", file=sys.stderr)
-                return 1
-        result: int = await handler(args, service, user)
-        return result
-
-
-@asynccontextmanager
-async def _service(settings: Settings) -> AsyncIterator[tuple[PolicyService, Any]]:
+async def _with_service(settings: Settings, args: argparse.Namespace, handler: Handler) -> int:
     from gateway.runtime import engine_factory
     from gateway.store.database import Database
 
     db = await Database.open(settings)
     service = PolicyService(db.pool, engine_factory(settings))
     try:
+        user = None
+        if TOKEN_DEST in vars(args):  # acts on behalf of a person: who, and may they?
+            user = await acting_user(db.pool, getattr(args, TOKEN_DEST), OFFICER)
         await service.start(load_bundle(settings.policy_dir))
-        yield service, db.pool
+        return await handler(args, service, user)
     finally:
         if service.live is not None:
             await service.live.close()

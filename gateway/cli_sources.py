@@ -1,7 +1,7 @@
 """``python -m gateway sources ...``: configure sources from a terminal, on the database.
 
     sources add NAME --kind rss --url URL [--interval 300] [--channel rss]
-    sources add NAME --kind mastodon --base-url URL --token SECRET
+    sources add NAME --kind mastodon --base-url URL --access-token SECRET
                      [--brand-account-id ID] [--hashtag TAG] [--query Q] [--no-publish]
     sources add NAME --kind bluesky [--service URL] --identifier HANDLE --app-password SECRET
                      [--query Q] [--no-publish]
@@ -10,8 +10,11 @@
 
 A SECRET is ``env:VARIABLE`` (only the reference is stored; the gateway reads the variable
 when it uses the secret), ``-`` (read one line from standard input), or the value itself
-(stored encrypted; it is then visible in the shell history and process list). Changes are
-audited with actor ``cli``.
+(stored encrypted; it is then visible in the shell history and process list).
+
+Changes (add, enable, disable, remove) act as the admin whose API token is given with
+``--token TOKEN`` or ``GATEWAY_TOKEN``, exactly as ``/v1/sources`` would (role admin), and
+are audited under that admin's name. ``list`` and ``show`` are operator commands.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from typing import Any
 
 import msgspec
 
+from gateway.cli_auth import TOKEN_DEST, acting_user, add_token_option
+from gateway.domain.access import AccessError
 from gateway.domain.sources import SOURCE_KINDS, SourceRecord
 from gateway.pipeline.errors import PipelineError
 from gateway.settings import Settings
@@ -34,48 +39,63 @@ from gateway.sources.secrets import Secrets
 from gateway.sources.service import SourcePatch, SourceService, SourceSpec
 from gateway.store.errors import StoreError
 
-ACTOR = "cli"
+ADMIN = "admin"
+SECRET = "SECRET: env:VARIABLE, - (one line from stdin) or the value"
 
 
 def add_commands(subparsers: Any) -> None:
     """Add ``sources`` and its actions to the CLI's top-level subparsers."""
-    sources = subparsers.add_parser("sources", help="configure sources (feeds, accounts, webhooks)")
-    actions = sources.add_subparsers(dest="action", required=True)
-    add = actions.add_parser("add", help="configure a source")
-    add.add_argument("name")
-    add.add_argument("--kind", required=True, choices=SOURCE_KINDS)
+    sources = subparsers.add_parser(
+        "sources", help="configure sources (feeds, accounts, webhooks); changes need an admin token"
+    )
+    actions = sources.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="configure a source (admin)")
+    add.add_argument("name", help="the source's unique name")
+    add.add_argument("--kind", required=True, choices=SOURCE_KINDS, help="what it reads")
     add.add_argument("--channel", help="channel of its mentions (default: the kind)")
-    add.add_argument("--interval", type=float, help="seconds between polls")
+    add.add_argument(
+        "--interval",
+        type=float,
+        help="seconds between polls (default: the kind's, at least GATEWAY_SOURCE_MIN_INTERVAL_S)",
+    )
     add.add_argument("--disabled", action="store_true", help="add it without polling it yet")
     add.add_argument(
         "--allow-private",
         action="store_true",
-        help="let it reach private, loopback and link-local addresses",
+        help="let it reach private, loopback and link-local addresses (default: refused)",
     )
     add.add_argument("--url", help="rss: the feed's URL")
     add.add_argument("--base-url", help="mastodon: the instance, e.g. https://mastodon.social")
-    add.add_argument("--token", help="mastodon: access token (SECRET)")
+    add.add_argument("--access-token", help=f"mastodon: the account's access token ({SECRET})")
     add.add_argument("--brand-account-id", help="mastodon: the brand account's id")
-    add.add_argument("--hashtag", help="mastodon: also read this hashtag")
-    add.add_argument("--query", help="mastodon, bluesky: also read this search")
-    add.add_argument("--max-visibility", help="mastodon: widest reply visibility (unlisted)")
-    add.add_argument("--service", help="bluesky: the PDS (https://bsky.social)")
+    add.add_argument("--hashtag", help="mastodon: also read this hashtag (default: none)")
+    add.add_argument("--query", help="mastodon, bluesky: also read this search (default: none)")
+    add.add_argument(
+        "--max-visibility", help="mastodon: widest reply visibility (default: unlisted)"
+    )
+    add.add_argument("--service", help="bluesky: the PDS (default: https://bsky.social)")
     add.add_argument("--identifier", help="bluesky: the account's handle")
-    add.add_argument("--app-password", help="bluesky: an app password (SECRET)")
-    add.add_argument("--secret", help="webhook: the HMAC secret senders sign with (SECRET)")
-    add.add_argument("--reply-url", help="webhook: deliver this channel's replies here")
+    add.add_argument("--app-password", help=f"bluesky: an app password ({SECRET})")
+    add.add_argument("--secret", help=f"webhook: the HMAC secret senders sign with ({SECRET})")
+    add.add_argument(
+        "--reply-url", help="webhook: deliver this channel's replies here (default: none)"
+    )
     add.add_argument(
         "--no-publish", action="store_true", help="mastodon, bluesky: read only, do not reply"
     )
-    lst = actions.add_parser("list", help="configured sources and their health")
-    lst.add_argument("--json", action="store_true", help="one JSON document")
+    add_token_option(add, roles=ADMIN)
+    lst = actions.add_parser("list", help="configured sources and their health (no token)")
+    lst.add_argument("--json", action="store_true", help="one JSON document (default: a table)")
+    show = actions.add_parser("show", help="one source as JSON (no token)")
+    show.add_argument("name", help="the source's name")
     for action, text in (
-        ("show", "one source as JSON"),
-        ("enable", "poll it again"),
-        ("disable", "stop polling it"),
-        ("remove", "remove it and its cursor"),
+        ("enable", "poll it again (admin)"),
+        ("disable", "stop polling it (admin)"),
+        ("remove", "remove it and its cursor (admin)"),
     ):
-        actions.add_parser(action, help=text).add_argument("name")
+        cmd = actions.add_parser(action, help=text)
+        cmd.add_argument("name", help="the source's name")
+        add_token_option(cmd, roles=ADMIN)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -83,6 +103,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         spec = _spec(args) if args.action == "add" else None
         return asyncio.run(_run(args, settings, spec))
+    except AccessError as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 1
     except (SourceError, StoreError, PipelineError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -116,9 +139,9 @@ def _spec(args: argparse.Namespace) -> SourceSpec:
     config: dict[str, Any] = {k: v for k, v in options.items() if v is not None}
     if args.no_publish:
         config["publish"] = False
-    secrets = [v for v in (args.token, args.app_password, args.secret) if v is not None]
+    secrets = [v for v in (args.access_token, args.app_password, args.secret) if v is not None]
     if len(secrets) > 1:
-        raise SourceError("give one secret: --token, --app-password or --secret")
+        raise SourceError("give one secret: --access-token, --app-password or --secret")
     return SourceSpec(
         name=args.name,
         kind=args.kind,
@@ -132,20 +155,23 @@ def _spec(args: argparse.Namespace) -> SourceSpec:
 
 
 @asynccontextmanager
-async def _service(settings: Settings) -> AsyncIterator[SourceService]:
+async def _service(settings: Settings, args: argparse.Namespace) -> AsyncIterator[SourceService]:
     from gateway.store.database import Database
 
     db = await Database.open(settings)
     try:
+        if TOKEN_DEST in vars(args):  # a change: made by whom, and may they?
+            admin = await acting_user(db.pool, getattr(args, TOKEN_DEST), ADMIN)
+            args.actor = admin.name
         yield SourceService(db.pool, Secrets(settings), settings)
     finally:
         await db.close()
 
 
 async def _run(args: argparse.Namespace, settings: Settings, spec: SourceSpec | None) -> int:
-    async with _service(settings) as service:
+    async with _service(settings, args) as service:
         if spec is not None:
-            record = await service.add(spec, actor=ACTOR)
+            record = await service.add(spec, actor=args.actor)
             print(f"added {_line(record)}")
             if record.kind == "webhook":
                 print(f"deliveries go to POST /v1/webhooks/{record.name}")
@@ -155,9 +181,11 @@ async def _run(args: argparse.Namespace, settings: Settings, spec: SourceSpec | 
             _print(await service.get(args.name))
         elif args.action in ("enable", "disable"):
             patch = SourcePatch(enabled=args.action == "enable")
-            print(f"{args.action}d {_line(await service.update(args.name, patch, actor=ACTOR))}")
+            print(
+                f"{args.action}d {_line(await service.update(args.name, patch, actor=args.actor))}"
+            )
         elif args.action == "remove":
-            print(f"removed {_line(await service.remove(args.name, actor=ACTOR))}")
+            print(f"removed {_line(await service.remove(args.name, actor=args.actor))}")
     return 0
 
 

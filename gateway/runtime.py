@@ -17,7 +17,6 @@ from gateway.audit.chain import VerifyResult
 from gateway.audit.checkpointer import Checkpointer
 from gateway.audit.checkpoints import load_or_create_signing_key, public_key_pem
 from gateway.audit.verify import verify_stored_chain
-from gateway.http.auth import TokenCache
 from gateway.net_guard import OutboundClients
 from gateway.pipeline.classify import Classifier
 from gateway.pipeline.consent import Claims, Consent
@@ -61,7 +60,6 @@ class Runtime:
     outbound: OutboundClients | None = None  # guarded clients for configured sources
     secrets: Secrets | None = None
     connectors: Connectors | None = None
-    tokens: TokenCache = field(default_factory=TokenCache)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 

@@ -212,3 +212,13 @@ def checkpoint_dir(settings: Settings) -> Path:
 
 def secret_key_path(settings: Settings) -> Path:
     return settings.secret_key_path or settings.data_dir / "secrets.key"
+
+
+TOKEN_VARIABLE = "GATEWAY_TOKEN"
+
+
+def cli_token(environ: Mapping[str, str]) -> str | None:
+    """The API token a CLI user acting as a person set in ``GATEWAY_TOKEN`` (not a setting
+    of the gateway itself, so not part of :class:`Settings`)."""
+    token = environ.get(TOKEN_VARIABLE, "").strip()
+    return token or None

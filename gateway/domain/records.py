@@ -23,6 +23,17 @@ class User(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
 
 
+class UserAccount(msgspec.Struct, frozen=True, kw_only=True):
+    """A user as admins see it: never the token, only when it was last replaced."""
+
+    id: int
+    name: str
+    role: Role
+    created_at: datetime
+    disabled_at: datetime | None = None
+    token_rotated_at: datetime | None = None
+
+
 class SentimentScores(msgspec.Struct, frozen=True, kw_only=True):
     compound: float
     pos: float

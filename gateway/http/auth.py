@@ -1,70 +1,52 @@
-"""Bearer-token authentication and role checks.
+"""Bearer-token authentication and role checks for the API.
 
 Every ``/v1`` call needs ``Authorization: Bearer TOKEN``, except the few routes marked
 ``opt={"public": True}`` (the checkpoint signing key, and inbound webhooks, which are
 authenticated by their signature instead). A missing or unknown token is 401, a user whose
-role may not do the thing is 403; both answered as problem+json.
+role may not do the thing is 403; both answered as problem+json. The role rule and the
+errors live in ``gateway.domain.access`` (the CLI uses the same).
 
 The token is checked by the app-wide guard ``authenticated``, which Litestar runs before it
 reads the request's body or converts its parameters: an unauthenticated caller learns
 nothing about what a route accepts.
+
+Tokens are looked up on every request (one indexed query, no cache), so a disabled or
+rotated token is refused on the very next request on every instance.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import asyncpg
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 
+from gateway.domain.access import RoleRefused, Unauthenticated, require
 from gateway.domain.records import User
 from gateway.store import users
 
-
-class Unauthenticated(Exception):
-    pass
-
-
-class RoleRefused(Exception):
-    pass
-
-
-class TokenCache:
-    """Token → user for a few seconds, so each request does not cost a query."""
-
-    def __init__(self, ttl_s: float = 5.0) -> None:
-        self._ttl = ttl_s
-        self._entries: dict[str, tuple[float, User]] = {}
-
-    def get(self, token: str) -> User | None:
-        entry = self._entries.get(token)
-        if entry is None or entry[0] < time.monotonic():
-            return None
-        return entry[1]
-
-    def put(self, token: str, user: User) -> None:
-        if len(self._entries) > 10_000:
-            self._entries.clear()
-        self._entries[token] = (time.monotonic() + self._ttl, user)
+__all__ = [
+    "PUBLIC",
+    "RoleRefused",
+    "Unauthenticated",
+    "authenticate",
+    "authenticated",
+    "authenticated_user",
+    "require",
+]
 
 
-async def authenticate(
-    request: ASGIConnection[Any, Any, Any, Any], pool: asyncpg.Pool, cache: TokenCache
-) -> User:
+async def authenticate(request: ASGIConnection[Any, Any, Any, Any], pool: asyncpg.Pool) -> User:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Unauthenticated("send your API token as 'Authorization: Bearer TOKEN'")
-    user = cache.get(token)
+    async with pool.acquire() as conn:
+        user = await users.user_by_token(conn, token)
     if user is None:
-        async with pool.acquire() as conn:
-            user = await users.user_by_token(conn, token)
-        if user is None:
-            raise Unauthenticated("this API token is not valid (unknown or disabled)")
-        cache.put(token, user)
+        raise Unauthenticated("this API token is not valid (unknown, disabled or replaced)")
     return user
 
 
@@ -83,7 +65,7 @@ async def authenticated(
         from gateway.store.errors import Unavailable
 
         raise Unavailable("the gateway is starting; try again in a moment")
-    user = await authenticate(connection, runtime.db.pool, runtime.tokens)
+    user = await authenticate(connection, runtime.db.pool)
     connection.scope.setdefault("state", {})[_USER_KEY] = user
 
 
@@ -91,10 +73,3 @@ def authenticated_user(connection: ASGIConnection[Any, Any, Any, Any]) -> User |
     """The user the guard authenticated for this request (None on a public route)."""
     user: User | None = connection.scope.get("state", {}).get(_USER_KEY)
     return user
-
-
-def require(user: User, *roles: str) -> None:
-    """Admins may do everything; everyone else needs one of ``roles``."""
-    if user.role == "admin" or user.role in roles:
-        return
-    raise RoleRefused(f"your role is {user.role}; this needs {' or '.join(roles)}")

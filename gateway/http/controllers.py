@@ -55,7 +55,7 @@ async def user_with(request: Request[Any, Any, Any], *roles: str) -> User:
     user = authenticated_user(request)  # set by the app's guard, before the body was read
     if user is None:
         runtime = rt(request)
-        user = await authenticate(request, runtime.db.pool, runtime.tokens)
+        user = await authenticate(request, runtime.db.pool)
     require(user, *roles)
     return user
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 
 import asyncpg
 
-from gateway.domain.records import User
+from gateway.domain.records import User, UserAccount
 from gateway.store._rows import user_from_row
 from gateway.store.connection import Conn
-from gateway.store.errors import Conflict
+from gateway.store.errors import Conflict, NotFound
 
 
 def hash_token(token: str) -> str:
@@ -47,3 +48,42 @@ async def user_by_name(conn: Conn, name: str) -> User | None:
         name,
     )
     return user_from_row(row) if row else None
+
+
+_ACCOUNT_COLUMNS = "id, name, role, created_at, disabled_at, token_rotated_at"
+
+
+def _account(row: asyncpg.Record) -> UserAccount:
+    return UserAccount(**{k: row[k] for k in _ACCOUNT_COLUMNS.replace(" ", "").split(",")})
+
+
+async def list_accounts(conn: Conn) -> list[UserAccount]:
+    rows = await conn.fetch(f"SELECT {_ACCOUNT_COLUMNS} FROM users ORDER BY name")
+    return [_account(r) for r in rows]
+
+
+async def disable_user(conn: Conn, name: str, *, now: datetime) -> UserAccount:
+    """Disable ``name`` (its token stops working); disabling twice keeps the first time."""
+    row = await conn.fetchrow(
+        "UPDATE users SET disabled_at = coalesce(disabled_at, $2) WHERE name = $1"
+        f" RETURNING {_ACCOUNT_COLUMNS}",
+        name,
+        now,
+    )
+    if row is None:
+        raise NotFound(f"no user named {name!r}")
+    return _account(row)
+
+
+async def rotate_token(conn: Conn, name: str, *, token: str, now: datetime) -> UserAccount:
+    """Replace the token of ``name``: the old one stops working, ``token`` works instead."""
+    row = await conn.fetchrow(
+        "UPDATE users SET token_hash = $2, token_rotated_at = $3 WHERE name = $1"
+        f" RETURNING {_ACCOUNT_COLUMNS}",
+        name,
+        hash_token(token),
+        now,
+    )
+    if row is None:
+        raise NotFound(f"no user named {name!r}")
+    return _account(row)

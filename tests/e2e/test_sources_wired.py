@@ -41,6 +41,7 @@ def test_sources_end_to_end(fresh_db_url: str, tmp_path: Path) -> None:
         GATEWAY_SOURCE_SECRET_CRM_SECRET="whsec-e2e",
     )
     admin = add_user(env, "root", "admin")
+    env["GATEWAY_TOKEN"] = admin  # source changes act as this admin
     done = run_cli(
         env,
         "sources",

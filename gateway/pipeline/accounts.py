@@ -1,0 +1,83 @@
+"""Users and their tokens, managed by admins (API) or operators (CLI); each change audited.
+
+A token is 256 random bits, shown once and stored only as a hash. Disabling a user or
+replacing their token takes effect on the next request: tokens are never cached.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+
+import asyncpg
+import structlog
+
+from gateway.domain.records import ROLES, User, UserAccount
+from gateway.pipeline.errors import InvalidInput
+from gateway.store import audit, users
+
+log = structlog.get_logger(__name__)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class Accounts:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def add(self, *, name: str, role: str, actor: str) -> tuple[User, str]:
+        """A new user and their token (shown once)."""
+        name = name.strip()
+        if not name or len(name) > 100 or "\x00" in name:
+            raise InvalidInput("a user name must be 1 to 100 characters")
+        if role not in ROLES:
+            raise InvalidInput(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+        token = new_token()
+        async with self._pool.acquire() as conn, conn.transaction():
+            user = await users.add_user(conn, name=name, role=role, token=token)
+            await audit.append(
+                conn,
+                kind="user_added",
+                actor=actor,
+                subject=f"user:{user.name}",
+                payload={"user_id": user.id, "name": user.name, "role": role},
+            )
+        log.info("user_added", user=user.name, role=role, actor=actor)
+        return user, token
+
+    async def list(self) -> list[UserAccount]:
+        async with self._pool.acquire() as conn:
+            return await users.list_accounts(conn)
+
+    async def disable(self, name: str, *, actor: str) -> UserAccount:
+        """Disable ``name``: their token is refused from the next request on."""
+        now = datetime.now(UTC)
+        async with self._pool.acquire() as conn, conn.transaction():
+            account = await users.disable_user(conn, name, now=now)
+            await audit.append(
+                conn,
+                kind="user_disabled",
+                actor=actor,
+                subject=f"user:{account.name}",
+                payload={"user_id": account.id, "name": account.name, "role": account.role},
+            )
+        log.info("user_disabled", user=account.name, actor=actor)
+        return account
+
+    async def rotate(self, name: str, *, actor: str) -> tuple[UserAccount, str]:
+        """Give ``name`` a new token (returned, shown once); the old one is refused at once."""
+        token = new_token()
+        now = datetime.now(UTC)
+        async with self._pool.acquire() as conn, conn.transaction():
+            account = await users.rotate_token(conn, name, token=token, now=now)
+            await audit.append(
+                conn,
+                kind="user_token_rotated",
+                actor=actor,
+                subject=f"user:{account.name}",
+                payload={"user_id": account.id, "name": account.name},
+            )
+        log.info("user_token_rotated", user=account.name, actor=actor)
+        return account, token
