@@ -2,8 +2,9 @@
 
 Commands that change something act as the person whose API token they are given
 (``--token TOKEN`` or ``GATEWAY_TOKEN``) and follow the same rules as the API: the role
-must be compliance (or admin), and the author of a draft cannot activate it. Reading
-(list, show, diff, impact) is an operator command and needs no token.
+must be compliance (or admin), the author of a draft cannot activate it, and a rollback or
+a shadow is proposed by one officer and carried out when another confirms it. Reading
+(list, show, diff, impact, requests) is an operator command and needs no token.
 """
 
 from __future__ import annotations
@@ -20,15 +21,14 @@ import msgspec
 
 from gateway.cli_auth import TOKEN_DEST, acting_user, add_token_option
 from gateway.domain.access import AccessError
-from gateway.domain.records import User
-from gateway.pipeline.errors import PipelineError
-from gateway.pipeline.policies import PolicyService
+from gateway.domain.records import PolicyRequest, User
+from gateway.pipeline.errors import PipelineError, with_hint
+from gateway.pipeline.policies import CLI, PolicyService
 from gateway.policy import PolicyError, load_bundle
 from gateway.settings import Settings
 from gateway.store.errors import StoreError
 
 OFFICER = "compliance"
-CLI = "python -m gateway"
 
 
 def add_commands(policy: Any) -> None:
@@ -64,12 +64,41 @@ def add_commands(policy: Any) -> None:
     activate.add_argument("revision", help="the draft's revision")
     add_token_option(activate, roles=OFFICER)
     shadow = policy.add_parser(
-        "shadow", help="evaluate a draft beside every live decision, never enforced"
+        "shadow",
+        help="propose evaluating a draft beside every live decision (never enforced); "
+        "it starts when another officer confirms",
     )
     shadow.add_argument("revision", help="the draft's revision")
     add_token_option(shadow, roles=OFFICER)
-    rollback = policy.add_parser("rollback", help="re-activate the previous revision")
+    stop = policy.add_parser("stop-shadow", help="stop shadow evaluation (one person may)")
+    add_token_option(stop, roles=OFFICER)
+    rollback = policy.add_parser(
+        "rollback",
+        help="propose re-activating an earlier revision; it happens when another officer confirms",
+    )
+    rollback.add_argument(
+        "--to",
+        metavar="REVISION",
+        default=None,
+        help="a revision enforced before (default: the previous one)",
+    )
     add_token_option(rollback, roles=OFFICER)
+    reqs = policy.add_parser(
+        "requests", help="rollbacks and shadows waiting for a second officer (no token needed)"
+    )
+    reqs.add_argument(
+        "--all", action="store_true", help="also confirmed and withdrawn ones (default: pending)"
+    )
+    confirm = policy.add_parser(
+        "confirm", help="carry out a request another officer proposed (two-person rule)"
+    )
+    confirm.add_argument("request", type=int, help="the request's number")
+    add_token_option(confirm, roles=OFFICER)
+    withdraw = policy.add_parser(
+        "withdraw", help="withdraw a pending request (yours, or turn down someone else's)"
+    )
+    withdraw.add_argument("request", type=int, help="the request's number")
+    add_token_option(withdraw, roles=OFFICER)
 
 
 Handler = Callable[[argparse.Namespace, PolicyService, User | None], Coroutine[Any, Any, int]]
@@ -84,7 +113,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         "impact": _impact,
         "activate": _activate,
         "shadow": _shadow,
+        "stop-shadow": _stop_shadow,
         "rollback": _rollback,
+        "requests": _requests,
+        "confirm": _confirm,
+        "withdraw": _withdraw,
     }
     try:
         return asyncio.run(_with_service(settings, args, handlers[args.action]))
@@ -92,7 +125,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"refused: {exc}", file=sys.stderr)
         return 1
     except (PipelineError, StoreError, PolicyError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {with_hint(exc, 'cli')}", file=sys.stderr)
         return 1
 
 
@@ -169,15 +202,58 @@ async def _activate(args: argparse.Namespace, service: PolicyService, user: User
     return 0
 
 
+def _proposed(request: PolicyRequest, what: str) -> None:
+    print(f"proposed {what} as request {request.id}; nothing changes until another compliance")
+    print("officer confirms it (two-person rule) with:")
+    print(f"  {CLI} policy confirm {request.id} --token THEIR_TOKEN")
+
+
 async def _shadow(args: argparse.Namespace, service: PolicyService, user: User | None) -> int:
     assert user is not None
-    state = await service.set_shadow(args.revision, user=user)
-    print(f"shadow: {state.shadow_revision}")
+    request = await service.propose_shadow(args.revision, user=user)
+    _proposed(request, f"running {request.revision} in shadow")
+    return 0
+
+
+async def _stop_shadow(args: argparse.Namespace, service: PolicyService, user: User | None) -> int:
+    assert user is not None
+    state = await service.stop_shadow(user=user)
+    print(f"shadow stopped (shadow: {state.shadow_revision})")
     return 0
 
 
 async def _rollback(args: argparse.Namespace, service: PolicyService, user: User | None) -> int:
     assert user is not None
-    state = await service.rollback(user=user)
-    print(f"active: {state.active_revision} (rolled back from {state.previous_revision})")
+    request = await service.rollback(user=user, to=args.to)
+    _proposed(request, f"rolling back to {request.revision} (active: {request.base_revision})")
+    return 0
+
+
+async def _requests(args: argparse.Namespace, service: PolicyService, user: User | None) -> int:
+    found = await service.requests(pending_only=not args.all)
+    for r in found:
+        decided = f" by {r.decided_by}" if r.decided_by else ""
+        print(
+            f"{r.id:>5}  {r.status:9}{decided}  {r.action:8} {r.revision}  "
+            f"proposed by {r.proposed_by} {r.proposed_at:%Y-%m-%d %H:%M}"
+        )
+    if not found:
+        print("no pending requests" if not args.all else "no requests")
+    return 0
+
+
+async def _confirm(args: argparse.Namespace, service: PolicyService, user: User | None) -> int:
+    assert user is not None
+    state = await service.confirm(args.request, user=user)
+    print(
+        f"confirmed request {args.request}: active {state.active_revision}, "
+        f"shadow {state.shadow_revision}"
+    )
+    return 0
+
+
+async def _withdraw(args: argparse.Namespace, service: PolicyService, user: User | None) -> int:
+    assert user is not None
+    request = await service.withdraw(args.request, user=user)
+    print(f"withdrew request {request.id} ({request.action} {request.revision})")
     return 0

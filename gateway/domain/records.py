@@ -179,6 +179,22 @@ class PolicyVersion(msgspec.Struct, frozen=True, kw_only=True):
     activated_at: datetime | None
 
 
+class PolicyRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """A change to what is enforced, proposed by one compliance officer and carried out only
+    when another confirms it: ``rollback`` (re-activate ``revision``, enforced before) or
+    ``shadow`` (evaluate ``revision`` beside every live decision)."""
+
+    id: int
+    action: Literal["rollback", "shadow"]
+    revision: str
+    base_revision: str | None  # the active revision when proposed
+    proposed_by: str
+    proposed_at: datetime
+    status: Literal["pending", "confirmed", "withdrawn"]
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+
+
 class PolicyState(msgspec.Struct, frozen=True, kw_only=True):
     active_revision: str | None
     previous_revision: str | None

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, delete, get, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 
+from gateway.domain.records import PolicyRequest
 from gateway.http.controllers import rt, user_with
 from gateway.http.policy_views import (
     DraftIn,
@@ -14,6 +15,7 @@ from gateway.http.policy_views import (
     PolicyDetail,
     PolicyStateOut,
     PolicySummary,
+    RollbackIn,
     detail,
     state_out,
     summary,
@@ -104,19 +106,19 @@ async def impact_policy(
 
 @post(
     "/v1/policies/{revision:str}/shadow",
-    status_code=200,
-    summary="Evaluate this draft beside every live decision, never enforced",
+    status_code=202,
+    summary="Propose evaluating this draft beside every live decision (never enforced); "
+    "it starts when another officer confirms",
 )
-async def start_shadow(request: Request[Any, Any, Any], revision: FromPath[str]) -> PolicyStateOut:
+async def start_shadow(request: Request[Any, Any, Any], revision: FromPath[str]) -> PolicyRequest:
     user = await user_with(request, "compliance")
-    state = await _service(request).set_shadow(revision, user=user)
-    return state_out(state, _enforced(request))
+    return await _service(request).propose_shadow(revision, user=user)
 
 
 @delete("/v1/policies/shadow", status_code=200, summary="Stop shadow evaluation")
 async def stop_shadow(request: Request[Any, Any, Any]) -> PolicyStateOut:
     user = await user_with(request, "compliance")
-    state = await _service(request).set_shadow(None, user=user)
+    state = await _service(request).stop_shadow(user=user)
     return state_out(state, _enforced(request))
 
 
@@ -139,11 +141,50 @@ async def activate_policy(
     return state_out(state, _enforced(request))
 
 
-@post("/v1/policies/rollback", status_code=200, summary="Re-activate the previous revision")
-async def rollback_policy(request: Request[Any, Any, Any]) -> PolicyStateOut:
+@post(
+    "/v1/policies/rollback",
+    status_code=202,
+    summary="Propose re-activating an earlier revision (default: the previous one); "
+    "it happens when another officer confirms",
+)
+async def rollback_policy(
+    request: Request[Any, Any, Any], data: JSONBody[RollbackIn | None] = None
+) -> PolicyRequest:
     user = await user_with(request, "compliance")
-    state = await _service(request).rollback(user=user)
+    return await _service(request).rollback(user=user, to=data.to if data else None)
+
+
+@get("/v1/policies/requests", summary="Rollbacks and shadows waiting for a second officer")
+async def list_policy_requests(
+    request: Request[Any, Any, Any], include_decided: FromQuery[bool] = False
+) -> list[PolicyRequest]:
+    await user_with(request, *READERS)
+    return await _service(request).requests(pending_only=not include_decided)
+
+
+@post(
+    "/v1/policies/requests/{request_id:int}/confirm",
+    status_code=200,
+    summary="Carry out a request another officer proposed (two-person rule)",
+)
+async def confirm_policy_request(
+    request: Request[Any, Any, Any], request_id: FromPath[int]
+) -> PolicyStateOut:
+    user = await user_with(request, "compliance")
+    state = await _service(request).confirm(request_id, user=user)
     return state_out(state, _enforced(request))
+
+
+@post(
+    "/v1/policies/requests/{request_id:int}/withdraw",
+    status_code=200,
+    summary="Withdraw a pending request (the proposer's, or turned down by another officer)",
+)
+async def withdraw_policy_request(
+    request: Request[Any, Any, Any], request_id: FromPath[int]
+) -> PolicyRequest:
+    user = await user_with(request, "compliance")
+    return await _service(request).withdraw(request_id, user=user)
 
 
 POLICY_ROUTES = [
@@ -159,4 +200,7 @@ POLICY_ROUTES = [
     shadow_report,
     activate_policy,
     rollback_policy,
+    list_policy_requests,
+    confirm_policy_request,
+    withdraw_policy_request,
 ]

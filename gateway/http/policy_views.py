@@ -24,6 +24,10 @@ class ImpactIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     until: datetime | None = None
 
 
+class RollbackIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    to: Annotated[str, Meta(min_length=1, max_length=200)] | None = None  # default: previous
+
+
 class PolicySummary(msgspec.Struct, frozen=True, kw_only=True):
     revision: str
     state: str  # active, shadow, draft, retired

@@ -10,7 +10,7 @@ from litestar.exceptions import HTTPException, ValidationException
 
 from gateway.audit.bundle import EvidenceError
 from gateway.http.auth import RoleRefused, Unauthenticated
-from gateway.pipeline.errors import Forbidden, InvalidInput, StateConflict
+from gateway.pipeline.errors import Forbidden, InvalidInput, StateConflict, with_hint
 from gateway.policy.errors import BundleError, PolicyLoadError
 from gateway.sources.errors import (
     InvalidSource,
@@ -66,7 +66,7 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
 
 def _mapped(status: int) -> Any:
     def handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-        return problem(status, str(exc))
+        return problem(status, with_hint(exc, "api"))
 
     return handler
 

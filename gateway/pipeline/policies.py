@@ -3,7 +3,9 @@ second person → every instance switches within a second (LISTEN/NOTIFY).
 
 Every step is an audit event. Versions are immutable and named by their content hash
 (the revision recorded on every decision). A draft can be activated only when its tests
-pass, and never by its author.
+pass, and never by its author. Every other change to what runs (a rollback to a revision
+enforced before, starting a shadow policy) is a request proposed by one compliance officer
+and carried out only when another confirms it (two-person rule).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import asyncpg
 import msgspec
 import structlog
 
-from gateway.domain.records import PolicyState, PolicyVersion, User
+from gateway.domain.records import PolicyRequest, PolicyState, PolicyVersion, User
 from gateway.pipeline.errors import Forbidden, InvalidInput, StateConflict
 from gateway.policy import PolicyBundle, PolicyEngine, build_bundle, run_policy_tests
 from gateway.policy.bundle import content_of, verified_bundle
@@ -35,6 +37,7 @@ from gateway.policy.live import LivePolicy
 from gateway.policy.replay import Replayed, replay_against
 from gateway.store import audit
 from gateway.store import policies as store
+from gateway.store import policy_requests as requests
 from gateway.store.connection import Conn
 
 log = structlog.get_logger(__name__)
@@ -363,25 +366,25 @@ class PolicyService:
                     await _settle(pending, tally)
         return tally.report(revision, active.revision, int((time.perf_counter() - started) * 1000))
 
-    async def set_shadow(self, revision: str | None, *, user: User) -> PolicyState:
-        now = datetime.now(UTC)
+    async def propose_shadow(self, revision: str, *, user: User) -> PolicyRequest:
+        """Propose evaluating ``revision`` beside every live decision; it starts only when
+        another compliance officer confirms (two-person rule, as for activation)."""
         async with self._pool.acquire() as conn, conn.transaction():
             state = await store.get_state(conn, lock=True)
-            if revision is not None:
-                await store.get_version(conn, revision)
-                if revision == state.active_revision:
-                    raise StateConflict(f"{revision} is the active policy; shadow a draft")
-            await store.set_shadow(conn, revision, now=now)
-            await audit.append(
-                conn,
-                kind="policy_shadow_started" if revision else "policy_shadow_stopped",
-                actor=user.name,
-                subject=f"policy:{revision or state.shadow_revision}",
-                payload={"revision": revision, "previous_shadow": state.shadow_revision},
-                policy_revision=revision,
-            )
-            await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, revision or "")
-            state = await store.get_state(conn)
+            await store.get_version(conn, revision)
+            if revision == state.active_revision:
+                raise StateConflict(f"{revision} is the active policy; shadow a draft")
+            if revision == state.shadow_revision:
+                raise StateConflict(f"{revision} already runs in shadow")
+            return await _propose(conn, "shadow", revision, state, user)
+
+    async def stop_shadow(self, *, user: User) -> PolicyState:
+        """Stop shadow evaluation (one person may: it only reduces what runs)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            state = await store.get_state(conn, lock=True)
+            if state.shadow_revision is None:
+                raise StateConflict("no policy runs in shadow")
+            state = await _apply_shadow(conn, None, state, actor=user.name, extra={})
         await self.reload()
         return state
 
@@ -409,48 +412,232 @@ class PolicyService:
             examples=examples,
         )
 
-    async def activate(self, revision: str, *, user: User, rollback: bool = False) -> PolicyState:
-        now = datetime.now(UTC)
+    async def activate(self, revision: str, *, user: User) -> PolicyState:
+        """Enforce a draft never enforced before: its author proposed it, ``user`` (anyone
+        but the author) confirms. Going back to an earlier revision is :meth:`rollback`."""
         async with self._pool.acquire() as conn, conn.transaction():
             state = await store.get_state(conn, lock=True)
             version = await store.get_version(conn, revision)
             if revision == state.active_revision:
                 raise StateConflict(f"{revision} is already the active policy")
-            if not rollback and version.author == user.name:
+            if version.activated_at is not None:
+                raise StateConflict(
+                    f"revision {revision[:19]}… was enforced before; going back to it is a "
+                    "rollback, which one officer proposes and another confirms",
+                    api_hint=f'propose it with POST /v1/policies/rollback {{"to": "{revision}"}}',
+                    cli_hint=f"propose it with `{CLI} policy rollback --to {revision}`",
+                )
+            if version.author == user.name:
                 raise Forbidden(
                     f"you wrote revision {revision[:19]}…, so you cannot activate it; "
-                    "another compliance officer must (two-person rule)"
+                    "another compliance officer must (two-person rule)",
+                    api_hint=f"they call POST /v1/policies/{revision}/activate",
+                    cli_hint=f"they run `{CLI} policy activate {revision} --token THEIR_TOKEN`",
                 )
-            if version.tests_passed is not True:
-                raise StateConflict(
-                    f"revision {revision[:19]}… cannot be activated: its tests "
-                    f"{'fail' if version.tests_passed is False else 'have not run'}; "
-                    "run POST /v1/policies/{revision}/test"
-                )
-            await store.set_active(conn, revision, by=user.name, now=now)
-            await audit.append(
-                conn,
-                kind="policy_rolled_back" if rollback else "policy_activated",
-                actor=user.name,
-                subject=f"policy:{revision}",
-                payload={
-                    "revision": revision,
-                    "previous": state.active_revision,
-                    "author": version.author,
-                },
-                policy_revision=revision,
-            )
-            await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, revision)
-            state = await store.get_state(conn)
-        log.info("policy_activated", policy_revision=revision, by=user.name, rollback=rollback)
+            _check_tests(version)
+            extra = {"author": version.author, "proposed_by": version.author}
+            state = await _enforce(conn, version, state, actor=user.name, extra=extra)
         await self.reload()
         return state
 
-    async def rollback(self, *, user: User) -> PolicyState:
-        state = await self.state()
-        if state.previous_revision is None:
-            raise StateConflict("there is no previous policy to roll back to")
-        return await self.activate(state.previous_revision, user=user, rollback=True)
+    async def rollback(self, *, user: User, to: str | None = None) -> PolicyRequest:
+        """Propose re-activating ``to`` (default: the previous revision), which was enforced
+        before; it happens only when another compliance officer confirms."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            state = await store.get_state(conn, lock=True)
+            target = to or state.previous_revision
+            if target is None:
+                raise StateConflict("there is no previous policy to roll back to")
+            version = await store.get_version(conn, target)
+            if target == state.active_revision:
+                raise StateConflict(f"{target} is already the active policy")
+            if version.activated_at is None:
+                raise StateConflict(
+                    f"revision {target[:19]}… was never enforced, so it cannot be rolled back "
+                    "to; a draft is activated by someone other than its author",
+                    api_hint=f"POST /v1/policies/{target}/activate",
+                    cli_hint=f"`{CLI} policy activate {target}`",
+                )
+            _check_tests(version)
+            return await _propose(conn, "rollback", target, state, user)
+
+    async def confirm(self, request_id: int, *, user: User) -> PolicyState:
+        """Carry out a pending request proposed by someone else (two-person rule)."""
+        now = datetime.now(UTC)
+        async with self._pool.acquire() as conn, conn.transaction():
+            state = await store.get_state(conn, lock=True)
+            request = await requests.get_request(conn, request_id, lock=True)
+            if request.status != "pending":
+                raise StateConflict(
+                    f"request {request_id} was already {request.status} by {request.decided_by}"
+                )
+            if request.proposed_by == user.name:
+                raise Forbidden(
+                    f"you proposed request {request_id}, so you cannot confirm it; another "
+                    "compliance officer must (two-person rule)",
+                    api_hint=f"they call POST /v1/policies/requests/{request_id}/confirm",
+                    cli_hint=f"they run `{CLI} policy confirm {request_id} --token THEIR_TOKEN`",
+                )
+            version = await store.get_version(conn, request.revision)
+            extra = {"request_id": request_id, "proposed_by": request.proposed_by}
+            if request.action == "rollback":
+                if state.active_revision != request.base_revision:
+                    raise StateConflict(
+                        f"the active policy changed since request {request_id} was proposed; "
+                        "withdraw it and propose the rollback again",
+                        api_hint=f"POST /v1/policies/requests/{request_id}/withdraw",
+                        cli_hint=f"`{CLI} policy withdraw {request_id}`",
+                    )
+                _check_tests(version)
+                extra["author"] = version.author
+                await requests.decide_request(
+                    conn, request_id, status="confirmed", by=user.name, now=now
+                )
+                state = await _enforce(
+                    conn, version, state, actor=user.name, extra=extra, rollback=True
+                )
+            else:
+                if request.revision == state.active_revision:
+                    raise StateConflict(f"{request.revision} is the active policy now")
+                await requests.decide_request(
+                    conn, request_id, status="confirmed", by=user.name, now=now
+                )
+                state = await _apply_shadow(
+                    conn, request.revision, state, actor=user.name, extra=extra
+                )
+        await self.reload()
+        return state
+
+    async def withdraw(self, request_id: int, *, user: User) -> PolicyRequest:
+        """Withdraw (or, by another officer, turn down) a pending request; audited."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            request = await requests.get_request(conn, request_id, lock=True)
+            if request.status != "pending":
+                raise StateConflict(
+                    f"request {request_id} was already {request.status} by {request.decided_by}"
+                )
+            request = await requests.decide_request(
+                conn, request_id, status="withdrawn", by=user.name, now=datetime.now(UTC)
+            )
+            await audit.append(
+                conn,
+                kind="policy_change_withdrawn",
+                actor=user.name,
+                subject=f"policy:{request.revision}",
+                payload={
+                    "request_id": request.id,
+                    "action": request.action,
+                    "revision": request.revision,
+                    "proposed_by": request.proposed_by,
+                },
+                policy_revision=request.revision,
+            )
+        return request
+
+    async def requests(self, *, pending_only: bool = True) -> list[PolicyRequest]:
+        async with self._pool.acquire() as conn:
+            return await requests.list_requests(conn, pending_only=pending_only)
+
+
+CLI = "python -m gateway"
+
+
+def _check_tests(version: PolicyVersion) -> None:
+    if version.tests_passed is True:
+        return
+    revision = version.revision
+    if version.tests_passed is False:
+        raise StateConflict(
+            f"revision {revision[:19]}… cannot be activated: its tests fail",
+            api_hint=f"see which in GET /v1/policies/{revision}, fix them and POST a new draft",
+            cli_hint=f"see which with `{CLI} policy show {revision}`, fix them in the bundle "
+            f"folder and store a new draft with `{CLI} policy draft --dir DIR`",
+        )
+    raise StateConflict(
+        f"revision {revision[:19]}… cannot be activated: its tests have not run",
+        api_hint=f"run them with POST /v1/policies/{revision}/test",
+        cli_hint=f"store its bundle folder as a draft with `{CLI} policy draft --dir DIR`, "
+        "which runs them",
+    )
+
+
+async def _propose(
+    conn: Conn, action: str, revision: str, state: PolicyState, user: User
+) -> PolicyRequest:
+    request = await requests.insert_request(
+        conn,
+        action=action,
+        revision=revision,
+        base_revision=state.active_revision,
+        proposed_by=user.name,
+    )
+    await audit.append(
+        conn,
+        kind="policy_change_proposed",
+        actor=user.name,
+        subject=f"policy:{revision}",
+        payload={
+            "request_id": request.id,
+            "action": action,
+            "revision": revision,
+            "active_revision": state.active_revision,
+            "shadow_revision": state.shadow_revision,
+        },
+        policy_revision=revision,
+    )
+    log.info("policy_change_proposed", request_id=request.id, action=action, by=user.name)
+    return request
+
+
+async def _enforce(
+    conn: Conn,
+    version: PolicyVersion,
+    state: PolicyState,
+    *,
+    actor: str,
+    extra: dict[str, Any],
+    rollback: bool = False,
+) -> PolicyState:
+    """Make ``version`` the active policy, audited, and tell every instance."""
+    revision = version.revision
+    await store.set_active(conn, revision, by=actor, now=datetime.now(UTC))
+    await audit.append(
+        conn,
+        kind="policy_rolled_back" if rollback else "policy_activated",
+        actor=actor,
+        subject=f"policy:{revision}",
+        payload={
+            "revision": revision,
+            "previous": state.active_revision,
+            **extra,
+            "confirmed_by": actor,
+        },
+        policy_revision=revision,
+    )
+    await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, revision)
+    log.info("policy_activated", policy_revision=revision, by=actor, rollback=rollback)
+    return await store.get_state(conn)
+
+
+async def _apply_shadow(
+    conn: Conn, revision: str | None, state: PolicyState, *, actor: str, extra: dict[str, Any]
+) -> PolicyState:
+    await store.set_shadow(conn, revision, now=datetime.now(UTC))
+    await audit.append(
+        conn,
+        kind="policy_shadow_started" if revision else "policy_shadow_stopped",
+        actor=actor,
+        subject=f"policy:{revision or state.shadow_revision}",
+        payload={
+            "revision": revision,
+            "previous_shadow": state.shadow_revision,
+            **extra,
+            **({"confirmed_by": actor} if revision else {}),
+        },
+        policy_revision=revision,
+    )
+    await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, revision or "")
+    return await store.get_state(conn)
 
 
 async def _load(engine: PolicyEngine) -> None:

@@ -63,6 +63,22 @@ def test_policy_commands_act_as_the_token_not_a_name(fresh_db_url: str, tmp_path
     assert by_env.returncode == 0, by_env.stderr
     assert f"active: {revision}" in by_env.stdout
 
+    # A rollback: carol proposes, she cannot confirm her own request, dave can.
+    proposed = run_cli(env, "policy", "rollback", "--token", carol)
+    assert proposed.returncode == 0, proposed.stderr
+    assert "request 1" in proposed.stdout and "policy confirm 1 --token" in proposed.stdout
+    listed = run_cli(env, "policy", "requests")
+    assert listed.stdout.split()[:3] == ["1", "pending", "rollback"]
+    alone = run_cli(env, "policy", "confirm", "1", "--token", carol)
+    assert alone.returncode == 1 and "two-person" in alone.stderr
+    assert "policy confirm 1 --token THEIR_TOKEN" in alone.stderr and "/v1/" not in alone.stderr
+    confirmed = run_cli(env, "policy", "confirm", "1", "--token", dave)
+    assert confirmed.returncode == 0, confirmed.stderr
+    assert f"active {revision}" not in confirmed.stdout
+    again = run_cli(env, "policy", "activate", revision, "--token", dave)
+    assert again.returncode == 1 and f"policy rollback --to {revision}" in again.stderr
+    assert "/v1/" not in again.stderr
+
     assert asyncio.run(_events(fresh_db_url, "policy_drafted")) == [("carol", f"policy:{revision}")]
     assert asyncio.run(_events(fresh_db_url, "policy_activated"))[-1] == (
         "dave",

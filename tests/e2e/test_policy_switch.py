@@ -87,6 +87,23 @@ def test_activation_reaches_every_instance(fresh_db_url: str, tmp_path: Path) ->
             ).json()
         assert denied["decision"]["policy_revision"] == draft["revision"]
         assert "blocked_term" in [x["code"] for x in denied["decision"]["reasons"]]
+        # Rolling back is proposed by one officer and carried out when another confirms.
+        with a.client(carol) as c:
+            proposed = c.post("/v1/policies/rollback")
+            assert proposed.status_code == 202, proposed.text
+            request = proposed.json()
+            assert request["revision"] == active["revision"] and request["status"] == "pending"
+            assert c.get("/v1/policies/state").json()["active_revision"] == draft["revision"]
+            own = c.post(f"/v1/policies/requests/{request['id']}/confirm")
+            detail = assert_problem(own, 403, contains="two-person")["detail"]
+            assert f"POST /v1/policies/requests/{request['id']}/confirm" in detail
+            assert "python -m gateway" not in detail
+            [pending] = c.get("/v1/policies/requests").json()
+            assert pending["id"] == request["id"]
+        with b.client(dave) as c:
+            confirmed = c.post(f"/v1/policies/requests/{request['id']}/confirm")
+            assert confirmed.status_code == 200, confirmed.text
+            assert confirmed.json()["active_revision"] == active["revision"]
     finally:
         a.stop()
         b.stop()

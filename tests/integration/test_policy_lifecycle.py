@@ -105,14 +105,21 @@ async def test_change_cap_test_impact_and_activate_by_a_colleague(
     assert capped.status == "denied" and capped.policy_revision == draft.revision
     assert "frequency_cap" in [r["code"] for r in capped.reasons]
 
-    rolled = await service(runtime).rollback(user=officer)
+    request = await service(runtime).rollback(user=officer)
+    assert (request.action, request.revision, request.status) == (
+        "rollback",
+        old_revision,
+        "pending",
+    )
+    rolled = await service(runtime).confirm(request.id, user=colleague)
     assert rolled.active_revision == old_revision
     assert await event_kinds(runtime, f"policy:{draft.revision}") == [
         "policy_drafted",
         "policy_tested",
         "policy_activated",
     ]
-    assert "policy_rolled_back" in await event_kinds(runtime, f"policy:{old_revision}")
+    kinds = await event_kinds(runtime, f"policy:{old_revision}")
+    assert "policy_change_proposed" in kinds and "policy_rolled_back" in kinds
 
 
 async def test_a_draft_whose_tests_fail_cannot_be_activated(
@@ -135,7 +142,9 @@ async def test_shadow_results_are_stored_and_never_enforced(
     files, data = await active_files(runtime)
     data["eligible_intents"] = ["question"]  # the draft would refuse complaints
     draft, _ = await service(runtime).draft(files=files, data=data, description="", user=officer)
-    await service(runtime).set_shadow(draft.revision, user=officer)
+    request = await service(runtime).propose_shadow(draft.revision, user=officer)
+    colleague = await make_user(runtime, "dave", "compliance")
+    await service(runtime).confirm(request.id, user=colleague)
     mention_id = await ingest_one(runtime, COMPLAINT)
     proposal = await runtime.decider.propose(mention_id=mention_id, text=GOOD_REPLY, user=agent)
     assert proposal.status == "approved"  # the active policy decided
@@ -143,7 +152,7 @@ async def test_shadow_results_are_stored_and_never_enforced(
     assert report.compared == 1 and report.agreed == 0
     assert report.transitions == {"allow->deny": 1}
     assert report.examples["allow->deny"] == [proposal.id]
-    await service(runtime).set_shadow(None, user=officer)
+    await service(runtime).stop_shadow(user=officer)
     kinds = await event_kinds(runtime, f"policy:{draft.revision}")
     assert "policy_shadow_started" in kinds and "policy_shadow_stopped" in kinds
 
@@ -157,3 +166,73 @@ async def test_replayed_bundle_matches_the_live_engine(runtime: Runtime, agent: 
     assert bundle_of(active).revision == proposal.policy_revision
     impact = await service(runtime).impact(active.revision, limit=10)
     assert impact.evaluated == 1 and impact.changed == 0 and impact.errors == 0
+
+
+async def _activated_draft(rt: Runtime, author: User, activator: User) -> tuple[str, str]:
+    """(the shipped revision, a draft of ``author`` activated by ``activator``)."""
+    files, data = await active_files(rt)
+    old = (await service(rt).state()).active_revision or ""
+    data["caps"]["per_customer_24h"] = 2  # type: ignore[index]
+    draft, _ = await service(rt).draft(files=files, data=data, description="", user=author)
+    await service(rt).activate(draft.revision, user=activator)
+    return old, draft.revision
+
+
+async def test_a_rollback_is_proposed_by_one_officer_and_confirmed_by_another(
+    runtime: Runtime, officer: User
+) -> None:
+    colleague = await make_user(runtime, "dave", "compliance")
+    old, new = await _activated_draft(runtime, officer, colleague)
+    # One officer alone can no longer flip between the two newest revisions.
+    first = await service(runtime).rollback(user=officer)
+    assert (await service(runtime).state()).active_revision == new  # nothing changed yet
+    with pytest.raises(Forbidden, match="two-person"):
+        await service(runtime).confirm(first.id, user=officer)
+    second = await service(runtime).rollback(user=officer)  # asking twice changes nothing
+    assert (await service(runtime).state()).active_revision == new
+    state = await service(runtime).confirm(first.id, user=colleague)
+    assert state.active_revision == old and runtime.engine.revision == old
+    with pytest.raises(StateConflict, match="already confirmed by dave"):
+        await service(runtime).confirm(first.id, user=colleague)
+    # The second request was made against the policy that is no longer active: stale.
+    with pytest.raises(StateConflict, match="active policy changed") as stale:
+        await service(runtime).confirm(second.id, user=colleague)
+    assert "policy withdraw" in stale.value.cli_hint
+    withdrawn = await service(runtime).withdraw(second.id, user=colleague)
+    assert (withdrawn.status, withdrawn.decided_by) == ("withdrawn", "dave")
+    # Going forward again to the draft (enforced before) is a rollback too, not an activation.
+    with pytest.raises(StateConflict, match="enforced before") as refused:
+        await service(runtime).activate(new, user=colleague)
+    assert f"policy rollback --to {new}" in refused.value.cli_hint
+    assert "/v1/" not in refused.value.cli_hint
+    back = await service(runtime).rollback(user=colleague, to=new)
+    assert (await service(runtime).confirm(back.id, user=officer)).active_revision == new
+    assert await service(runtime).requests() == []
+
+    async with runtime.db.pool.acquire() as conn:
+        events = await audit.list_events(conn, kind="policy_rolled_back", limit=10)
+    payloads = [(e.actor, e.payload["proposed_by"], e.payload["confirmed_by"]) for e in events]
+    assert payloads == [("dave", "carol", "dave"), ("carol", "dave", "carol")]
+    assert [e.payload["request_id"] for e in events] == [first.id, back.id]
+
+
+async def test_a_shadow_starts_only_when_a_second_officer_confirms(
+    runtime: Runtime, officer: User
+) -> None:
+    colleague = await make_user(runtime, "dave", "compliance")
+    files, data = await active_files(runtime)
+    data["eligible_intents"] = ["question"]
+    draft, _ = await service(runtime).draft(files=files, data=data, description="", user=officer)
+    request = await service(runtime).propose_shadow(draft.revision, user=officer)
+    assert (await service(runtime).state()).shadow_revision is None
+    with pytest.raises(Forbidden, match="two-person") as own:
+        await service(runtime).confirm(request.id, user=officer)
+    assert f"policy confirm {request.id}" in own.value.cli_hint
+    [pending] = await service(runtime).requests()
+    assert (pending.id, pending.action, pending.proposed_by) == (request.id, "shadow", "carol")
+    state = await service(runtime).confirm(request.id, user=colleague)
+    assert state.shadow_revision == draft.revision
+    async with runtime.db.pool.acquire() as conn:
+        [started] = await audit.list_events(conn, kind="policy_shadow_started", limit=10)
+    assert started.actor == "dave"
+    assert started.payload["proposed_by"] == "carol" and started.payload["confirmed_by"] == "dave"
