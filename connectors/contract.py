@@ -89,6 +89,7 @@ class ChannelLimits(msgspec.Struct, frozen=True, kw_only=True):
 
     max_length: int | None = None  # in the channel's own unit
     length_unit: str = "characters"  # or "graphemes" (Bluesky)
+    max_bytes: int | None = None  # UTF-8 bytes, where the channel also limits those (Bluesky)
     rate_budget: str | None = None  # human-readable, e.g. "300 requests / 5 min"
 
 

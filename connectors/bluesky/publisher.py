@@ -107,7 +107,10 @@ class BlueskyPublisher:
     """
 
     limits = ChannelLimits(
-        max_length=MAX_GRAPHEMES, length_unit="graphemes", rate_budget="5,000 points / hour"
+        max_length=MAX_GRAPHEMES,
+        length_unit="graphemes",
+        max_bytes=MAX_UTF8_BYTES,
+        rate_budget="5,000 points / hour",
     )
 
     def __init__(

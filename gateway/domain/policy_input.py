@@ -43,9 +43,11 @@ class MentionInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
 class ReplyInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     text: str
-    length: int  # characters (code points)
+    length: int  # in channel.length_unit: characters (code points) or graphemes
     links: list[str]
     ai_generated: bool = False
+    # UTF-8 size of text; None only in inputs recorded before the gateway sent it.
+    bytes: int | None = None
 
 
 class AgentInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -67,6 +69,7 @@ class ChannelInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     name: str
     max_length: int | None = None  # None: take data.engagement.channel_limits
     length_unit: str = "characters"  # or "graphemes" (Bluesky); reply.length uses it
+    max_bytes: int | None = None  # UTF-8 bytes; None: take data.engagement.channel_byte_limits
     rate_budget: str | None = None  # the channel's published budget, e.g. "300 requests / 5 min"
 
 

@@ -48,7 +48,11 @@ def build_policy_input(
     now: datetime,
     limits: ChannelLimits | None = None,
 ) -> PolicyInput:
-    """The policy input; ``limits`` are the channel publisher's (length in its own unit)."""
+    """The policy input; ``limits`` are the channel publisher's (length in its own unit).
+
+    ``reply.bytes`` is always the text's UTF-8 size, so a byte limit (the publisher's, or
+    ``channel_byte_limits`` in the policy data) is checked at decision time.
+    """
     intent = mention.intent if mention.intent in ("complaint", "question", "praise") else "other"
     return PolicyInput(
         mention=MentionInput(
@@ -74,6 +78,7 @@ def build_policy_input(
             length=reply_length(text, limits),
             links=extract_links(text),
             ai_generated=ai_generated,
+            bytes=len(text.encode("utf-8", "surrogatepass")),  # never raises
         ),
         agent=AgentInput(id=agent, roles=[agent_role]),
         customer=CustomerInput(
@@ -89,6 +94,7 @@ def build_policy_input(
             name=mention.channel,
             max_length=limits.max_length if limits else None,
             length_unit=limits.length_unit if limits else "characters",
+            max_bytes=limits.max_bytes if limits else None,
             rate_budget=limits.rate_budget if limits else None,
         ),
         now=rfc3339(now),

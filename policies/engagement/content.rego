@@ -1,7 +1,8 @@
 # Content (part of package engagement): what the reply itself says.
 # Blocked wording, unsolicited marketing offers, personal data the customer did not share,
-# replies too long for the channel (all deny), and legal language in the conversation
-# (review). Term lists are matched as whole words, case-insensitively (see text.rego).
+# replies too long for the channel in any unit it counts (all deny), and legal language in
+# the conversation (review). Term lists are matched as whole words, case-insensitively
+# (see text.rego).
 package engagement
 
 import rego.v1
@@ -11,9 +12,11 @@ import rego.v1
 # description: |
 #   Deny (blocked_term) a reply whose text contains one of data.engagement.blocked_terms:
 #   wording the brand never uses. Only the reply is checked; customers may say anything.
+#   Terms match in any case, even a term written in upper case. The message names the
+#   terms found.
 deny_reasons contains {"code": "blocked_term", "rule": "engagement.content.blocked_term", "message": message} if {
 	count(data.engagement.blocked_terms) > 0
-	pattern := concat("", [`\b(?:`, replace(concat("|", data.engagement.blocked_terms), " ", `[^a-z0-9]+`), `)\b`])
+	pattern := concat("", [`\b(?:`, replace(lower(concat("|", data.engagement.blocked_terms)), " ", `[^a-z0-9]+`), `)\b`])
 	found := regex.find_n(pattern, lower(input.reply.text), -1)
 	count(found) > 0
 	message := sprintf("The reply contains blocked wording (%s); rephrase it.", [_quoted_terms(found)])
@@ -24,7 +27,8 @@ deny_reasons contains {"code": "blocked_term", "rule": "engagement.content.block
 # description: |
 #   Deny (marketing_offer) a reply whose lowercased text matches one of
 #   data.engagement.marketing.text_patterns (discounts, promo codes, "% off", coupons,
-#   sales ...) unless the customer asked for it (see _offer_solicited). Every reply is
+#   sales ...) unless the customer asked for it (see _offer_solicited). The message names
+#   the words and links that made it an offer. Every reply is
 #   treated as unsolicited marketing-wise, except one to a mention whose intent is
 #   "question" AND whose text asks about prices or offers
 #   (data.engagement.marketing.solicited_patterns). A reply to a complaint that mentions a
@@ -53,13 +57,28 @@ deny_reasons contains reason if {
 	reason := _marketing_offer_reason
 }
 
+# One reason for the text and the links alike, naming everything that made it an offer:
+# the words each text pattern found, then each link a link pattern matched.
 _marketing_offer_reason := {
 	"code": "marketing_offer",
 	"rule": "engagement.content.marketing_offer",
-	"message": concat(" ", [
-		"The reply contains a marketing offer (discount, promo code or sale link)",
-		"and the customer did not ask for one.",
-	]),
+	"message": sprintf(
+		"The reply contains a marketing offer (%s) and the customer did not ask for one.",
+		[concat(", ", [part | some part in [_quoted(_offer_words), _quoted(_offer_links)]; part != ""])],
+	),
+}
+
+_offer_words contains word if {
+	text := lower(input.reply.text)
+	some pattern in data.engagement.marketing.text_patterns
+	some found in regex.find_n(pattern, text, -1)
+	word := trim_space(found)
+}
+
+_offer_links contains link if {
+	some link in input.reply.links
+	some pattern in data.engagement.marketing.link_patterns
+	regex.match(pattern, lower(link))
 }
 
 # The customer asked a question about prices or offers.
@@ -117,13 +136,15 @@ _pii_allowed(key) if {
 # METADATA
 # title: Deny - too long (channel override)
 # description: |
-#   Deny (too_long) a reply longer (input.reply.length, in characters) than
-#   input.channel.max_length, when the gateway set one for this channel.
+#   Deny (too_long) a reply longer than input.channel.max_length, when the gateway set one
+#   for this channel (the channel publisher's own limit). input.reply.length counts in
+#   input.channel.length_unit ("characters", or "graphemes" on Bluesky), and the message
+#   names that unit: "501 characters (limit 500)".
 deny_reasons contains reason if {
 	limit := input.channel.max_length
 	limit != null
 	input.reply.length > limit
-	reason := _too_long_reason(limit)
+	reason := _too_long_reason("engagement.content.too_long", input.reply.length, _length_unit, limit)
 }
 
 # METADATA
@@ -136,15 +157,38 @@ deny_reasons contains reason if {
 	object.get(input.channel, "max_length", null) == null
 	limit := object.get(data.engagement.channel_limits, input.channel.name, data.engagement.channel_limits.default)
 	input.reply.length > limit
-	reason := _too_long_reason(limit)
+	reason := _too_long_reason("engagement.content.too_long", input.reply.length, _length_unit, limit)
 }
 
-_too_long_reason(limit) := {
+# METADATA
+# title: Deny - too long in bytes
+# description: |
+#   Deny (too_long) a reply whose UTF-8 size (input.reply.bytes) is over the channel's
+#   byte limit: input.channel.max_bytes when the gateway set one (Bluesky: 3,000 bytes,
+#   whatever the grapheme count), else data.engagement.channel_byte_limits[channel name];
+#   a channel in neither has no byte limit. The message says "3029 bytes (limit 3000)".
+#   An input without reply.bytes (recorded before the gateway sent it) is not checked.
+deny_reasons contains reason if {
+	size := object.get(input.reply, "bytes", null)
+	size != null
+	limit := _byte_limit
+	size > limit
+	reason := _too_long_reason("engagement.content.too_long_bytes", size, "bytes", limit)
+}
+
+_byte_limit := limit if {
+	limit := object.get(input.channel, "max_bytes", null)
+	limit != null
+} else := data.engagement.channel_byte_limits[input.channel.name]
+
+_length_unit := object.get(input.channel, "length_unit", "characters")
+
+_too_long_reason(rule, size, unit, limit) := {
 	"code": "too_long",
-	"rule": "engagement.content.too_long",
+	"rule": rule,
 	"message": sprintf(
-		"The reply is %v characters long; %s accepts at most %v. Shorten it.",
-		[input.reply.length, input.channel.name, limit],
+		"The reply is too long for %s: %v %s (limit %v). Shorten it.",
+		[input.channel.name, size, unit, limit],
 	),
 }
 
@@ -156,7 +200,7 @@ _too_long_reason(limit) := {
 #   the reply.
 review_reasons contains {"code": "legal_language", "rule": "engagement.content.legal_language", "message": message} if {
 	count(data.engagement.legal_terms) > 0
-	pattern := concat("", [`\b(?:`, replace(concat("|", data.engagement.legal_terms), " ", `[^a-z0-9]+`), `)\b`])
+	pattern := concat("", [`\b(?:`, replace(lower(concat("|", data.engagement.legal_terms)), " ", `[^a-z0-9]+`), `)\b`])
 	found := regex.find_n(pattern, lower(concat("\n", [input.mention.text, input.reply.text])), -1)
 	count(found) > 0
 	message := sprintf(

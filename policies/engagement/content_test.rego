@@ -37,6 +37,12 @@ test_deny_blocked_term_from_data if {
 	"blocked_term" in _codes(reasons)
 }
 
+test_deny_blocked_term_written_in_upper_case_in_data if {
+	inp := _input({"reply": {"text": "Unfortunately that is a refund-denied case."}})
+	r := _reason(_deny_for(inp, {"blocked_terms": ["Refund Denied"]}), "blocked_term")
+	r.message == `The reply contains blocked wording ("refund denied"); rephrase it.`
+}
+
 test_allow_when_no_blocked_terms_configured if {
 	inp := _input({"reply": {"text": "Please calm down."}})
 	reasons := _deny_for(inp, {"blocked_terms": []})
@@ -53,14 +59,25 @@ test_allow_reply_without_offer if {
 test_deny_percent_off_in_reply_to_complaint if {
 	r := _reason(_deny({"reply": {"text": "Sorry! Here is 20% off your next order."}}), "marketing_offer")
 	r.rule == "engagement.content.marketing_offer"
+	r.message == `The reply contains a marketing offer ("20% off") and the customer did not ask for one.`
 }
 
 test_deny_promo_code if {
-	"marketing_offer" in _codes(_deny({"reply": {"text": "Use code SORRY10 at checkout."}}))
+	r := _reason(_deny({"reply": {"text": "Use code SORRY10 at checkout."}}), "marketing_offer")
+	contains(r.message, `("use code")`)
+}
+
+test_deny_offer_message_names_every_word_and_link_once if {
+	inp := {"reply": {
+		"text": "Take 15% off with a COUPON, or another coupon: https://shop.example.com/deals",
+		"links": ["https://shop.example.com/deals", "https://example.com/help/reset"],
+	}}
+	r := _reason(_deny(inp), "marketing_offer")
+	contains(r.message, `("15% off", "coupon", "https://shop.example.com/deals")`)
 }
 
 # French typography and phone keyboards put a no-break space before "%": still an offer
-# (written out in data.json because \s differs between regorus and OPA for it).
+# (written out in the patterns because \s differs between regorus and OPA for it).
 test_deny_percent_off_after_no_break_space if {
 	"marketing_offer" in _codes(_deny({"reply": {"text": "Voici 20\u00a0% off."}}))
 	"marketing_offer" in _codes(_deny({"reply": {"text": "Here is 20\u202f% off."}}))
@@ -75,7 +92,11 @@ test_deny_sale_link if {
 		"text": "Have a look here: https://shop.example.com/s/1",
 		"links": ["https://shop.example.com/Summer-Sale/"],
 	}}
-	"marketing_offer" in _codes(_deny(inp))
+	r := _reason(_deny(inp), "marketing_offer")
+	r.message == concat("", [
+		`The reply contains a marketing offer ("https://shop.example.com/Summer-Sale/")`,
+		" and the customer did not ask for one.",
+	])
 }
 
 test_allow_link_to_help_page if {
@@ -175,7 +196,8 @@ test_deny_new_data_next_to_echoed_data if {
 
 test_allow_allowlisted_brand_address if {
 	inp := _input({"reply": {"text": "Write to Help@Brand.example and we will sort it out."}})
-	reasons := _deny_for(inp, {}) with data.engagement.personal_data.allowlist as ["help@brand.example"]
+	pd := object.union(_test_tunables.personal_data, {"allowlist": ["help@brand.example"]})
+	reasons := _deny_for(inp, {"personal_data": pd})
 	not "personal_data" in _codes(reasons)
 }
 
@@ -193,7 +215,7 @@ test_allow_reply_exactly_at_channel_limit if {
 test_deny_reply_over_channel_limit if {
 	r := _reason(_deny({"reply": {"length": 501}}), "too_long")
 	r.rule == "engagement.content.too_long"
-	r.message == "The reply is 501 characters long; mastodon accepts at most 500. Shorten it."
+	r.message == "The reply is too long for mastodon: 501 characters (limit 500). Shorten it."
 }
 
 test_deny_bluesky_limit if {
@@ -221,13 +243,77 @@ test_allow_reply_exactly_at_max_length_override if {
 
 test_deny_channel_max_length_override_below_data if {
 	r := _reason(_deny({"channel": {"max_length": 100}, "reply": {"length": 101}}), "too_long")
-	contains(r.message, "at most 100.")
+	contains(r.message, "101 characters (limit 100)")
 }
 
 test_deny_max_length_absent_uses_data if {
 	inp := json.remove(_input({"channel": {"name": "bluesky"}, "reply": {"length": 301}}), ["channel/max_length"])
 	reasons := _deny_for(inp, {})
 	"too_long" in _codes(reasons)
+}
+
+test_deny_bluesky_graphemes_named_in_message if {
+	inp := {
+		"channel": {"name": "bluesky", "max_length": 300, "length_unit": "graphemes", "max_bytes": 3000},
+		"reply": {"length": 301, "bytes": 400},
+	}
+	r := _reason(_deny(inp), "too_long")
+	r.rule == "engagement.content.too_long"
+	r.message == "The reply is too long for bluesky: 301 graphemes (limit 300). Shorten it."
+}
+
+# 125 graphemes of emoji families are 3,029 bytes: within Bluesky's grapheme limit, over its
+# byte limit, which the channel enforces too.
+test_deny_bluesky_bytes_over_limit_within_grapheme_limit if {
+	inp := {
+		"channel": {"name": "bluesky", "max_length": 300, "length_unit": "graphemes", "max_bytes": 3000},
+		"reply": {"length": 125, "bytes": 3029},
+	}
+	r := _reason(_deny(inp), "too_long")
+	r.rule == "engagement.content.too_long_bytes"
+	r.message == "The reply is too long for bluesky: 3029 bytes (limit 3000). Shorten it."
+}
+
+test_allow_bytes_exactly_at_limit if {
+	inp := {"channel": {"name": "bluesky", "max_length": 300, "max_bytes": 3000}, "reply": {"length": 125, "bytes": 3000}}
+	codes := _codes(_deny(inp))
+	not "too_long" in codes
+}
+
+test_deny_over_graphemes_and_bytes_gives_both if {
+	inp := {
+		"channel": {"name": "bluesky", "max_length": 300, "length_unit": "graphemes", "max_bytes": 3000},
+		"reply": {"length": 301, "bytes": 3001},
+	}
+	rules := {r.rule | some r in _deny(inp); r.code == "too_long"}
+	rules == {"engagement.content.too_long", "engagement.content.too_long_bytes"}
+}
+
+test_deny_byte_limit_from_data_when_channel_sets_none if {
+	r := _reason(_deny({"channel": {"name": "bluesky"}, "reply": {"length": 125, "bytes": 3001}}), "too_long")
+	r.message == "The reply is too long for bluesky: 3001 bytes (limit 3000). Shorten it."
+}
+
+test_deny_byte_limit_tuned_in_data if {
+	inp := _input({"reply": {"bytes": 88}})
+	reasons := _deny_for(inp, {"channel_byte_limits": {"mastodon": 87}})
+	"engagement.content.too_long_bytes" in _rules(reasons)
+}
+
+test_deny_channel_max_bytes_override if {
+	r := _reason(_deny({"channel": {"max_bytes": 80}}), "too_long")
+	r.message == "The reply is too long for mastodon: 87 bytes (limit 80). Shorten it."
+}
+
+test_allow_channel_without_byte_limit if {
+	codes := _codes(_deny({"channel": {"name": "webhook"}, "reply": {"length": 1500, "bytes": 6000}}))
+	not "too_long" in codes
+}
+
+test_allow_bytes_absent_not_checked if {
+	inp := json.remove(_input({"channel": {"name": "bluesky"}, "reply": {"length": 125}}), ["reply/bytes"])
+	codes := _codes(_deny_for(inp, {}))
+	not "too_long" in codes
 }
 
 test_deny_channel_limit_from_data if {

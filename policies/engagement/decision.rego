@@ -16,8 +16,8 @@ import rego.v1
 # title: Decision
 # description: |
 #   The policy's answer: {"outcome": "allow" | "review" | "deny", "reasons": [...]}.
-#   reasons lists every triggered reason, deny and review ones alike, sorted by code, then
-#   rule, then message; it is [] for a clean allow. Undefined when input lacks a required
+#   reasons lists every triggered reason, deny and review ones alike, most final first
+#   (see reasons below); it is [] for a clean allow. Undefined when input lacks a required
 #   field, which the gateway treats as deny (fail closed).
 decision := {"outcome": outcome, "reasons": reasons} if input_complete
 
@@ -32,11 +32,31 @@ outcome := "deny" if {
 
 # METADATA
 # title: Reasons
-# description: Every triggered deny and review reason, sorted by code, rule and message.
+# description: |
+#   Every triggered deny and review reason, most final first: deny reasons before review
+#   reasons (the first reason always explains the outcome); within each, by the position
+#   of the code in data.engagement.reason_order (consent, eligibility, caps, content,
+#   review), codes not listed there last; ties by code, rule, then message.
 reasons := [reason |
-	some key in sort([[r.code, r.rule, r.message] | some r in union({deny_reasons, review_reasons})])
-	reason := {"code": key[0], "rule": key[1], "message": key[2]}
+	some key in sort(array.concat(
+		[[0, _reason_rank(r.code), r.code, r.rule, r.message] | some r in deny_reasons],
+		[[1, _reason_rank(r.code), r.code, r.rule, r.message] | some r in review_reasons; not r in deny_reasons],
+	))
+	reason := {"code": key[2], "rule": key[3], "message": key[4]}
 ]
+
+# The position of code in data.engagement.reason_order (the first, if listed twice), or
+# the list's length for a code not listed (or no list), so unknown codes sort last.
+_reason_rank(code) := min(ranks) if {
+	ranks := [i | some i, listed in _reason_order; listed == code]
+	count(ranks) > 0
+} else := count(_reason_order)
+
+# (Not object.get(data.engagement, ...): reading all of data.engagement would include
+# this package's own rules, a recursion.)
+default _reason_order := []
+
+_reason_order := data.engagement.reason_order
 
 # METADATA
 # title: Input complete

@@ -15,13 +15,23 @@ import rego.v1
 # The tunables the tests rely on, pinned here (the values shipped when the tests were
 # written) so a compliance officer's edit of data.json never fails a test:
 # tests/unit/policy/test_policy_tunables.py raises every number in data.json by one and
-# runs these tests. Term lists hold the terms the tests use. A test that needs other
+# runs these tests. Term lists hold the terms the tests use; the patterns are those
+# shipped when the tests were written (test_allow_data_* checks the shipped ones compile,
+# and the differential test runs them on both engines). A test that needs other
 # values passes them to _deny_for / _review_for / _decision_for, replacing these keys.
 _test_tunables := {
 	"eligible_intents": ["complaint", "question"],
 	"allow_praise": false,
 	"caps": {"per_customer_24h": 3, "per_customer_7d": 6, "per_customer_30d": 15, "per_thread_unanswered": 1},
 	"channel_limits": {"bluesky": 300, "demo": 500, "mastodon": 500, "webhook": 2000, "default": 1000},
+	"channel_byte_limits": {"bluesky": 3000},
+	"reason_order": [
+		"opted_out", "nobot", "possible_opt_out", "author_is_bot",
+		"not_addressed", "intent_not_eligible",
+		"frequency_cap",
+		"blocked_term", "marketing_offer", "personal_data", "too_long",
+		"legal_language", "sensitive_topic", "ai_generated",
+	],
 	"nobot_markers": ["#nobot", "#noai", "#nobots"],
 	"blocked_terms": ["idiot", "idiots", "stupid", "dumb", "calm down", "crap", "not our problem"],
 	"legal_terms": ["sue", "court", "lawyer", "lawyers", "legal action", "cease and desist"],
@@ -30,6 +40,48 @@ _test_tunables := {
 		"crisis": ["self harm"],
 		"finance": ["invest", "crypto", "loan", "pension", "stock market"],
 		"health": ["health", "medication", "doctor", "side effect", "side effects"],
+	},
+	"marketing": {
+		"text_patterns": [
+			`\bdiscount(s|ed)?\b`,
+			`\bpromo(tion(al)?)?[\s\x{00A0}\x{2007}\x{202F}]*codes?\b`,
+			`\bpromos?\b`,
+			`\bcoupons?\b`,
+			`\bvouchers?\b`,
+			`[0-9]+[\s\x{00A0}\x{2007}\x{202F}]*(%|percent)[\s\x{00A0}\x{2007}\x{202F}]*off\b`,
+			`\buse (the )?code\b`,
+			`\b(limited[- ]time|special|exclusive) (offer|deal)s?\b`,
+			`\bon sale\b`,
+			`\b(big|flash|summer|winter|spring|holiday|black friday|clearance) sale\b`,
+			`\b(buy|shop|order) (now|today)\b`,
+		],
+		"link_patterns": [
+			`[/._?=&#-](sales?|promos?|promotions?|coupons?|discounts?|vouchers?|deals?|offers?)([/._?=&#-]|$)`,
+		],
+		"solicited_patterns": [
+			`\bprices?\b`,
+			`\bpricing\b`,
+			`\bcosts?\b`,
+			`\bhow much\b`,
+			`\bcheaper\b`,
+			`\bdiscount(s|ed)?\b`,
+			`\bpromo(tion)?\b`,
+			`\bcoupons?\b`,
+			`\bvouchers?\b`,
+			`\bdeals?\b`,
+			`\boffers?\b`,
+			`\bsale\b`,
+		],
+	},
+	"personal_data": {
+		"patterns": {
+			"card_number": {"label": "a payment card number", "pattern": `\b[0-9](?:[ -]?[0-9]){12,18}\b`},
+			"email": {"label": "an e-mail address", "pattern": `(?i)\b[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}\b`},
+			"iban": {"label": "a bank account number (IBAN)", "pattern": `\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}\b`},
+			"phone": {"label": "a phone number", "pattern": `(?:\+[0-9]{1,3}[ .-]?)?\(?\b[0-9]{2,4}\)?[ .-][0-9]{3,4}[ .-][0-9]{3,4}\b|\+[0-9]{8,15}\b`},
+			"us_ssn": {"label": "a social security number", "pattern": `\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b`},
+		},
+		"allowlist": [],
 	},
 }
 
@@ -55,6 +107,7 @@ _base_input := {
 		"length": 87,
 		"links": [],
 		"ai_generated": false,
+		"bytes": 87,
 	},
 	"agent": {"id": "agent-7", "roles": ["agent"]},
 	"customer": {
@@ -66,7 +119,7 @@ _base_input := {
 		"thread_replies": 0,
 		"replied_since_last_contact": false,
 	},
-	"channel": {"name": "mastodon", "max_length": null},
+	"channel": {"name": "mastodon", "max_length": null, "length_unit": "characters", "max_bytes": null},
 	"now": "2025-03-01T10:05:00Z",
 }
 
@@ -92,11 +145,15 @@ _deny_for(inp, tunables) := reasons if {
 		with data.engagement.allow_praise as t.allow_praise
 		with data.engagement.caps as t.caps
 		with data.engagement.channel_limits as t.channel_limits
+		with data.engagement.channel_byte_limits as t.channel_byte_limits
+		with data.engagement.reason_order as t.reason_order
 		with data.engagement.nobot_markers as t.nobot_markers
 		with data.engagement.blocked_terms as t.blocked_terms
 		with data.engagement.legal_terms as t.legal_terms
 		with data.engagement.sensitive_topics as t.sensitive_topics
 		with data.engagement.bots as t.bots
+		with data.engagement.marketing as t.marketing
+		with data.engagement.personal_data as t.personal_data
 }
 
 _review_for(inp, tunables) := reasons if {
@@ -106,11 +163,15 @@ _review_for(inp, tunables) := reasons if {
 		with data.engagement.allow_praise as t.allow_praise
 		with data.engagement.caps as t.caps
 		with data.engagement.channel_limits as t.channel_limits
+		with data.engagement.channel_byte_limits as t.channel_byte_limits
+		with data.engagement.reason_order as t.reason_order
 		with data.engagement.nobot_markers as t.nobot_markers
 		with data.engagement.blocked_terms as t.blocked_terms
 		with data.engagement.legal_terms as t.legal_terms
 		with data.engagement.sensitive_topics as t.sensitive_topics
 		with data.engagement.bots as t.bots
+		with data.engagement.marketing as t.marketing
+		with data.engagement.personal_data as t.personal_data
 }
 
 _decision_for(inp, tunables) := d if {
@@ -120,11 +181,15 @@ _decision_for(inp, tunables) := d if {
 		with data.engagement.allow_praise as t.allow_praise
 		with data.engagement.caps as t.caps
 		with data.engagement.channel_limits as t.channel_limits
+		with data.engagement.channel_byte_limits as t.channel_byte_limits
+		with data.engagement.reason_order as t.reason_order
 		with data.engagement.nobot_markers as t.nobot_markers
 		with data.engagement.blocked_terms as t.blocked_terms
 		with data.engagement.legal_terms as t.legal_terms
 		with data.engagement.sensitive_topics as t.sensitive_topics
 		with data.engagement.bots as t.bots
+		with data.engagement.marketing as t.marketing
+		with data.engagement.personal_data as t.personal_data
 }
 
 # The one reason with this code (tests use it where exactly one is expected).
@@ -147,7 +212,8 @@ test_allow_optional_fields_absent if {
 	# Fields with a default in PolicyInput may be left out of input.
 	inp := json.remove(_base_input, [
 		"action", "mention/author/display_name", "mention/author/description", "mention/author/bot",
-		"mention/visibility", "mention/is_direct", "reply/ai_generated", "channel/max_length",
+		"mention/visibility", "mention/is_direct", "reply/ai_generated", "reply/bytes",
+		"channel/max_length", "channel/length_unit", "channel/max_bytes",
 	])
 	d := _decision_for(inp, {})
 	d.outcome == "allow"
@@ -163,7 +229,7 @@ test_deny_with_review_reasons_listed_too if {
 	inp := _input({"customer": {"opted_out": true}, "reply": {"ai_generated": true}})
 	d := _decision_for(inp, {})
 	d.outcome == "deny"
-	[r.code | some r in d.reasons] == ["ai_generated", "opted_out"]
+	[r.code | some r in d.reasons] == ["opted_out", "ai_generated"]
 	_reason(d.reasons, "ai_generated").rule == "engagement.ai.ai_generated"
 	_reason(d.reasons, "opted_out").rule == "engagement.consent.opted_out"
 }
@@ -175,17 +241,26 @@ test_review_when_only_review_reasons if {
 	[r.code | some r in d.reasons] == ["ai_generated"]
 }
 
-test_review_reasons_sorted_by_code if {
+# --- reason order: most final first (data.engagement.reason_order) ---
+
+test_deny_opted_out_listed_before_intent_not_eligible if {
+	inp := _input({"mention": {"intent": "praise"}, "customer": {"opted_out": true}})
+	d := _decision_for(inp, {})
+	d.outcome == "deny"
+	[r.code | some r in d.reasons] == ["opted_out", "intent_not_eligible"]
+}
+
+test_review_reasons_sorted_by_finality if {
 	inp := _input({
 		"mention": {"text": "@brand your pills sent me to the doctor, my lawyer will hear about this"},
 		"reply": {"ai_generated": true},
 	})
 	d := _decision_for(inp, {})
 	d.outcome == "review"
-	[r.code | some r in d.reasons] == ["ai_generated", "legal_language", "sensitive_topic"]
+	[r.code | some r in d.reasons] == ["legal_language", "sensitive_topic", "ai_generated"]
 }
 
-test_deny_reasons_sorted_by_code_then_rule if {
+test_deny_reasons_sorted_by_finality_then_rule if {
 	inp := _input({
 		"mention": {"intent": "praise"},
 		"customer": {"contacts_24h": 5, "contacts_7d": 6, "thread_replies": 1},
@@ -193,12 +268,81 @@ test_deny_reasons_sorted_by_code_then_rule if {
 	d := _decision_for(inp, {})
 	d.outcome == "deny"
 	[[r.code, r.rule] | some r in d.reasons] == [
+		["intent_not_eligible", "engagement.intent.not_eligible"],
 		["frequency_cap", "engagement.frequency.per_customer_24h"],
 		["frequency_cap", "engagement.frequency.per_customer_7d"],
 		["frequency_cap", "engagement.frequency.per_thread_unanswered"],
-		["intent_not_eligible", "engagement.intent.not_eligible"],
 	]
 }
+
+test_deny_reasons_consent_eligibility_caps_content_then_review if {
+	inp := _input({
+		"mention": {"addressed_brand": false, "intent": "other", "text": "@brand broken again #nobot"},
+		"reply": {
+			"text": "Calm down, email me at joe@example.net for 20% off",
+			"length": 2000, "ai_generated": true,
+		},
+		"customer": {"opted_out": true, "contacts_24h": 3},
+	})
+	d := _decision_for(inp, {})
+	d.outcome == "deny"
+	[r.code | some r in d.reasons] == [
+		"opted_out", "nobot", "not_addressed", "intent_not_eligible", "frequency_cap",
+		"blocked_term", "marketing_offer", "personal_data", "too_long", "ai_generated",
+	]
+}
+
+# Reasons other helpers' rules add (and any code not in reason_order) have their place too.
+test_deny_consent_signals_first_unknown_codes_last if {
+	deny := {
+		_fake_reason("zz_new_deny"), _fake_reason("aa_new_deny"), _fake_reason("not_addressed"),
+		_fake_reason("author_is_bot"), _fake_reason("too_long"),
+	}
+	review := {_fake_reason("ai_generated"), _fake_reason("possible_opt_out"), _fake_reason("a_new_review")}
+	d := _decision({}) with data.engagement.deny_reasons as deny with data.engagement.review_reasons as review
+	[r.code | some r in d.reasons] == [
+		"author_is_bot", "not_addressed", "too_long", "aa_new_deny", "zz_new_deny",
+		"possible_opt_out", "ai_generated", "a_new_review",
+	]
+}
+
+test_review_possible_opt_out_listed_first_among_review_reasons if {
+	review := {_fake_reason("sensitive_topic"), _fake_reason("possible_opt_out"), _fake_reason("legal_language")}
+	d := _decision({}) with data.engagement.review_reasons as review
+	d.outcome == "review"
+	[r.code | some r in d.reasons] == ["possible_opt_out", "legal_language", "sensitive_topic"]
+}
+
+test_deny_order_ties_broken_by_rule_then_message if {
+	deny := {
+		{"code": "frequency_cap", "rule": "engagement.b", "message": "m"},
+		{"code": "frequency_cap", "rule": "engagement.a", "message": "z"},
+		{"code": "frequency_cap", "rule": "engagement.a", "message": "y"},
+	}
+	d := _decision({}) with data.engagement.deny_reasons as deny
+	[[r.rule, r.message] | some r in d.reasons] == [["engagement.a", "y"], ["engagement.a", "z"], ["engagement.b", "m"]]
+}
+
+test_deny_order_comes_from_data if {
+	inp := _input({"mention": {"intent": "praise"}, "customer": {"opted_out": true}})
+	d := _decision_for(inp, {"reason_order": ["intent_not_eligible", "opted_out"]})
+	[r.code | some r in d.reasons] == ["intent_not_eligible", "opted_out"]
+}
+
+test_deny_without_reason_order_sorted_by_code if {
+	inp := _input({"mention": {"intent": "praise"}, "customer": {"opted_out": true}})
+	d := _decision_for(inp, {"reason_order": []})
+	[r.code | some r in d.reasons] == ["intent_not_eligible", "opted_out"]
+}
+
+test_deny_reason_in_both_sets_listed_once if {
+	both := {_fake_reason("opted_out")}
+	d := _decision({}) with data.engagement.deny_reasons as both with data.engagement.review_reasons as both
+	d.outcome == "deny"
+	[r.code | some r in d.reasons] == ["opted_out"]
+}
+
+_fake_reason(code) := {"code": code, "rule": concat(".", ["engagement.test", code]), "message": "m"}
 
 test_deny_every_reason_has_code_message_and_rule if {
 	inp := _input({
@@ -208,7 +352,10 @@ test_deny_every_reason_has_code_message_and_rule if {
 	})
 	d := _decision_for(inp, {})
 	d.outcome == "deny"
-	count(d.reasons) == 7
+	[r.code | some r in d.reasons] == [
+		"opted_out", "not_addressed", "intent_not_eligible",
+		"blocked_term", "personal_data", "too_long", "ai_generated",
+	]
 	every r in d.reasons {
 		object.keys(r) == {"code", "message", "rule"}
 		startswith(r.rule, "engagement.")

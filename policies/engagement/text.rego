@@ -1,7 +1,8 @@
 # Text matching shared by the rule families (part of package engagement).
 #
 # Term lists from data.json (blocked terms, legal terms, sensitive topics) are turned into
-# one regular expression per list and matched against the lowercased text: a term matches
+# one regular expression per list and matched against the lowercased text (the terms are
+# lowercased too, so a term written in upper case still matches): a term matches
 # as whole words, and a space inside a term matches any run of characters other than a-z
 # and 0-9, so the term "cease and desist" is found in "Cease-and-desist!", and "sue" is not
 # found in "pursue" or "issue". Terms must be lowercase plain words (letters, digits, single
@@ -33,4 +34,4 @@ _quoted(terms) := concat(", ", [concat("", [`"`, t, `"`]) | some t in sort(terms
 
 # The regex finding any of terms as whole words in lowercased text. Used on the paths that
 # build a message; rule bodies inline the same expression.
-_terms_regex(terms) := concat("", [`\b(?:`, replace(concat("|", terms), " ", `[^a-z0-9]+`), `)\b`])
+_terms_regex(terms) := concat("", [`\b(?:`, replace(lower(concat("|", terms)), " ", `[^a-z0-9]+`), `)\b`])

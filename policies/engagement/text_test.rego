@@ -56,3 +56,30 @@ test_deny_plain_term_check_rejects_regex_syntax if {
 	not _plain(" sue")
 	not _plain("")
 }
+
+# Every reason code the shipped rules (and the rules being added beside them) can give has
+# its place in reason_order, listed once; unknown codes would sort last, after content.
+test_allow_data_reason_order_lists_every_code_once if {
+	order := data.engagement.reason_order
+	is_array(order)
+	count({code | some code in order}) == count(order)
+	every code in order {
+		is_string(code)
+	}
+	known := {
+		"opted_out", "nobot", "possible_opt_out", "author_is_bot", "not_addressed",
+		"intent_not_eligible", "frequency_cap", "blocked_term", "marketing_offer",
+		"personal_data", "too_long", "legal_language", "sensitive_topic", "ai_generated",
+	}
+	every code in known {
+		code in order
+	}
+}
+
+test_allow_data_byte_limits_are_positive_integers if {
+	every limit in data.engagement.channel_byte_limits {
+		is_number(limit)
+		limit == round(limit)
+		limit > 0
+	}
+}

@@ -20,6 +20,7 @@ import pytest
 from opa_bindings import OpaEngine as GolibEngine
 from opa_bindings import OpaError
 
+from connectors.bluesky import MAX_GRAPHEMES, MAX_UTF8_BYTES, grapheme_count
 from gateway.domain.decisions import Decision
 from gateway.domain.policy_input import (
     AgentInput,
@@ -51,6 +52,8 @@ EXPECTED_FREQUENCY_RULES = {
     f"engagement.frequency.{name}"
     for name in ("per_customer_24h", "per_customer_7d", "per_customer_30d", "per_thread_unanswered")
 }
+EXPECTED_LENGTH_RULES = {"engagement.content.too_long", "engagement.content.too_long_bytes"}
+_FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # 1 grapheme, 25 bytes
 
 
 @pytest.fixture(scope="module")
@@ -152,6 +155,7 @@ async def test_generated_inputs_decide_the_same_on_both_engines(
     seen_rules = {r.rule for d in decisions for r in d.reasons}
     assert seen_codes >= EXPECTED_CODES, EXPECTED_CODES - seen_codes
     assert seen_rules >= EXPECTED_FREQUENCY_RULES, EXPECTED_FREQUENCY_RULES - seen_rules
+    assert seen_rules >= EXPECTED_LENGTH_RULES, EXPECTED_LENGTH_RULES - seen_rules
     assert {d.outcome for d in decisions} == {"allow", "review", "deny"}
     assert sum(d.outcome == "allow" for d in decisions) >= CASES // 20
 
@@ -235,12 +239,86 @@ async def test_known_difference(case: str, bundle: PolicyBundle, opa_policy: Gol
     assert _comparable(ours) == _comparable_json(theirs), (ours, theirs)
 
 
+# Reason order and byte limits: both engines list the same reasons in the order the policy
+# promises (most final first: consent, eligibility, caps, content, then review reasons),
+# and both refuse a Bluesky reply within 300 graphemes but over 3,000 bytes.
+_BLUESKY = ChannelInput(
+    name="bluesky", max_length=MAX_GRAPHEMES, length_unit="graphemes", max_bytes=MAX_UTF8_BYTES
+)
+NAMED_CASES: dict[str, tuple[dict[str, Any], list[str]]] = {
+    "opted-out-before-intent": (
+        {"opted_out": True, "intent": "praise"},
+        ["opted_out", "intent_not_eligible"],
+    ),
+    "consent-caps-content-review": (
+        {"opted_out": True, "contacts_24h": 3, "reply": "Calm down. 20% off!", "ai": True},
+        ["opted_out", "frequency_cap", "blocked_term", "marketing_offer", "ai_generated"],
+    ),
+    "bluesky-125-graphemes-3029-bytes": (
+        {"channel": _BLUESKY, "reply": "Yes " + _FAMILY * 121},
+        ["too_long"],
+    ),
+    "bluesky-3000-bytes": ({"channel": _BLUESKY, "reply": "Yes " + _FAMILY * 119 + "." * 21}, []),
+    "bluesky-bytes-from-data": (
+        {
+            "channel": ChannelInput(name="bluesky", length_unit="graphemes"),
+            "reply": "Yes " + _FAMILY * 121,
+        },
+        ["too_long"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NAMED_CASES))
+async def test_reason_order_and_byte_limits_agree(
+    case: str, bundle: PolicyBundle, opa_policy: GolibEngine
+) -> None:
+    change, codes = NAMED_CASES[case]
+    base = _clean_input()
+    reply_text = change.get("reply", base.reply.text)
+    channel = change.get("channel", base.channel)
+    unit_length = (
+        grapheme_count(reply_text) if channel.length_unit == "graphemes" else len(reply_text)
+    )
+    policy_input = msgspec.structs.replace(
+        base,
+        mention=msgspec.structs.replace(base.mention, intent=change.get("intent", "complaint")),
+        reply=ReplyInput(
+            text=reply_text,
+            length=unit_length,
+            links=[],
+            ai_generated=change.get("ai", False),
+            bytes=len(reply_text.encode()),
+        ),
+        customer=msgspec.structs.replace(
+            base.customer,
+            opted_out=change.get("opted_out", False),
+            contacts_24h=change.get("contacts_24h", 0),
+            contacts_7d=change.get("contacts_24h", 0),
+            contacts_30d=change.get("contacts_24h", 0),
+        ),
+        channel=channel,
+    )
+    ours, theirs = await _decide_both(policy_input, bundle, opa_policy)
+    assert _comparable(ours) == _comparable_json(theirs)
+    assert [reason.code for reason in ours.reasons] == codes
+    if case == "bluesky-125-graphemes-3029-bytes":
+        assert (policy_input.reply.length, policy_input.reply.bytes) == (125, 3029)
+        assert "3029 bytes (limit 3000)" in ours.reasons[0].message
+
+
 async def _both(
     change: dict[str, str], bundle: PolicyBundle, opa_policy: GolibEngine
 ) -> tuple[Any, Any]:
     reply = change.get("reply", "Sorry about the wait, we are on it.")
     display_name = change.get("display_name", "Zoë")
     policy_input = _clean_input(reply=reply, display_name=display_name)
+    return await _decide_both(policy_input, bundle, opa_policy)
+
+
+async def _decide_both(
+    policy_input: PolicyInput, bundle: PolicyBundle, opa_policy: GolibEngine
+) -> tuple[Any, Any]:
     embedded = EmbeddedEngine(bundle)
     try:
         ours = await embedded.decide(policy_input)
@@ -268,7 +346,7 @@ def _clean_input(
             thread=Thread(id="t1"),
             created_at="2025-03-01T10:00:00Z",
         ),
-        reply=ReplyInput(text=reply, length=len(reply), links=[]),
+        reply=ReplyInput(text=reply, length=len(reply), links=[], bytes=len(reply.encode())),
         agent=AgentInput(id="agent-7", roles=["agent"]),
         customer=CustomerInput(
             opted_out=False, contacts_24h=0, contacts_7d=0, contacts_30d=0,
@@ -398,6 +476,12 @@ def _generate(rng: random.Random, data: dict[str, Any]) -> PolicyInput:
     limit = max_length if max_length is not None else limits.get(channel, limits["default"])
     if chance(0.15):
         reply = _to_length(reply, limit + rng.choice([-1, 0, 1]))
+    length_unit, max_bytes = "characters", None
+    if chance(0.08):  # Bluesky as its publisher declares it: graphemes, and UTF-8 bytes
+        channel, max_length, length_unit = "bluesky", MAX_GRAPHEMES, "graphemes"
+        max_bytes = rng.choice([MAX_UTF8_BYTES, None])  # None: data's channel_byte_limits
+        reply = _to_bytes(reply, MAX_UTF8_BYTES + rng.choice([-1, 0, 1, 29]))
+    length = grapheme_count(reply) if length_unit == "graphemes" else len(reply)
 
     return PolicyInput(
         mention=MentionInput(
@@ -418,10 +502,18 @@ def _generate(rng: random.Random, data: dict[str, Any]) -> PolicyInput:
             visibility=rng.choice([None, "public", "unlisted"]),
             is_direct=chance(0.05),
         ),
-        reply=ReplyInput(text=reply, length=len(reply), links=links, ai_generated=chance(0.15)),
+        reply=ReplyInput(
+            text=reply,
+            length=length,
+            links=links,
+            ai_generated=chance(0.15),
+            bytes=len(reply.encode()),
+        ),
         agent=AgentInput(id="agent-7", roles=["agent"]),
         customer=_customer(rng, data["caps"]),
-        channel=ChannelInput(name=channel, max_length=max_length),
+        channel=ChannelInput(
+            name=channel, max_length=max_length, length_unit=length_unit, max_bytes=max_bytes
+        ),
         now="2025-03-01T10:05:00Z",
     )
 
@@ -453,6 +545,13 @@ def _to_length(text: str, length: int) -> str:
     while len(text) < length:
         text += _FILLER
     return text[:length]
+
+
+def _to_bytes(text: str, size: int) -> str:
+    """``text`` padded with emoji families, then dots, to exactly ``size`` UTF-8 bytes."""
+    while len(text.encode()) + len(_FAMILY.encode()) <= size:
+        text += _FAMILY
+    return text + "." * (size - len(text.encode()))
 
 
 async def test_bulk_replay_vm_agrees_with_the_live_interpreter(bundle: PolicyBundle) -> None:

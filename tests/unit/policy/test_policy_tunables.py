@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from gateway.policy import load_bundle, run_policy_tests
+from gateway.policy import build_bundle, load_bundle, run_policy_tests
 from gateway.policy.bundle import DATA_FILE
 
 POLICY_DIR = Path(__file__).resolve().parents[3] / "policies"
@@ -60,3 +60,26 @@ def test_shipped_rego_tests_pass_with_every_numeric_tunable_raised_by_one(tmp_pa
     failed = {f"{r.package}.{r.name}": r.error for r in report.results if not r.passed}
     assert not failed, f"Rego tests that depend on unpinned tunables ({changed}): {failed}"
     assert report.ok and report.passed == run_policy_tests(shipped).passed
+
+
+def _scrambled(value: Any) -> Any:
+    """Every boolean flipped, every number changed, every list emptied."""
+    if isinstance(value, dict):
+        return {key: _scrambled(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return []
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int | float):
+        return value * 10 + 7
+    return value
+
+
+def test_only_the_data_format_tests_read_the_shipped_tunables() -> None:
+    """Beyond +1: with every tunable changed (lists emptied, flags flipped), the only
+    tests that may fail are test_allow_data_*, which check data.json's own format."""
+    shipped = load_bundle(POLICY_DIR)
+    report = run_policy_tests(build_bundle(shipped.files, _scrambled(shipped.data)))
+    failed = sorted(r.name for r in report.results if not r.passed)
+    assert report.passed > 0
+    assert all(name.startswith("test_allow_data_") for name in failed), failed
