@@ -16,6 +16,7 @@ from connectors.webhook import WebhookPublisher
 from gateway.audit.chain import VerifyResult
 from gateway.audit.checkpointer import Checkpointer
 from gateway.audit.checkpoints import load_or_create_signing_key, public_key_pem
+from gateway.audit.suppression import SuppressionKeys
 from gateway.audit.verify import verify_stored_chain
 from gateway.net_guard import OutboundClients
 from gateway.pipeline.classify import Classifier
@@ -53,6 +54,7 @@ class Runtime:
     reviewer: Reviewer
     consent: Consent
     claims: Claims
+    suppression_keys: SuppressionKeys
     policies: PolicyService | None = None  # None when an engine was given (tests)
     checkpointer: Checkpointer | None = None
     committer: GroupCommitter | None = None
@@ -87,6 +89,7 @@ class Runtime:
             max_bytes=settings.outbound_max_bytes,
         )
         secrets = Secrets(settings)
+        suppression_keys = SuppressionKeys(secrets)
         connectors = Connectors(outbound.client, timeout_s=settings.outbound_timeout_s)
         configured = await configured_publishers(
             db.pool, outbound.client, secrets, connectors=connectors
@@ -108,7 +111,9 @@ class Runtime:
                 engine,
                 limits={name: channel_limits(p) for name, p in publishers.items()},
                 committer=committer,
+                suppression_keys=suppression_keys,
             ),
+            suppression_keys=suppression_keys,
             committer=committer,
             reviewer=Reviewer(db.pool),
             consent=Consent(db.pool),
@@ -152,6 +157,7 @@ class Runtime:
             self.publishers,
             self.settings,
             heartbeat=self.settings.data_dir / "worker.heartbeat",
+            suppression_keys=self.suppression_keys,
         )
         self._tasks.append(asyncio.create_task(worker.run(self._stop), name="release-worker"))
 

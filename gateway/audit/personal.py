@@ -27,6 +27,8 @@ PERSONAL_PATHS: tuple[tuple[str, ...], ...] = (
     ("input", "mention", "author", "description"),
     ("input", "mention", "text"),
     ("input", "reply", "text"),
+    ("input", "customer", "identity"),
+    ("input", "customer", "account_id"),
     ("handle",),
     ("phrase",),
     ("reason",),

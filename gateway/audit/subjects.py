@@ -9,16 +9,18 @@ from typing import Any
 import msgspec
 
 from gateway.audit.personal import open_payload, seal
+from gateway.audit.suppression import SuppressionKeys
 from gateway.domain.records import AuditEvent
-from gateway.store import audit
+from gateway.store import audit, identities, suppressions
 from gateway.store import subjects as store
 from gateway.store.connection import Conn
 
 
 async def sealed_for(
-    conn: Conn, payload: dict[str, Any], *, channel: str, handle: str
+    conn: Conn, payload: dict[str, Any], *, channel: str, customer: str
 ) -> dict[str, Any]:
-    subject_id, key = await store.subject_key(conn, channel=channel, handle=handle)
+    """``payload`` sealed under the key of ``customer`` (a canonical identity)."""
+    subject_id, key = await store.subject_key(conn, channel=channel, customer=customer)
     return seal(payload, subject_id=subject_id, key=key)
 
 
@@ -28,7 +30,8 @@ async def customer_subject_id(conn: Conn, *, channel: str, handle: str) -> str:
     (``erased:<subject id>``) that id, without making a new subject."""
     if handle.startswith("erased:"):
         return handle.removeprefix("erased:")
-    subject_id, _key = await store.subject_key(conn, channel=channel, handle=handle)
+    # ``handle`` is a proposal's customer_handle: the canonical identity.
+    subject_id, _key = await store.subject_key(conn, channel=channel, customer=handle)
     return subject_id
 
 
@@ -54,19 +57,46 @@ class Erasure(msgspec.Struct, frozen=True, kw_only=True):
     mentions_scrubbed: int
     proposals_scrubbed: int
     audit_seq: int
+    suppression: str  # the suppression record's reason category: opt_out or erasure
 
 
-async def erase_subject(conn: Conn, *, channel: str, handle: str, by: str) -> Erasure:
-    """Destroy the customer's key and content; the erasure is itself an event."""
+async def erase_subject(
+    conn: Conn, *, channel: str, handle: str, by: str, keys: SuppressionKeys
+) -> Erasure:
+    """Destroy the customer's key and content, and record a suppression (the HMAC of their
+    identity) so that erasure never re-opens contact; the erasure is itself an event.
+
+    ``handle`` is any spelling of the customer's identity; ``InvalidIdentity`` when it
+    cannot be one, ``NotFound`` when the channel has never seen that customer.
+    """
     now = datetime.now(UTC)
+    customer = await identities.resolve(conn, channel=channel, value=handle)
+    customer_key = keys.of(channel=channel, customer_id=customer)
     async with conn.transaction():
-        subject_id, counts = await store.erase(conn, channel=channel, handle=handle, by=by, now=now)
+        subject_id, counts, opted_out_at = await store.erase(
+            conn, channel=channel, customer=customer, customer_key=customer_key, by=by, now=now
+        )
+        reason = "opt_out" if opted_out_at is not None else "erasure"
+        await suppressions.add_suppression(
+            conn,
+            channel=channel,
+            customer_key=customer_key,
+            key_id=keys.key_id,
+            reason=reason,
+            opted_out_at=opted_out_at,
+            now=now,
+        )
         event = await audit.append(
             conn,
             kind="subject_erased",
             actor=by,
             subject=f"subject:{subject_id}",
-            payload={"subject_id": subject_id, "channel": channel, **counts},
+            payload={
+                "subject_id": subject_id,
+                "channel": channel,
+                **counts,
+                "suppression": reason,
+            },
         )
     return Erasure(
         subject_id=subject_id,
@@ -74,4 +104,5 @@ async def erase_subject(conn: Conn, *, channel: str, handle: str, by: str) -> Er
         mentions_scrubbed=counts["mentions"],
         proposals_scrubbed=counts["proposals"],
         audit_seq=event.seq,
+        suppression=reason,
     )

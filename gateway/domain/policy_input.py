@@ -56,6 +56,10 @@ class AgentInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
 
 
 class CustomerInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    # The canonical identity (docs/policies.md, "Customer identity"): user@instance on
+    # Mastodon, the DID on Bluesky, the cleaned handle elsewhere; null once erased.
+    identity: str | None = None
+    account_id: str | None = None  # the channel's own account id, where it has one (Mastodon)
     opted_out: bool
     contacts_24h: int  # replies approved or released to this customer, any thread
     contacts_7d: int

@@ -71,6 +71,13 @@ class Mention(msgspec.Struct, frozen=True, kw_only=True):
     optout_requested: bool
     status: MentionStatus
     claim: Claim | None
+    customer_id: str | None = None  # canonical identity (domain/identity.py); None once erased
+    customer_key: str | None = None  # suppression key, kept on the mention once erased
+
+    @property
+    def customer(self) -> str:
+        """The customer's canonical identity; the erasure pseudonym once erased."""
+        return self.customer_id or self.author_handle
 
 
 class NewMention(msgspec.Struct, frozen=True, kw_only=True):
@@ -97,6 +104,7 @@ class NewMention(msgspec.Struct, frozen=True, kw_only=True):
     addressed: bool
     addressed_via: str | None
     optout_requested: bool
+    customer_id: str | None = None  # canonical identity of the author
 
 
 class OptOut(msgspec.Struct, frozen=True, kw_only=True):

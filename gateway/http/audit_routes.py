@@ -21,11 +21,12 @@ from gateway.audit.export import export_stream
 from gateway.audit.proofs import ConsistencyProof, InclusionProof, consistency, inclusion
 from gateway.audit.replay import ReplayResult, replay_event
 from gateway.audit.subjects import Erasure, erase_subject
+from gateway.domain.identity import ANY_CHANNEL, canonical_id
 from gateway.http.auth import PUBLIC
 from gateway.http.controllers import rt, user_with
 from gateway.pipeline.errors import InvalidInput, StateConflict
 from gateway.store import checkpoints as checkpoint_store
-from gateway.store import reports
+from gateway.store import identities, reports
 from gateway.store.audit import ExportFilter
 from gateway.store.subjects import subject_ids_of
 
@@ -98,13 +99,19 @@ async def export_audit(
 ) -> Stream:
     await user_with(request, *READERS)
     pool = rt(request).db.pool
+    # Checked before the stream starts, so a non-identity is a 400, not a broken stream.
+    spelled = canonical_id(ANY_CHANNEL, customer, field="customer") if customer else None
 
     async def chunks() -> AsyncIterator[bytes]:
         async with (
             pool.acquire() as conn,
             conn.transaction(isolation="repeatable_read", readonly=True),
         ):
-            ids = await subject_ids_of(conn, customer) if customer else None
+            ids = (
+                await subject_ids_of(conn, await identities.candidates(conn, spelled))
+                if spelled
+                else None
+            )
             where = ExportFilter(
                 kind=kind,
                 actor=actor,
@@ -214,7 +221,8 @@ async def report_customer(
             "e.g. ?channel=demo&handle=%40sam%40social.example (URL-encoded)"
         )
     async with rt(request).db.pool.acquire() as conn:
-        return await reports.released_to(conn, channel=channel, handle=handle)
+        customer = await identities.resolve(conn, channel=channel, value=handle)
+        return await reports.released_to(conn, channel=channel, handle=customer)
 
 
 @get("/v1/audit/reports/overrides", summary="Decisions a person overrode in review")
@@ -239,9 +247,14 @@ class EraseIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
 )
 async def erase_subject_route(request: Request[Any, Any, Any], data: JSONBody[EraseIn]) -> Erasure:
     user = await user_with(request, "compliance")
-    async with rt(request).db.pool.acquire() as conn:
+    runtime = rt(request)
+    async with runtime.db.pool.acquire() as conn:
         return await erase_subject(
-            conn, channel=data.channel.strip(), handle=data.handle.strip(), by=user.name
+            conn,
+            channel=data.channel.strip(),
+            handle=data.handle,
+            by=user.name,
+            keys=runtime.suppression_keys,
         )
 
 

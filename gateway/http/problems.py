@@ -9,6 +9,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from gateway.audit.bundle import EvidenceError
+from gateway.domain.identity import InvalidIdentity
 from gateway.http.auth import RoleRefused, Unauthenticated
 from gateway.pipeline.errors import Forbidden, InvalidInput, StateConflict, with_hint
 from gateway.policy.errors import BundleError, PolicyLoadError
@@ -99,6 +100,7 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     StateConflict: _mapped(409),
     EvidenceError: _mapped(409),
     InvalidInput: _mapped(400),
+    InvalidIdentity: _mapped(400),
     InvalidSource: _mapped(400),
     SignatureRefused: _signature,
     ReplayedDelivery: _mapped(409),

@@ -94,7 +94,8 @@ class OptOutIn(_In, frozen=True, kw_only=True, forbid_unknown_fields=True):
 
 
 class AuthorOut(msgspec.Struct, frozen=True, kw_only=True):
-    handle: str
+    handle: str  # as the channel shows it
+    customer: str | None = None  # the canonical identity (docs/policies.md); None once erased
     display_name: str
     bot: bool
     description: str
@@ -184,6 +185,7 @@ def mention_out(m: Mention) -> MentionOut:
         url=m.url,
         author=AuthorOut(
             handle=m.author_handle,
+            customer=m.customer_id,
             display_name=m.author_display_name,
             bot=m.author_bot,
             description=m.author_description,

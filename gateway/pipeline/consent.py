@@ -10,7 +10,7 @@ import structlog
 from gateway.audit.subjects import sealed_for
 from gateway.domain.records import Mention, OptOut, User
 from gateway.pipeline.errors import InvalidInput
-from gateway.store import audit, mentions, opt_outs
+from gateway.store import audit, identities, mentions, opt_outs
 
 log = structlog.get_logger(__name__)
 
@@ -22,16 +22,17 @@ class Consent:
     async def add(
         self, *, channel: str, handle: str, reason: str, user: User
     ) -> tuple[OptOut, bool]:
-        channel, handle = channel.strip(), handle.strip()
-        if not channel or not handle:
-            raise InvalidInput("channel and handle must not be empty")
-        if "\x00" in channel + handle + reason:
-            raise InvalidInput("channel, handle and reason must not contain NUL characters")
+        channel = channel.strip()
+        if not channel:
+            raise InvalidInput("channel must not be empty")
+        if "\x00" in channel + reason:
+            raise InvalidInput("channel and reason must not contain NUL characters")
         async with self._pool.acquire() as conn, conn.transaction():
+            customer = await identities.resolve(conn, channel=channel, value=handle)
             opt_out, created = await opt_outs.add_opt_out(
                 conn,
                 channel=channel,
-                handle=handle,
+                handle=customer,
                 reason=reason,
                 source="api",
                 created_by=user.name,
@@ -52,7 +53,7 @@ class Consent:
                             "source": "api",
                         },
                         channel=opt_out.channel,
-                        handle=opt_out.handle,
+                        customer=opt_out.handle,
                     ),
                 )
         log.info("opt_out_added", opt_out_id=opt_out.id, created=created, actor=user.name)
@@ -74,7 +75,7 @@ class Consent:
                         "handle": opt_out.handle,
                     },
                     channel=opt_out.channel,
-                    handle=opt_out.handle,
+                    customer=opt_out.handle,
                 ),
             )
         log.info("opt_out_removed", opt_out_id=opt_out_id, actor=user.name)

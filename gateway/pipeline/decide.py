@@ -18,6 +18,7 @@ import structlog
 
 from connectors.contract import ChannelLimits
 from gateway.audit.subjects import sealed_for
+from gateway.audit.suppression import SuppressionKeys
 from gateway.domain.decisions import Decision
 from gateway.domain.policy_input import PolicyInput
 from gateway.domain.records import CustomerHistory, Mention, Proposal, User
@@ -58,8 +59,10 @@ class Decider:
         *,
         limits: Mapping[str, ChannelLimits | None] | None = None,
         committer: GroupCommitter | None = None,
+        suppression_keys: SuppressionKeys | None = None,
     ) -> None:
         self._committer = committer
+        self._keys = suppression_keys
         self._pool = pool
         self.engine = engine
         self._limits = dict(limits or {})  # channel -> its publisher's limits
@@ -133,7 +136,7 @@ class Decider:
         await proposals.lock_contacts(
             conn,
             channel=mention.channel,
-            handle=mention.author_handle,
+            handle=mention.customer,
             thread_id=mention.thread_id,
         )
         now = datetime.now(UTC)
@@ -165,9 +168,10 @@ class Decider:
         return await proposals.customer_history(
             conn,
             channel=mention.channel,
-            handle=mention.author_handle,
+            handle=mention.customer,
             thread_id=mention.thread_id,
             now=now,
+            suppression_key=self._keys.for_mention(mention) if self._keys else None,
         )
 
     def _build(
@@ -231,7 +235,7 @@ async def _store(conn: Conn, mention: Mention, draft: _Draft, decided: _Decided)
             "decision": decision_payload(decision),
         },
         channel=mention.channel,
-        handle=mention.author_handle,
+        customer=mention.customer,
     )
     event = await audit.append(
         conn,
@@ -245,7 +249,7 @@ async def _store(conn: Conn, mention: Mention, draft: _Draft, decided: _Decided)
         conn,
         mention_id=mention.id,
         channel=mention.channel,
-        customer_handle=mention.author_handle,
+        customer_handle=mention.customer,
         thread_id=mention.thread_id,
         agent=user.name,
         text=draft.text,

@@ -1,5 +1,9 @@
 """Ingest: dedupe, classify and store mentions; register opt-outs they ask for.
 
+Each mention gets its author's canonical identity (gateway/domain/identity.py) under the
+channel's scheme; a handle that cannot be an identity refuses the batch (``InvalidInput``
+naming the mention and field).
+
 Classification (VADER ≈ 110 µs a text) runs in a worker thread, one batch at a time, so
 the event loop keeps serving requests while a large batch is classified.
 """
@@ -17,10 +21,11 @@ import structlog
 from connectors.contract import RawMention
 from gateway.audit.subjects import sealed_for
 from gateway.domain.classification import Classification
+from gateway.domain.identity import Identity, InvalidIdentity, Scheme, is_did, mention_identity
 from gateway.domain.records import NewMention, SentimentScores
 from gateway.pipeline.classify import Classifier
 from gateway.pipeline.errors import InvalidInput
-from gateway.store import audit, mentions, opt_outs
+from gateway.store import audit, identities, mentions, opt_outs
 from gateway.store.connection import Conn
 from gateway.store.proposals import released_external_ids
 
@@ -50,6 +55,8 @@ def _validate(raw: RawMention, index: int) -> None:
             raise InvalidInput(f"mentions[{index}].{field} must not be empty")
     if not raw.author.handle.strip():
         raise InvalidInput(f"mentions[{index}].author.handle must not be empty")
+    if "\x00" in raw.author.handle:
+        raise InvalidInput(f"mentions[{index}].author.handle contains a NUL character")
     texts = (
         raw.text,
         raw.author.handle,
@@ -77,6 +84,7 @@ class Ingestor:
             _validate(raw, index)
         async with self._pool.acquire() as conn:
             reply_targets = await self._brand_reply_targets(conn, batch)
+            customers = await _identities(conn, batch)
         items = [(raw.text, reply_targets.get(i)) for i, raw in enumerate(batch)]
         classes = await asyncio.to_thread(self._classify_all, batch, items)
         ids: list[int] = []
@@ -84,8 +92,8 @@ class Ingestor:
         duplicates = 0
         registered = 0
         async with self._pool.acquire() as conn, conn.transaction():
-            for raw, cls in zip(batch, classes, strict=True):
-                new = _to_new(raw, cls)
+            for raw, cls, customer in zip(batch, classes, customers, strict=True):
+                new = _to_new(raw, cls, customer)
                 mention_id = await mentions.insert_mention(conn, new)
                 if mention_id is None:
                     duplicates += 1
@@ -97,7 +105,7 @@ class Ingestor:
                 ids.append(mention_id)
                 created.append(mention_id)
                 if cls.opt_out.requested:
-                    registered += await _register_opt_out(conn, raw, mention_id, cls)
+                    registered += await _register_opt_out(conn, customer, mention_id, cls)
             if created:
                 await audit.append(
                     conn,
@@ -141,12 +149,34 @@ class Ingestor:
         return {i: self._brand_handle for i, raw in enumerate(batch) if raw.in_reply_to in ours}
 
 
-def _to_new(raw: RawMention, cls: Classification) -> NewMention:
+async def _identities(conn: Conn, batch: list[RawMention]) -> list[Identity]:
+    """Each author's identity; a Bluesky handle without a DID resolves through the stored
+    mentions (else the handle stands in until a mention with the DID arrives)."""
+    schemes: dict[str, Scheme] = {}
+    found: list[Identity] = []
+    for index, raw in enumerate(batch):
+        channel = raw.channel.strip()
+        if channel not in schemes:
+            schemes[channel] = await identities.channel_scheme(conn, channel)
+        scheme = schemes[channel]
+        try:
+            identity = mention_identity(scheme, channel, raw.author.handle, raw.channel_data)
+        except InvalidIdentity as exc:
+            raise InvalidInput(f"mentions[{index}].{exc}") from None
+        if scheme.kind == "bluesky" and not is_did(identity.id):
+            did = await identities.bluesky_did(conn, channel=channel, handle=identity.id)
+            identity = msgspec.structs.replace(identity, id=did or identity.id)
+        found.append(identity)
+    return found
+
+
+def _to_new(raw: RawMention, cls: Classification, customer: Identity) -> NewMention:
     return NewMention(
         channel=raw.channel.strip(),
         external_id=raw.external_id.strip(),
         url=raw.url,
-        author_handle=raw.author.handle.strip(),
+        author_handle=customer.handle,
+        customer_id=customer.id,
         author_display_name=raw.author.display_name,
         author_bot=raw.author.bot,
         author_description=raw.author.description,
@@ -173,12 +203,12 @@ def _to_new(raw: RawMention, cls: Classification) -> NewMention:
 
 
 async def _register_opt_out(
-    conn: Conn, raw: RawMention, mention_id: int, cls: Classification
+    conn: Conn, customer: Identity, mention_id: int, cls: Classification
 ) -> int:
     opt_out, created = await opt_outs.add_opt_out(
         conn,
-        channel=raw.channel.strip(),
-        handle=raw.author.handle,
+        channel=customer.channel,
+        handle=customer.id,
         reason=f"asked in mention {mention_id}: {cls.opt_out.phrase!r}",
         source="mention",
         created_by="system",
@@ -202,7 +232,7 @@ async def _register_opt_out(
                 "phrase": cls.opt_out.phrase,
             },
             channel=opt_out.channel,
-            handle=opt_out.handle,
+            customer=opt_out.handle,
         ),
     )
     log.info("opt_out_registered", opt_out_id=opt_out.id, mention_id=mention_id)

@@ -33,6 +33,11 @@ def reply_length(text: str, limits: ChannelLimits | None) -> int:
     return len(text)
 
 
+def _account_id(mention: Mention) -> str | None:
+    value = mention.channel_data.get("account_id")
+    return value if isinstance(value, str) and mention.customer_id else None
+
+
 def extract_links(text: str) -> list[str]:
     return [m.group(0).rstrip(".,;:!?)") for m in _LINK.finditer(text)]
 
@@ -82,6 +87,8 @@ def build_policy_input(
         ),
         agent=AgentInput(id=agent, roles=[agent_role]),
         customer=CustomerInput(
+            identity=mention.customer_id,
+            account_id=_account_id(mention),
             opted_out=history.opted_out,
             contacts_24h=history.contacts_24h,
             contacts_7d=history.contacts_7d,

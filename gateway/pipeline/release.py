@@ -39,11 +39,13 @@ from connectors.contract import (
     TransientError,
 )
 from gateway.audit.subjects import customer_subject_id, sealed_for
+from gateway.audit.suppression import SuppressionKeys
 from gateway.domain.records import OutboxItem, Proposal
 from gateway.pipeline.decide import decision_payload
 from gateway.pipeline.policy_input import build_policy_input
 from gateway.policy.engine import PolicyEngine
 from gateway.settings import Settings
+from gateway.sources.secrets import Secrets
 from gateway.store import audit, mentions, outbox, proposals, users
 from gateway.store.connection import Conn
 
@@ -74,7 +76,9 @@ class ReleaseWorker:
         settings: Settings,
         *,
         heartbeat: Path | None = None,
+        suppression_keys: SuppressionKeys | None = None,
     ) -> None:
+        self._keys = suppression_keys or SuppressionKeys(Secrets(settings))
         self._heartbeat = heartbeat  # touched every loop: a health check reads its age
         self._last_beat = 0.0
         self._pool = pool
@@ -174,10 +178,11 @@ class ReleaseWorker:
         history = await proposals.customer_history(
             conn,
             channel=mention.channel,
-            handle=mention.author_handle,
+            handle=mention.customer,
             thread_id=mention.thread_id,
             now=now,
             exclude_proposal=proposal.id,
+            suppression_key=self._keys.for_mention(mention),
         )
         policy_input = build_policy_input(
             mention=mention,
@@ -211,7 +216,7 @@ class ReleaseWorker:
                         "decision": decision_payload(decision),
                     },
                     channel=mention.channel,
-                    handle=mention.author_handle,
+                    customer=mention.customer,
                 ),
                 policy_revision=decision.policy_revision,
             )
@@ -240,7 +245,7 @@ class ReleaseWorker:
                     "decision": decision_payload(decision),
                 },
                 channel=mention.channel,
-                handle=mention.author_handle,
+                customer=mention.customer,
             ),
             policy_revision=decision.policy_revision,
         )

@@ -32,7 +32,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from gateway.domain.sources import SealedSecret
 from gateway.settings import (
@@ -182,6 +184,15 @@ class Secrets:
         self._settings = settings
         self._environ = environ if environ is not None else os.environ
         self._box = SecretBox(key) if key is not None else None
+        self._raw = key
+
+    def derive(self, purpose: str) -> bytes:
+        """A 32-byte key for ``purpose`` (HKDF-SHA256 of the gateway's key, created on
+        first use like the key itself): one key to keep, separate keys per use."""
+        if self._raw is None:
+            self._raw = self._load(create=True)
+        hkdf = HKDF(algorithm=hashes.SHA256(), length=_KEY_BYTES, salt=None, info=purpose.encode())
+        return hkdf.derive(self._raw)
 
     def seal(self, source: str, value: str) -> SealedSecret:
         """What to store for ``value`` (``env:NAME`` stays a reference; else encrypted)."""

@@ -22,7 +22,7 @@ MENTION_COLUMNS = (
     " author_description, text, created_at, in_reply_to, thread_id, visibility, is_direct,"
     " channel_data, ingested_at, intent, intent_features, sentiment_compound,"
     " sentiment_pos, sentiment_neu, sentiment_neg, addressed, addressed_via,"
-    " optout_requested, status, claimed_by, claim_expires_at"
+    " optout_requested, status, claimed_by, claim_expires_at, customer_id, customer_key"
 )
 PROPOSAL_COLUMNS = (
     "id, mention_id, channel, customer_handle, thread_id, agent, text, ai_generated, status,"
@@ -75,6 +75,8 @@ def mention_from_row(row: asyncpg.Record, *, now: Any = None) -> Mention:
         optout_requested=row["optout_requested"],
         status=row["status"],
         claim=claim,
+        customer_id=row["customer_id"],
+        customer_key=row["customer_key"],
     )
 
 

@@ -1,4 +1,8 @@
-"""Opt-outs: a customer (channel + handle) who asked not to be contacted."""
+"""Opt-outs: a customer (channel + canonical identity) who asked not to be contacted.
+
+``handle`` here is always the canonical identity (gateway/domain/identity.py); callers
+resolve what a person typed with ``gateway.store.identities.resolve`` first.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,6 @@ from gateway.domain.records import OptOut
 from gateway.store._rows import OPT_OUT_COLUMNS, opt_out_from_row
 from gateway.store.connection import Conn
 from gateway.store.errors import NotFound
-
-
-def normalize_handle(handle: str) -> str:
-    return handle.strip().lower()
 
 
 async def add_opt_out(
@@ -29,7 +29,7 @@ async def add_opt_out(
         " ON CONFLICT (channel, handle) WHERE removed_at IS NULL DO NOTHING"
         f" RETURNING {OPT_OUT_COLUMNS}",
         channel,
-        normalize_handle(handle),
+        handle,
         reason,
         source,
         mention_id,
@@ -41,7 +41,7 @@ async def add_opt_out(
         f"SELECT {OPT_OUT_COLUMNS} FROM opt_outs"
         " WHERE channel = $1 AND handle = $2 AND removed_at IS NULL",
         channel,
-        normalize_handle(handle),
+        handle,
     )
     assert existing is not None
     return opt_out_from_row(existing), False
@@ -78,6 +78,6 @@ async def is_opted_out(conn: Conn, *, channel: str, handle: str) -> bool:
             "SELECT EXISTS (SELECT 1 FROM opt_outs"
             " WHERE channel = $1 AND handle = $2 AND removed_at IS NULL)",
             channel,
-            normalize_handle(handle),
+            handle,
         )
     )

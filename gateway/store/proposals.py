@@ -11,7 +11,6 @@ from gateway.domain.records import CustomerHistory, Proposal
 from gateway.store._rows import PROPOSAL_COLUMNS, proposal_from_row
 from gateway.store.connection import Conn
 from gateway.store.errors import Conflict, NotFound, Unavailable
-from gateway.store.opt_outs import normalize_handle
 
 CONTACT_STATES = ("approved", "released")
 
@@ -28,7 +27,7 @@ async def lock_contacts(conn: Conn, *, channel: str, handle: str, thread_id: str
     """
     keys = sorted(
         {
-            f"contacts:customer:{channel}:{normalize_handle(handle)}",
+            f"contacts:customer:{channel}:{handle}",  # the canonical identity
             f"contacts:thread:{channel}:{thread_id}",
         }
     )
@@ -50,13 +49,16 @@ async def customer_history(
     thread_id: str,
     now: datetime,
     exclude_proposal: int | None = None,
+    suppression_key: str | None = None,
 ) -> CustomerHistory:
     """The facts the policy needs about a customer, as of ``now``.
 
     A contact is a reply allowed or approved for release (queued or delivered). The
     proposal being released is excluded so its own approval is not counted against it.
+    ``handle`` is the canonical identity; the customer counts as opted out while an
+    opt-out is active or a suppression record has ``suppression_key`` (after erasure).
     """
-    customer = normalize_handle(handle)
+    customer = handle  # the canonical identity
     # One round trip: contacts in the windows, the opt-out, and the thread's state.
     row = await conn.fetchrow(
         "WITH contacts AS ("
@@ -74,9 +76,11 @@ async def customer_history(
         "  AND id <> coalesce($4, -1))"
         " SELECT contacts.*, thread.replies,"
         "  EXISTS (SELECT 1 FROM opt_outs WHERE channel = $1 AND handle = $2"
-        "          AND removed_at IS NULL) AS opted_out,"
+        "          AND removed_at IS NULL)"
+        "  OR EXISTS (SELECT 1 FROM suppressions WHERE channel = $1 AND customer_key = $6)"
+        "  AS opted_out,"
         "  (thread.last_reply IS NULL OR EXISTS (SELECT 1 FROM mentions"
-        "     WHERE channel = $1 AND thread_id = $5 AND lower(author_handle) = $2"
+        "     WHERE channel = $1 AND thread_id = $5 AND customer_id = $2"
         "     AND created_at > thread.last_reply)) AS replied_since"
         " FROM contacts, thread",
         channel,
@@ -84,6 +88,7 @@ async def customer_history(
         now,
         exclude_proposal,
         thread_id,
+        suppression_key,
     )
     assert row is not None
     return CustomerHistory(
@@ -130,7 +135,7 @@ async def insert_proposal(
         f" RETURNING {PROPOSAL_COLUMNS}",
         mention_id,
         channel,
-        normalize_handle(customer_handle),
+        customer_handle,
         thread_id,
         agent,
         text,

@@ -74,10 +74,10 @@ async def decisions_by(
 async def released_to(conn: Conn, *, channel: str, handle: str) -> list[dict[str, Any]]:
     rows = await conn.fetch(
         "SELECT id, mention_id, agent, text, policy_revision, audit_seq, updated_at, receipt,"
-        " reviewed_by FROM proposals WHERE channel = $1 AND customer_handle = lower($2)"
+        " reviewed_by FROM proposals WHERE channel = $1 AND customer_handle = $2"
         " AND status = 'released' ORDER BY id",
         channel,
-        handle.strip(),
+        handle,  # the canonical identity
     )
     return [dict(r) for r in rows]
 

@@ -1,4 +1,8 @@
-"""Audit subjects (customers) and their encryption keys; erasure scrubs their content."""
+"""Audit subjects (customers) and their encryption keys; erasure scrubs their content.
+
+A subject is keyed by (channel, canonical identity): callers pass the identity that
+gateway/domain/identity.py defines, never a handle as typed.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +12,20 @@ from datetime import datetime
 
 from gateway.store.connection import Conn
 from gateway.store.errors import NotFound
-from gateway.store.opt_outs import normalize_handle
 
 
-async def subject_key(conn: Conn, *, channel: str, handle: str) -> tuple[str, bytes]:
+async def subject_key(conn: Conn, *, channel: str, customer: str) -> tuple[str, bytes]:
     """(subject id, key) of a customer, created on first use."""
-    customer = normalize_handle(handle)
     # One round trip: create the subject, or read it when it already exists.
     row = await conn.fetchrow(
         "WITH created AS ("
         "  INSERT INTO subjects (id, channel, handle, key) VALUES ($1, $2, $3, $4)"
-        "  ON CONFLICT (channel, handle) WHERE erased_at IS NULL DO NOTHING RETURNING id, key)"
+        "  ON CONFLICT (channel, handle) WHERE erased_at IS NULL AND alias_of IS NULL"
+        "  DO NOTHING RETURNING id, key)"
         " SELECT id, key FROM created"
         " UNION ALL"
         " SELECT id, key FROM subjects WHERE channel = $2 AND handle = $3"
-        " AND erased_at IS NULL AND NOT EXISTS (SELECT 1 FROM created)",
+        " AND erased_at IS NULL AND alias_of IS NULL AND NOT EXISTS (SELECT 1 FROM created)",
         uuid.uuid4(),
         channel,
         customer,
@@ -31,7 +34,8 @@ async def subject_key(conn: Conn, *, channel: str, handle: str) -> tuple[str, by
     if row is None:
         # Another transaction created it after this statement's snapshot was taken.
         row = await conn.fetchrow(
-            "SELECT id, key FROM subjects WHERE channel = $1 AND handle = $2 AND erased_at IS NULL",
+            "SELECT id, key FROM subjects WHERE channel = $1 AND handle = $2"
+            " AND erased_at IS NULL AND alias_of IS NULL",
             channel,
             customer,
         )
@@ -49,35 +53,41 @@ async def keys_for(conn: Conn, subject_ids: list[str]) -> dict[str, bytes | None
     return {r["id"]: bytes(r["key"]) if r["key"] is not None else None for r in rows}
 
 
-async def subject_ids_of(conn: Conn, handle: str) -> list[str]:
+async def subject_ids_of(conn: Conn, customers: list[str]) -> list[str]:
+    """Subject ids (aliases included) of these canonical identities, on any channel."""
     rows = await conn.fetch(
-        "SELECT id::text AS id FROM subjects WHERE handle = $1", normalize_handle(handle)
+        "SELECT id::text AS id FROM subjects WHERE handle = ANY($1::text[])", customers
     )
     return [r["id"] for r in rows]
 
 
 async def erase(
-    conn: Conn, *, channel: str, handle: str, by: str, now: datetime
-) -> tuple[str, dict[str, int]]:
-    """Destroy the customer's key and scrub their content from mentions and proposals."""
-    customer = normalize_handle(handle)
-    row = await conn.fetchrow(
+    conn: Conn, *, channel: str, customer: str, customer_key: str, by: str, now: datetime
+) -> tuple[str, dict[str, int], datetime | None]:
+    """Destroy the customer's key(s) and scrub their content from mentions, proposals and
+    opt-outs; their mentions keep only ``customer_key`` (the suppression key), so they
+    stay closed. Returns (subject id, counts, when an active opt-out was registered)."""
+    rows = await conn.fetch(
         "UPDATE subjects SET key = NULL, handle = NULL, erased_at = $3, erased_by = $4"
-        " WHERE channel = $1 AND handle = $2 AND erased_at IS NULL RETURNING id::text AS id",
+        " WHERE channel = $1 AND handle = $2 AND erased_at IS NULL"
+        " RETURNING id::text AS id, alias_of",
         channel,
         customer,
         now,
         by,
     )
-    if row is None:
+    primary = [r["id"] for r in rows if r["alias_of"] is None] or [r["id"] for r in rows]
+    if primary:
+        subject_id = primary[0]
+    else:
         known = await conn.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM mentions WHERE channel = $1"
-            " AND lower(author_handle) = $2)",
+            "SELECT EXISTS (SELECT 1 FROM mentions WHERE channel = $1 AND customer_id = $2)"
+            " OR EXISTS (SELECT 1 FROM opt_outs WHERE channel = $1 AND handle = $2)",
             channel,
             customer,
         )
         if not known:
-            raise NotFound(f"no customer {handle!r} on channel {channel!r}")
+            raise NotFound(f"no customer {customer!r} on channel {channel!r}")
         subject_id = str(uuid.uuid4())
         await conn.execute(
             "INSERT INTO subjects (id, channel, handle, key, erased_at, erased_by)"
@@ -87,18 +97,18 @@ async def erase(
             now,
             by,
         )
-    else:
-        subject_id = row["id"]
     pseudonym = f"erased:{subject_id}"
     mentions = await conn.execute(
         "UPDATE mentions SET text = '', author_display_name = '', author_description = '',"
         " author_handle = $3, channel_data = '{}', intent_features = '[]', url = NULL,"
+        " customer_id = NULL, customer_key = $5,"
         " text_purged_at = coalesce(text_purged_at, $4)"
-        " WHERE channel = $1 AND lower(author_handle) = $2",
+        " WHERE channel = $1 AND customer_id = $2",
         channel,
         customer,
         pseudonym,
         now,
+        customer_key,
     )
     proposals = await conn.execute(
         "UPDATE proposals SET text = '', policy_input = NULL, shadow = NULL,"
@@ -107,7 +117,20 @@ async def erase(
         customer,
         pseudonym,
     )
-    return subject_id, {
-        "mentions": int(mentions.split()[-1]),
-        "proposals": int(proposals.split()[-1]),
-    }
+    opted_out_at = await conn.fetchval(
+        "SELECT min(created_at) FROM opt_outs"
+        " WHERE channel = $1 AND handle = $2 AND removed_at IS NULL",
+        channel,
+        customer,
+    )
+    await conn.execute(
+        "UPDATE opt_outs SET handle = $3, reason = '' WHERE channel = $1 AND handle = $2",
+        channel,
+        customer,
+        pseudonym,
+    )
+    return (
+        subject_id,
+        {"mentions": int(mentions.split()[-1]), "proposals": int(proposals.split()[-1])},
+        opted_out_at,
+    )

@@ -63,14 +63,24 @@ async def test_erasure_keeps_the_chain_and_destroys_the_content(
         before = len(await audit.list_events(conn, limit=1000))
         [decided, _] = await audit.list_events(conn, kind="proposal_decided")
         erasure = await erase_subject(
-            conn, channel="demo", handle="@Quinn@social.example", by=officer.name
+            conn,
+            channel="demo",
+            handle="@Quinn@social.example",
+            by=officer.name,
+            keys=runtime.suppression_keys,
         )
         events = await audit.list_events(conn, limit=1000)
         [shown] = await opened(conn, [e for e in events if e.seq == decided.seq])
         with pytest.raises(Conflict, match="erased"):
             await replay_event(conn, decided.seq)
         with pytest.raises(NotFound):
-            await erase_subject(conn, channel="demo", handle="@nobody@x", by=officer.name)
+            await erase_subject(
+                conn,
+                channel="demo",
+                handle="@nobody@x",
+                by=officer.name,
+                keys=runtime.suppression_keys,
+            )
     assert erasure.mentions_scrubbed == 1 and erasure.proposals_scrubbed == 1
     assert len(events) == before + 1 and events[-1].kind == "subject_erased"
     assert "quinn" not in str(events[-1].payload).lower()
