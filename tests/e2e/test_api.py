@@ -284,7 +284,7 @@ def test_opt_outs_are_managed_and_audited(gateway: Gateway) -> None:
         )
         assert r.status_code == 201, r.text
         opt_out = r.json()
-        assert opt_out["handle"] == "@jo@social.example"
+        assert opt_out["handle"] == "jo@social.example"  # canonical: no leading @
         listed = c.get("/v1/opt-outs").json()["items"]
         assert opt_out["id"] in [o["id"] for o in listed]
     with gateway.server.client(gateway.tokens["agent"]) as c:

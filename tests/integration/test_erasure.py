@@ -3,6 +3,7 @@ leaves the chain verifiable and countable and their content unrecoverable."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import asyncpg
@@ -20,6 +21,10 @@ SECRET_TEXT = "@acme my order 7781 never arrived and my card ending 4242 was cha
 REPLY = "Sorry Quinn, we refunded order 7781 today."
 
 
+_RANDOM = re.compile(
+    r"[0-9a-f]{32,}|[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}|v1:[a-z0-9+/=]+|\\x[0-9a-f]{2}"
+    r"|datetime\.datetime\([^)]*\)|\d{4}-\d\d-\d\dt[0-9:.]+"
+)
 ALL_TABLES = ("audit_events", "mentions", "proposals", "subjects")
 
 
@@ -86,7 +91,9 @@ async def test_erasure_keeps_the_chain_and_destroys_the_content(
     assert "quinn" not in str(events[-1].payload).lower()
     assert shown.payload["input"]["mention"]["text"] == "[erased]"
     assert (await runtime.verify_chain()).ok
-    dump = (await _raw_dump(database_url)).lower()
+    # Hashes, ids, keys, sealed blobs and timestamps' microseconds are random: digits like
+    # "4242" turn up in them by chance (a few runs in a hundred), so they are left out.
+    dump = _RANDOM.sub("", (await _raw_dump(database_url)).lower())
     for secret in ("never arrived", "7781", "quinn", "4242"):
         assert secret not in dump, secret
     assert "where is my parcel" in dump  # the other customer is untouched

@@ -12,7 +12,7 @@ import pytest
 from gateway.pipeline.release import ReleaseWorker
 from gateway.runtime import Runtime
 from gateway.store import proposals
-from tests.integration.test_identity import Api, api, decision_codes, ingest, mention, opt_out
+from tests.integration.test_identity_api import Api, api, decision_codes, ingest, mention, opt_out
 
 __all__ = ["api"]  # the fixture, shared
 
