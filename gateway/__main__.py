@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gateway.logging import configure_logging
-from gateway.settings import Settings, SettingsError, cli_token, load_settings
+from gateway.settings import Settings, SettingsError, cli_token, demo_enabled, load_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -145,6 +145,7 @@ def _serve(settings: Settings, host: str, port: int, *, worker: bool) -> int:
 
     from gateway.app import create_app
 
+    _announce(settings, "serve")
     app = create_app(settings, worker=worker)
     print(f"Engagement Gateway on http://{host}:{port}  (API docs: /schema)", file=sys.stderr)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
@@ -154,6 +155,7 @@ def _serve(settings: Settings, host: str, port: int, *, worker: bool) -> int:
 async def _worker(settings: Settings) -> int:
     from gateway.runtime import Runtime
 
+    _announce(settings, "worker")
     runtime = await Runtime.start(settings)
     runtime.start_policy_follower()
     runtime.start_checkpointer()
@@ -164,11 +166,33 @@ async def _worker(settings: Settings) -> int:
         loop.add_signal_handler(sig, stop.set)
     runtime.start_worker()
     runtime.start_sources()
-    if settings.demo and settings.demo_source:
+    if demo_enabled(settings) and settings.demo_source:
         runtime.start_demo_source()
     await stop.wait()
     await runtime.close()
     return 0
+
+
+def _announce(settings: Settings, command: str) -> None:
+    """Say loudly which database and which mode this process runs in: a warning when the
+    demo source and publisher are on, since they write fictional mentions to the audit log."""
+    import structlog
+
+    from gateway.settings import database_label
+
+    log = structlog.get_logger("gateway")
+    fields = {"command": command, "database": database_label(settings)}
+    if demo_enabled(settings):
+        log.warning(
+            "demo_mode_started",
+            mode="demo",
+            demo_source=settings.demo_source,
+            why="GATEWAY_DEMO=true" if settings.demo else "embedded database",
+            consequence="fictional mentions on channel demo enter the permanent audit log",
+            **fields,
+        )
+    else:
+        log.info("production_mode_started", mode="production", **fields)
 
 
 async def _migrate(settings: Settings) -> int:

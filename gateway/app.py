@@ -20,7 +20,7 @@ from gateway.http.source_routes import SOURCE_ROUTES, source_parts
 from gateway.http.user_routes import USER_ROUTES
 from gateway.policy import PolicyEngine
 from gateway.runtime import Runtime
-from gateway.settings import Settings
+from gateway.settings import Settings, demo_enabled
 
 
 class Health(msgspec.Struct, frozen=True, kw_only=True):
@@ -71,7 +71,7 @@ def create_app(
             runtime.start_worker()
             runtime.start_sources()
             runtime.start_retention()
-        if settings.demo and settings.demo_source and worker:
+        if demo_enabled(settings) and settings.demo_source and worker:
             runtime.start_demo_source()
         app.state.sources = source_parts(runtime, secrets=runtime.secrets)
         app.state.runtime = runtime

@@ -30,7 +30,7 @@ from gateway.pipeline.retention import run_retention
 from gateway.pipeline.review import Reviewer
 from gateway.policy import EmbeddedEngine, PolicyBundle, PolicyEngine, load_bundle
 from gateway.policy.opa import OpaEngine
-from gateway.settings import Settings, audit_key_path, checkpoint_dir
+from gateway.settings import Settings, audit_key_path, checkpoint_dir, demo_enabled
 from gateway.sources.build import Connectors
 from gateway.sources.publishers import configured_publishers
 from gateway.sources.scheduler import SourceScheduler
@@ -235,7 +235,7 @@ def engine_factory(settings: Settings) -> EngineFactory:
 
 def build_publishers(settings: Settings, client: httpx.AsyncClient) -> dict[str, Publisher]:
     publishers: dict[str, Publisher] = {}
-    if settings.demo:
+    if demo_enabled(settings):
         publishers["demo"] = DemoPublisher(settings.data_dir / "demo-sent.jsonl")
     if settings.webhook_url and settings.webhook_secret:
         publishers["webhook"] = WebhookPublisher(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 
@@ -32,7 +33,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     release_lease_s: float = 60.0  # a release stuck in "releasing" longer is retried
     release_max_attempts: int = 5
     release_backoff_s: float = 2.0  # first retry delay; doubles each attempt
-    demo: bool = True  # the demo source and demo publisher on channel "demo"
+    # The demo source and demo publisher on channel "demo". None: on only with the
+    # embedded database, so a production DATABASE_URL never gets fictional mentions;
+    # read it through demo_enabled().
+    demo: bool | None = None
     demo_source: bool = True  # with demo: poll the demo source (off: demo publisher only)
     demo_interval_s: float = 20.0  # how often the demo source is polled
     webhook_url: str | None = None  # signed-webhook publisher for channel "webhook"
@@ -200,6 +204,29 @@ def _env_names(raw: str) -> tuple[str, ...]:
                 f"GATEWAY_SOURCE_SECRET_ENV may not list {name}: it is not a source secret"
             )
     return names
+
+
+def demo_enabled(settings: Settings) -> bool:
+    """Whether the demo source and publisher run: as set (GATEWAY_DEMO), else only with
+    the embedded database."""
+    return settings.demo if settings.demo is not None else settings.database_url is None
+
+
+def database_label(settings: Settings) -> str:
+    """Which database, for logs: host, port and database name of DATABASE_URL (never the
+    user or password), or the embedded database's data folder."""
+    if settings.database_url is None:
+        return f"embedded PostgreSQL in {settings.data_dir}"
+    try:
+        parts = urlsplit(settings.database_url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return "external PostgreSQL (DATABASE_URL not readable as a URL)"
+    if not host:  # a Unix socket: postgresql://user@/db?host=/run/postgresql
+        host = parse_qs(parts.query).get("host", [""])[0]
+    where = f"{host}:{port}" if port else host
+    return f"{where}/{parts.path.lstrip('/')}"
 
 
 def audit_key_path(settings: Settings) -> Path:

@@ -28,6 +28,9 @@ def gateway_env(database_url: str, data_dir: Path, **extra: str) -> dict[str, st
         {
             "DATABASE_URL": database_url,
             "GATEWAY_DATA_DIR": str(data_dir),
+            # The API tests use the demo publisher; with an external database it is on
+            # only when asked for (tests/e2e/test_demo_mode.py checks the default).
+            "GATEWAY_DEMO": "true",
             "GATEWAY_DEMO_SOURCE": "false",
             "GATEWAY_RELEASE_POLL_S": "0.1",
             "GATEWAY_RELEASE_BACKOFF_S": "0.1",

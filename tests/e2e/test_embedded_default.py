@@ -17,6 +17,7 @@ def test_serve_on_the_embedded_default(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     env = gateway_env("", data_dir, GATEWAY_DEMO_SOURCE="true", GATEWAY_DEMO_INTERVAL_S="0.5")
     del env["DATABASE_URL"]
+    del env["GATEWAY_DEMO"]  # the embedded database alone turns the demo on
     done = run_cli(env, "users", "demo")
     assert done.returncode == 0, done.stderr
     tokens = dict(
