@@ -225,8 +225,11 @@ def _policy_test(directory: Path) -> int:
         mark = "PASS" if result.passed else "FAIL"
         line = f"{mark} {result.package}.{result.name}"
         if result.error:
-            line += f"  ({result.error})"
+            where = f"{result.file}:{result.line}: " if result.file else ""
+            line += f"  ({where}{result.error})"
         print(line)
+        for output in result.output if not result.passed else []:
+            print(f"    print: {output}")
     print(f"{report.passed} passed, {report.failed} failed  (revision {bundle.revision})")
     return 0 if report.ok else 1
 

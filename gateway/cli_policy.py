@@ -180,8 +180,22 @@ async def _draft(args: argparse.Namespace, service: PolicyService, user: User | 
     )
     tests = version.tests or {}
     print(f"{'created' if created else 'already stored'}: {version.revision}")
+    for result in tests.get("results", []):
+        if result.get("passed"):
+            continue
+        where = f" ({result['file']}:{result['line']})" if result.get("file") else ""
+        print(f"FAIL {result['package']}.{result['name']}{where}: {result.get('error')}")
+        for line in result.get("output") or []:
+            print(f"    print: {line}")
     print(f"tests: {tests.get('passed', 0)} passed, {tests.get('failed', 0)} failed")
-    return 0 if version.tests_passed else 1
+    if version.tests_passed:
+        return 0
+    print(
+        f"the draft is stored as {version.revision}, but it cannot be activated until its "
+        "tests pass: fix them and run policy draft again",
+        file=sys.stderr,
+    )
+    return 1
 
 
 async def _diff(args: argparse.Namespace, service: PolicyService, user: User | None) -> int:

@@ -108,6 +108,28 @@ def _check_files(files: dict[str, str]) -> None:
             raise InvalidInput(f"{path} contains a NUL character")
 
 
+# Term lists the shipped rules match against lower-cased text (see policies/engagement/
+# text.rego): a term with an upper-case letter can never match, so a draft is refused.
+TERM_LISTS = ("blocked_terms", "legal_terms", "nobot_markers", "sensitive_topics")
+
+
+def _check_terms(data: dict[str, Any]) -> None:
+    for key in TERM_LISTS:
+        value = data.get(key)
+        groups = value.items() if isinstance(value, dict) else [("", value)]
+        for group, terms in groups:
+            if not isinstance(terms, list):
+                continue
+            for term in terms:
+                if isinstance(term, str) and term != term.lower():
+                    where = f"{key}.{group}" if group else key
+                    raise InvalidInput(
+                        f"data.json {where}: the term {term!r} has upper-case letters, but the "
+                        f"policy matches lower-cased text, so it would never match; write it "
+                        f"as {term.lower()!r}"
+                    )
+
+
 class PolicyService:
     def __init__(self, pool: asyncpg.Pool, make_engine: EngineFactory) -> None:
         self._pool = pool
@@ -254,6 +276,7 @@ class PolicyService:
         """Store a new draft after checking it compiles (PolicyLoadError otherwise) and
         running its tests. The same content twice is the same version."""
         _check_files(files)
+        _check_terms(data)
         bundle = build_bundle(files, data)
         content = content_of(bundle)  # refuses data that would not read back the same
         engine = await asyncio.to_thread(self._make_engine, bundle)  # refuses bad bundles

@@ -31,6 +31,8 @@ class TestResult(msgspec.Struct, frozen=True, kw_only=True):
     error: str | None = None
     duration_us: int
     output: list[str] = []  # what print() wrote while the test ran
+    file: str = ""  # where the test is defined (its first definition)
+    line: int = 0
 
 
 class FileCoverage(msgspec.Struct, frozen=True, kw_only=True):
@@ -73,8 +75,9 @@ def run_policy_tests(bundle: PolicyBundle, *, coverage: bool = False) -> TestRep
     results: list[TestResult] = []
     reports: list[dict[str, Any]] = []
     try:
-        for package, name in _discover(_ast.read_modules(engine.get_ast_as_json())):
+        for package, name, where in _discover(_ast.read_modules(engine.get_ast_as_json())):
             result, engine_ok = _run_one(engine, package, name)
+            result = msgspec.structs.replace(result, file=where[0], line=where[1])
             results.append(result)
             if not engine_ok:
                 engine = _new_engine(bundle, coverage)
@@ -118,16 +121,16 @@ def _coverage(bundle: PolicyBundle, reports: list[dict[str, Any]]) -> list[FileC
     ]
 
 
-def _discover(modules: list[_ast.Module]) -> list[tuple[str, str]]:
-    """(package, rule) of each test, once even if defined by several bodies."""
-    found: dict[tuple[str, str], None] = {}
+def _discover(modules: list[_ast.Module]) -> list[tuple[str, str, tuple[str, int]]]:
+    """(package, rule, (file, line)) of each test, once even if defined by several bodies."""
+    found: dict[tuple[str, str], tuple[str, int]] = {}
     for module in sorted(modules, key=lambda m: m.file):
         if not module.package.endswith(_TEST_PACKAGE_SUFFIX):
             continue
         for rule in module.rules:
             if rule.is_plain and rule.name.startswith(_TEST_PREFIX):
-                found.setdefault((module.package, rule.name), None)
-    return list(found)
+                found.setdefault((module.package, rule.name), (module.file, rule.line))
+    return [(package, name, where) for (package, name), where in found.items()]
 
 
 def _run_one(engine: Any, package: str, name: str) -> tuple[TestResult, bool]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 from tests.conftest import POLICY_DIR
-from tests.e2e.server import gateway_env, run_cli
+from tests.e2e.server import add_user, gateway_env, run_cli
 
 
 def test_policy_test_passes_on_the_default_bundle(tmp_path: Path) -> None:
@@ -53,3 +54,46 @@ def test_bad_settings_are_reported(tmp_path: Path) -> None:
     env = gateway_env("", tmp_path, GATEWAY_CLAIM_TTL_S="soon")
     done = run_cli(env, "migrate")
     assert done.returncode == 2 and "GATEWAY_CLAIM_TTL_S" in done.stderr
+
+
+def test_policy_draft_names_each_failing_test_and_exits_non_zero(
+    fresh_db_url: str, tmp_path: Path
+) -> None:
+    env = gateway_env(fresh_db_url, tmp_path)
+    carol = add_user(env, "carol", "compliance")
+    dave = add_user(env, "dave", "compliance")
+    bundle = tmp_path / "policies"
+    shutil.copytree(POLICY_DIR, bundle)
+    (bundle / "engagement" / "zz_broken_test.rego").write_text(
+        'package engagement_test\n\ntest_deny_on_purpose if {\n\tprint("cap is", 3)\n\t1 == 2\n}\n'
+    )
+    done = run_cli(env, "policy", "draft", "--dir", str(bundle), "--token", carol)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert (
+        "FAIL engagement_test.test_deny_on_purpose (engagement/zz_broken_test.rego:3): undefined"
+        in done.stdout
+    )
+    assert "print: engagement/zz_broken_test.rego:4: cap is 3" in done.stdout
+    assert " 1 failed" in done.stdout
+    revision = done.stdout.split("created: ")[1].split()[0]
+    assert f"the draft is stored as {revision}, but it cannot be activated" in done.stderr
+    refused = run_cli(env, "policy", "activate", revision, "--token", dave)
+    assert refused.returncode == 1 and "its tests fail" in refused.stderr
+    assert f"python -m gateway policy show {revision}" in refused.stderr
+    assert "/v1/" not in refused.stderr
+
+
+def test_policy_draft_refuses_an_upper_case_blocked_term(fresh_db_url: str, tmp_path: Path) -> None:
+    env = gateway_env(fresh_db_url, tmp_path)
+    carol = add_user(env, "carol", "compliance")
+    bundle = tmp_path / "policies"
+    shutil.copytree(POLICY_DIR, bundle)
+    data_file = bundle / "engagement" / "data.json"
+    data = json.loads(data_file.read_text())
+    data["blocked_terms"].append("Pineapple")
+    data_file.write_text(json.dumps(data, indent=2))
+    done = run_cli(env, "policy", "draft", "--dir", str(bundle), "--token", carol)
+    assert done.returncode == 1
+    assert "blocked_terms: the term 'Pineapple' has upper-case letters" in done.stderr
+    assert "write it as 'pineapple'" in done.stderr
+    assert "created" not in done.stdout

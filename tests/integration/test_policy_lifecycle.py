@@ -9,7 +9,7 @@ import copy
 import pytest
 
 from gateway.domain.records import User
-from gateway.pipeline.errors import Forbidden, StateConflict
+from gateway.pipeline.errors import Forbidden, InvalidInput, StateConflict
 from gateway.pipeline.policies import PolicyService, bundle_of
 from gateway.policy import PolicyLoadError
 from gateway.runtime import Runtime
@@ -236,3 +236,13 @@ async def test_a_shadow_starts_only_when_a_second_officer_confirms(
         [started] = await audit.list_events(conn, kind="policy_shadow_started", limit=10)
     assert started.actor == "dave"
     assert started.payload["proposed_by"] == "carol" and started.payload["confirmed_by"] == "dave"
+
+
+async def test_a_term_that_can_never_match_is_refused_at_draft_time(
+    runtime: Runtime, officer: User
+) -> None:
+    files, data = await active_files(runtime)
+    data["sensitive_topics"]["health"].append("Covid")  # type: ignore[index]
+    with pytest.raises(InvalidInput, match=r"sensitive_topics\.health: the term 'Covid'"):
+        await service(runtime).draft(files=files, data=data, description="", user=officer)
+    assert len(await service(runtime).versions()) == 1
