@@ -39,6 +39,9 @@ class MentionInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     created_at: str  # RFC 3339, UTC
     visibility: str | None = None  # the channel's audience for the post, where it has one
     is_direct: bool = False  # a private message to the brand
+    # The post may ask not to be answered ("don't reply to this", "not now"), not clearly
+    # enough to register an opt-out; the default policy sends replies to review.
+    possible_opt_out: bool = False
 
 
 class ReplyInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

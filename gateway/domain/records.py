@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 import msgspec
 
+from gateway.domain.classification import OptOutSignal
+
 Role = Literal["agent", "compliance", "auditor", "admin"]
 ROLES: tuple[str, ...] = ("agent", "compliance", "auditor", "admin")
 
@@ -69,6 +71,7 @@ class Mention(msgspec.Struct, frozen=True, kw_only=True):
     addressed: bool
     addressed_via: str | None
     optout_requested: bool
+    optout_signal: OptOutSignal = "none"  # "requested" exactly when optout_requested
     status: MentionStatus
     claim: Claim | None
     customer_id: str | None = None  # canonical identity (domain/identity.py); None once erased
@@ -105,6 +108,7 @@ class NewMention(msgspec.Struct, frozen=True, kw_only=True):
     addressed_via: str | None
     optout_requested: bool
     customer_id: str | None = None  # canonical identity of the author
+    optout_signal: OptOutSignal = "none"  # "requested" exactly when optout_requested
 
 
 class OptOut(msgspec.Struct, frozen=True, kw_only=True):

@@ -9,6 +9,7 @@ import msgspec
 from msgspec import Meta
 
 from connectors.contract import RawAuthor, RawMention
+from gateway.domain.classification import OptOutSignal
 from gateway.domain.decisions import Decision
 from gateway.domain.records import Mention, Proposal
 
@@ -132,6 +133,9 @@ class MentionOut(msgspec.Struct, frozen=True, kw_only=True):
     addressed: bool
     addressed_via: str | None
     optout_requested: bool
+    # "requested": an opt-out was registered from this post; "possible": it may ask not to
+    # be answered (replies go to review, reason possible_opt_out); "none".
+    optout_signal: OptOutSignal
     status: str
     claim: ClaimOut | None
 
@@ -208,6 +212,7 @@ def mention_out(m: Mention) -> MentionOut:
         addressed=m.addressed,
         addressed_via=m.addressed_via,
         optout_requested=m.optout_requested,
+        optout_signal=m.optout_signal,
         status=m.status,
         claim=ClaimOut(agent=m.claim.agent, expires_at=m.claim.expires_at) if m.claim else None,
     )

@@ -199,6 +199,7 @@ def _to_new(raw: RawMention, cls: Classification, customer: Identity) -> NewMent
         addressed=cls.addressed.addressed,
         addressed_via=cls.addressed.via,
         optout_requested=cls.opt_out.requested,
+        optout_signal=cls.opt_out.signal,
     )
 
 

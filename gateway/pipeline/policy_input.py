@@ -77,6 +77,7 @@ def build_policy_input(
             created_at=rfc3339(mention.created_at),
             visibility=mention.visibility,
             is_direct=mention.is_direct,
+            possible_opt_out=mention.optout_signal == "possible",
         ),
         reply=ReplyInput(
             text=text,

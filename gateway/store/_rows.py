@@ -22,7 +22,8 @@ MENTION_COLUMNS = (
     " author_description, text, created_at, in_reply_to, thread_id, visibility, is_direct,"
     " channel_data, ingested_at, intent, intent_features, sentiment_compound,"
     " sentiment_pos, sentiment_neu, sentiment_neg, addressed, addressed_via,"
-    " optout_requested, status, claimed_by, claim_expires_at, customer_id, customer_key"
+    " optout_requested, optout_signal, status, claimed_by, claim_expires_at, customer_id,"
+    " customer_key"
 )
 PROPOSAL_COLUMNS = (
     "id, mention_id, channel, customer_handle, thread_id, agent, text, ai_generated, status,"
@@ -73,6 +74,7 @@ def mention_from_row(row: asyncpg.Record, *, now: Any = None) -> Mention:
         addressed=row["addressed"],
         addressed_via=row["addressed_via"],
         optout_requested=row["optout_requested"],
+        optout_signal=row["optout_signal"],
         status=row["status"],
         claim=claim,
         customer_id=row["customer_id"],

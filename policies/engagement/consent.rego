@@ -1,6 +1,6 @@
 # Consent (part of package engagement): respect what the customer said about being contacted.
 # A customer who opted out, or who marked their name, profile or post with a no-bot marker
-# such as #nobot, is never answered.
+# such as #nobot, is never answered; a post that may ask not to be answered is reviewed.
 package engagement
 
 import rego.v1
@@ -38,3 +38,17 @@ deny_reasons contains {"code": "nobot", "rule": "engagement.consent.nobot", "mes
 		[_quoted({marker | some marker in found})],
 	)
 }
+
+# METADATA
+# title: Review - possible opt-out
+# description: |
+#   Review (possible_opt_out) when the mention may ask not to be answered, but not clearly
+#   enough to record an opt-out: "don't reply to this", "not now", "nobody asked you",
+#   "leave me alone" next to "I'm talking to my friend" (input.mention.possible_opt_out,
+#   set by the gateway's opt-out detector). A person decides whether to answer at all.
+#   Absent means false; any other value but false counts, so a malformed value is reviewed.
+review_reasons contains {
+	"code": "possible_opt_out",
+	"rule": "engagement.consent.possible_opt_out",
+	"message": "The customer may have asked not to be answered; a person must check before anyone replies.",
+} if object.get(input.mention, "possible_opt_out", false) != false

@@ -1,4 +1,4 @@
-# Tests for consent.rego: opt-out and no-bot markers.
+# Tests for consent.rego: opt-out, possible opt-out and no-bot markers.
 package engagement_test
 
 import rego.v1
@@ -62,4 +62,28 @@ test_allow_when_no_markers_configured if {
 	inp := _input({"mention": {"text": "@brand refund please #nobot"}})
 	reasons := _deny_for(inp, {"nobot_markers": []})
 	not "nobot" in _codes(reasons)
+}
+
+test_allow_mention_without_possible_opt_out if {
+	not "possible_opt_out" in _codes(_review({"mention": {"possible_opt_out": false}}))
+	not "possible_opt_out" in _codes(_review({})) # absent: the base input has no such field
+}
+
+test_review_possible_opt_out if {
+	r := _reason(_review({"mention": {"possible_opt_out": true}}), "possible_opt_out")
+	r.rule == "engagement.consent.possible_opt_out"
+	r.message == "The customer may have asked not to be answered; a person must check before anyone replies."
+	not "possible_opt_out" in _codes(_deny({"mention": {"possible_opt_out": true}}))
+	d := _decision({"mention": {"possible_opt_out": true}})
+	d.outcome == "review"
+}
+
+test_review_possible_opt_out_malformed_value if {
+	"possible_opt_out" in _codes(_review({"mention": {"possible_opt_out": "yes"}}))
+}
+
+test_deny_opted_out_beats_possible_opt_out if {
+	d := _decision({"mention": {"possible_opt_out": true}, "customer": {"opted_out": true}})
+	d.outcome == "deny"
+	{"opted_out", "possible_opt_out"} == {r.code | some r in d.reasons}
 }

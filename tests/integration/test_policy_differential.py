@@ -46,7 +46,7 @@ SEED = 20250301
 EXPECTED_CODES = {
     "opted_out", "nobot", "not_addressed", "intent_not_eligible", "frequency_cap",
     "blocked_term", "marketing_offer", "personal_data", "too_long", "legal_language",
-    "sensitive_topic", "ai_generated", "author_is_bot",
+    "sensitive_topic", "ai_generated", "author_is_bot", "possible_opt_out",
 }  # fmt: skip
 EXPECTED_FREQUENCY_RULES = {
     f"engagement.frequency.{name}"
@@ -483,9 +483,10 @@ def _generate(rng: random.Random, data: dict[str, Any]) -> PolicyInput:
         reply = _to_bytes(reply, MAX_UTF8_BYTES + rng.choice([-1, 0, 1, 29]))
     length = grapheme_count(reply) if length_unit == "graphemes" else len(reply)
 
+    mention_id = rng.randrange(1, 10_000)
     return PolicyInput(
         mention=MentionInput(
-            id=rng.randrange(1, 10_000),
+            id=mention_id,
             channel=channel,
             author=Author(
                 handle=f"@{name.lower()}@social.example",
@@ -501,6 +502,8 @@ def _generate(rng: random.Random, data: dict[str, Any]) -> PolicyInput:
             created_at="2025-03-01T10:00:00Z",
             visibility=rng.choice([None, "public", "unlisted"]),
             is_direct=chance(0.05),
+            # from a value already drawn, so adding it left every other draw unchanged
+            possible_opt_out=mention_id % 13 == 0,
         ),
         reply=ReplyInput(
             text=reply,
