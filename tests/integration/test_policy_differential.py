@@ -333,6 +333,7 @@ def _clean_input(
     reply: str = "Sorry about the wait, we are on it.",
     display_name: str = "Zoë",
     bot: bool = False,
+    possible_opt_out: bool = False,
 ) -> PolicyInput:
     return PolicyInput(
         mention=MentionInput(
@@ -345,6 +346,7 @@ def _clean_input(
             addressed_brand=True,
             thread=Thread(id="t1"),
             created_at="2025-03-01T10:00:00Z",
+            possible_opt_out=possible_opt_out,
         ),
         reply=ReplyInput(text=reply, length=len(reply), links=[], bytes=len(reply.encode())),
         agent=AgentInput(id="agent-7", roles=["agent"]),
@@ -355,6 +357,22 @@ def _clean_input(
         channel=ChannelInput(name="mastodon"),
         now="2025-03-01T10:05:00Z",
     )  # fmt: skip
+
+
+@pytest.mark.parametrize("possible", [True, False], ids=["possible", "none"])
+async def test_possible_opt_out_decides_the_same_on_both_engines(
+    bundle: PolicyBundle, opa_policy: GolibEngine, possible: bool
+) -> None:
+    policy_input = _clean_input(possible_opt_out=possible)
+    embedded = EmbeddedEngine(bundle)
+    try:
+        ours = await embedded.decide(policy_input)
+    finally:
+        await embedded.close()
+    theirs = opa_policy.eval_document("engagement.decision", msgspec.to_builtins(policy_input))
+    assert _comparable(ours) == _comparable_json(theirs)
+    assert ours.outcome == ("review" if possible else "allow")
+    assert [r.code for r in ours.reasons] == (["possible_opt_out"] if possible else [])
 
 
 # --- the generator -----------------------------------------------------------------------
