@@ -130,11 +130,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _with_service(settings: Settings, args: argparse.Namespace, handler: Handler) -> int:
-    from gateway.runtime import engine_factory
+    from gateway.runtime import policy_service
     from gateway.store.database import Database
 
     db = await Database.open(settings)
-    service = PolicyService(db.pool, engine_factory(settings))
+    service = policy_service(settings, db)
     try:
         user = None
         if TOKEN_DEST in vars(args):  # acts on behalf of a person: who, and may they?
@@ -144,6 +144,7 @@ async def _with_service(settings: Settings, args: argparse.Namespace, handler: H
     finally:
         if service.live is not None:
             await service.live.close()
+        await service.close()
         await db.close()
 
 

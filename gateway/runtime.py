@@ -24,12 +24,14 @@ from gateway.pipeline.consent import Claims, Consent
 from gateway.pipeline.decide import Decider
 from gateway.pipeline.ingest import Ingestor
 from gateway.pipeline.policies import EngineFactory, PolicyService
+from gateway.pipeline.policy_budget import ActivationBudget
 from gateway.pipeline.poll import poll_forever
 from gateway.pipeline.release import ReleaseWorker, channel_limits
 from gateway.pipeline.retention import run_retention
 from gateway.pipeline.review import Reviewer
 from gateway.policy import EmbeddedEngine, PolicyBundle, PolicyEngine, load_bundle
 from gateway.policy.opa import OpaEngine
+from gateway.policy.sandbox import Sandbox, SandboxLimits
 from gateway.settings import Settings, audit_key_path, checkpoint_dir, demo_enabled
 from gateway.sources.build import Connectors
 from gateway.sources.publishers import configured_publishers
@@ -75,7 +77,7 @@ class Runtime:
         policies: PolicyService | None = None
         if engine is None:
             assert initial is not None
-            policies = PolicyService(db.pool, engine_factory(settings))
+            policies = policy_service(settings, db)
             try:
                 engine = await policies.start(initial)
             except BaseException:
@@ -112,6 +114,7 @@ class Runtime:
                 limits={name: channel_limits(p) for name, p in publishers.items()},
                 committer=committer,
                 suppression_keys=suppression_keys,
+                shadow_wait_s=settings.shadow_wait_s,
             ),
             suppression_keys=suppression_keys,
             committer=committer,
@@ -205,6 +208,8 @@ class Runtime:
         if self.outbound is not None:
             await self.outbound.aclose()
         await self.engine.close()
+        if self.policies is not None:
+            await self.policies.close()
         await self.db.close()
 
 
@@ -220,6 +225,29 @@ def _audit_signing(settings: Settings, db: Database) -> dict[str, Any]:
         ),
         "audit_public_pem": public_key_pem(key),
     }
+
+
+def policy_service(settings: Settings, db: Database) -> PolicyService:
+    """The lifecycle, with its sandbox for policies not approved yet (not started here)."""
+    sandbox = Sandbox(
+        SandboxLimits(
+            workers=settings.sandbox_workers,
+            timeout_s=settings.sandbox_timeout_s,
+            memory_mb=settings.sandbox_memory_mb,
+        )
+    )
+    budget = ActivationBudget(
+        inputs=settings.activation_inputs,
+        p99_ms=settings.activation_p99_ms,
+        worst_ms=settings.policy_timeout_s * 1000 / 2,
+    )
+    return PolicyService(
+        db.pool,
+        engine_factory(settings),
+        sandbox,
+        budget=budget,
+        decision_timeout_s=settings.policy_timeout_s,
+    )
 
 
 def engine_factory(settings: Settings) -> EngineFactory:

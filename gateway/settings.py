@@ -28,6 +28,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     opa_url: str = "http://127.0.0.1:8181"
     policy_timeout_s: float = 2.0
     policy_threads: int = 2
+    # Untrusted policy runs (draft checks, tests, impact, shadow, activation budget) run
+    # in worker processes; see docs/decisions/0006-untrusted-policy-evaluation.md.
+    sandbox_workers: int = 2
+    sandbox_timeout_s: float = 10.0  # wall clock per run; the worker is killed after it
+    sandbox_memory_mb: int = 1024  # address space a run may add to a started worker
+    shadow_wait_s: float = 0.25  # the most a shadow decision may delay a proposal
+    activation_inputs: int = 500  # stored inputs replayed to time a revision at activation
+    activation_p99_ms: float = 50.0  # activation refuses a revision slower than this (p99)
     claim_ttl_s: int = 900  # how long a claim on a mention holds
     release_poll_s: float = 0.5  # idle poll interval of the release worker
     release_lease_s: float = 60.0  # a release stuck in "releasing" longer is retried
@@ -111,6 +119,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         "GATEWAY_RELEASE_BACKOFF_S": "release_backoff_s",
         "GATEWAY_DEMO_INTERVAL_S": "demo_interval_s",
         "GATEWAY_CHECKPOINT_EVERY_S": "checkpoint_every_s",
+        "GATEWAY_SANDBOX_TIMEOUT_S": "sandbox_timeout_s",
+        "GATEWAY_SHADOW_WAIT_S": "shadow_wait_s",
+        "GATEWAY_ACTIVATION_P99_MS": "activation_p99_ms",
     }
     for var, field in floats.items():
         if environ.get(var):
@@ -121,6 +132,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         "GATEWAY_POLICY_THREADS": "policy_threads",
         "GATEWAY_DB_POOL_MAX": "db_pool_max",
         "GATEWAY_CHECKPOINT_EVERY_EVENTS": "checkpoint_every_events",
+        "GATEWAY_SANDBOX_WORKERS": "sandbox_workers",
+        "GATEWAY_SANDBOX_MEMORY_MB": "sandbox_memory_mb",
+        "GATEWAY_ACTIVATION_INPUTS": "activation_inputs",
     }
     for var, field in ints.items():
         if environ.get(var):
@@ -154,7 +168,19 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             raise SettingsError("GATEWAY_WEBHOOK_URL is set but GATEWAY_WEBHOOK_SECRET is not")
         values["webhook_secret"] = secret
     values.update(_source_settings(environ))
+    _check_sandbox(values)
     return msgspec.convert(values, Settings, from_attributes=False, strict=False)
+
+
+def _check_sandbox(values: Mapping[str, object]) -> None:
+    positive = {
+        "sandbox_workers": "GATEWAY_SANDBOX_WORKERS",
+        "sandbox_timeout_s": "GATEWAY_SANDBOX_TIMEOUT_S",
+        "activation_p99_ms": "GATEWAY_ACTIVATION_P99_MS",
+    }
+    for field, var in positive.items():
+        if field in values and values[field] == 0:
+            raise SettingsError(f"{var} must be greater than 0")
 
 
 def _source_settings(environ: Mapping[str, str]) -> dict[str, object]:

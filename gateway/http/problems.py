@@ -12,7 +12,7 @@ from gateway.audit.bundle import EvidenceError
 from gateway.domain.identity import InvalidIdentity
 from gateway.http.auth import RoleRefused, Unauthenticated
 from gateway.pipeline.errors import Forbidden, InvalidInput, StateConflict, with_hint
-from gateway.policy.errors import BundleError, PolicyLoadError
+from gateway.policy.errors import BundleError, PolicyLoadError, PolicyRunError, SandboxBusy
 from gateway.sources.errors import (
     InvalidSource,
     ReplayedDelivery,
@@ -77,6 +77,17 @@ def _policy_load(request: Request[Any, Any, Any], exc: PolicyLoadError) -> Respo
     return problem(422, str(exc), file=exc.file, line=exc.line, column=exc.column)
 
 
+def _policy_run(request: Request[Any, Any, Any], exc: PolicyRunError) -> Response[Any]:
+    """A sandboxed policy run that did not finish: 422 when the policy is at fault
+    (``policy_timeout``, ``policy_memory``, ``policy_crashed``), 503 when no worker was
+    free (``policy_sandbox_busy``). ``code`` is the machine-readable reason."""
+    status = 503 if isinstance(exc, SandboxBusy) else 422
+    response = problem(status, str(exc), code=exc.code)
+    if status == 503:
+        response.headers["Retry-After"] = "5"
+    return response
+
+
 def _signature(request: Request[Any, Any, Any], exc: SignatureRefused) -> Response[Any]:
     """A webhook delivery not signed right: 401, naming the signature scheme (no bearer)."""
     response = problem(401, str(exc))
@@ -107,6 +118,7 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     SecretUnavailable: _mapped(503),
     Unavailable: _mapped(503),
     PolicyLoadError: _policy_load,
+    PolicyRunError: _policy_run,
     BundleError: _mapped(422),
     Exception: _unexpected,
 }

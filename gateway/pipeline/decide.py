@@ -7,6 +7,7 @@ proposal without its audit record (or a release without its decision) cannot exi
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -19,7 +20,7 @@ import structlog
 from connectors.contract import ChannelLimits
 from gateway.audit.subjects import sealed_for
 from gateway.audit.suppression import SuppressionKeys
-from gateway.domain.decisions import Decision
+from gateway.domain.decisions import Decision, policy_error
 from gateway.domain.policy_input import PolicyInput
 from gateway.domain.records import CustomerHistory, Mention, Proposal, User
 from gateway.pipeline.errors import InvalidInput, StateConflict
@@ -60,9 +61,11 @@ class Decider:
         limits: Mapping[str, ChannelLimits | None] | None = None,
         committer: GroupCommitter | None = None,
         suppression_keys: SuppressionKeys | None = None,
+        shadow_wait_s: float = 0.25,
     ) -> None:
         self._committer = committer
         self._keys = suppression_keys
+        self._shadow_wait_s = shadow_wait_s
         self._pool = pool
         self.engine = engine
         self._limits = dict(limits or {})  # channel -> its publisher's limits
@@ -148,9 +151,19 @@ class Decider:
         return _Decided(input=fresh, decision=decision, shadow=await self._shadow(fresh), now=now)
 
     async def _shadow(self, policy_input: PolicyInput) -> Decision | None:
-        """The shadow policy's decision, stored beside the real one and never enforced."""
+        """The shadow policy's decision, stored beside the real one and never enforced.
+
+        It may delay the proposal by ``shadow_wait_s`` at most: a slower shadow decision
+        is recorded as a ``policy_error`` (its run goes on, bounded, in the sandbox)."""
         shadow = self.engine.shadow if isinstance(self.engine, LivePolicy) else None
-        return await shadow.decide(policy_input) if shadow is not None else None
+        if shadow is None:
+            return None
+        try:
+            return await asyncio.wait_for(shadow.decide(policy_input), self._shadow_wait_s)
+        except TimeoutError:
+            detail = f"shadow decision skipped: no answer within {self._shadow_wait_s:g} s"
+            log.info("shadow_decision_skipped", policy_revision=shadow.revision, error=detail)
+            return policy_error(shadow.revision, shadow.name, detail)
 
     async def _input(
         self,

@@ -14,14 +14,10 @@ import asyncio
 import contextlib
 import difflib
 import json
-import multiprocessing
-import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -31,10 +27,14 @@ import structlog
 
 from gateway.domain.records import PolicyRequest, PolicyState, PolicyVersion, User
 from gateway.pipeline.errors import Forbidden, InvalidInput, StateConflict
-from gateway.policy import PolicyBundle, PolicyEngine, build_bundle, run_policy_tests
+from gateway.pipeline.policy_budget import ActivationBudget, check_activation_budget
+from gateway.policy import PolicyBundle, PolicyEngine, TestReport, build_bundle, run_policy_tests
+from gateway.policy._sandbox_jobs import CheckJob, ReplayJob, ReplayResult, TestJob
 from gateway.policy.bundle import content_of, verified_bundle
 from gateway.policy.live import LivePolicy
-from gateway.policy.replay import Replayed, replay_against
+from gateway.policy.replay import Replayed
+from gateway.policy.sandbox import Sandbox
+from gateway.policy.sandboxed import SandboxedEngine
 from gateway.store import audit
 from gateway.store import policies as store
 from gateway.store import policy_requests as requests
@@ -46,9 +46,7 @@ CHANNEL = "policy_changed"
 MAX_FILES = 200
 MAX_FILE_BYTES = 256 * 1024
 EXAMPLES = 5
-IMPACT_BATCH = 2_000  # inputs per replay job
-MAX_IN_FLIGHT = 4  # replay jobs queued at once (bounds memory)
-PROCESS_THRESHOLD = 5_000  # larger analyses use worker processes
+IMPACT_BATCH = 500  # inputs per replay job: one sandbox run, well inside its time limit
 
 EngineFactory = Callable[[PolicyBundle], PolicyEngine]
 
@@ -131,9 +129,24 @@ def _check_terms(data: dict[str, Any]) -> None:
 
 
 class PolicyService:
-    def __init__(self, pool: asyncpg.Pool, make_engine: EngineFactory) -> None:
+    """The lifecycle. Everything that evaluates a revision nobody approved yet (draft
+    checks, tests, impact, shadow decisions, the activation budget) runs in ``sandbox``
+    (worker processes with time and memory limits); see ``gateway.policy.sandbox``."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        make_engine: EngineFactory,
+        sandbox: Sandbox | None = None,
+        *,
+        budget: ActivationBudget | None = None,
+        decision_timeout_s: float = 2.0,
+    ) -> None:
         self._pool = pool
         self._make_engine = make_engine
+        self._sandbox = sandbox or Sandbox()
+        self._budget = budget or ActivationBudget()
+        self._decision_timeout_s = decision_timeout_s
         self.live: LivePolicy | None = None
         self._loaded: tuple[str | None, str | None] = (None, None)
         self._reload_lock = asyncio.Lock()
@@ -203,13 +216,14 @@ class PolicyService:
                 )
             active = await asyncio.to_thread(self._make_engine, bundle_of(active_v))
             await _load(active)
+            # The shadow is not approved: it decides in the sandbox, never in this process.
             shadow = (
-                await asyncio.to_thread(self._make_engine, bundle_of(shadow_v))
+                SandboxedEngine(
+                    bundle_of(shadow_v), self._sandbox, timeout_s=self._decision_timeout_s
+                )
                 if shadow_v
                 else None
             )
-            if shadow is not None:
-                await _load(shadow)
             if self.live is None:
                 self.live = LivePolicy(active, shadow)
             else:
@@ -279,9 +293,10 @@ class PolicyService:
         _check_terms(data)
         bundle = build_bundle(files, data)
         content = content_of(bundle)  # refuses data that would not read back the same
-        engine = await asyncio.to_thread(self._make_engine, bundle)  # refuses bad bundles
-        await engine.close()
-        report = await asyncio.to_thread(run_policy_tests, bundle, coverage=True)
+        # Both in the sandbox: compiling refuses bad bundles (PolicyLoadError), and the
+        # tests are the author's code (PolicyTimeout / PolicyMemory when over the limits).
+        await self._sandbox.run(CheckJob(bundle=bundle), type(None), revision=bundle.revision)
+        report = await self._run_tests(bundle)
         now = datetime.now(UTC)
         async with self._pool.acquire() as conn, conn.transaction():
             if parent is None:
@@ -327,7 +342,7 @@ class PolicyService:
 
     async def test(self, revision: str, *, user: User) -> tuple[PolicyVersion, Any]:
         version = await self.version(revision)
-        report = await asyncio.to_thread(run_policy_tests, bundle_of(version), coverage=True)
+        report = await self._run_tests(bundle_of(version))
         now = datetime.now(UTC)
         async with self._pool.acquire() as conn, conn.transaction():
             await store.record_tests(
@@ -360,8 +375,8 @@ class PolicyService:
         """Replay stored inputs through the draft and the active policy; what changes.
 
         A decision recorded under the active revision is not evaluated again (same input,
-        same revision, same result); large analyses run in worker processes, one per core,
-        because regorus holds the GIL.
+        same revision, same result). Batches run in the sandbox workers, several at once;
+        a batch over the time or memory limit ends the analysis (PolicyTimeout/Memory).
         """
         started = time.perf_counter()
         async with self._pool.acquire() as conn:
@@ -369,24 +384,30 @@ class PolicyService:
             draft = bundle_of(await store.get_version(conn, revision))
             active = bundle_of(await store.get_version(conn, state.active_revision or ""))
             tally = _ImpactTally()
-            with _replay_pool(limit) as pool:
-                loop = asyncio.get_running_loop()
-                in_flight: list[tuple[list[Any], asyncio.Future[Any]]] = []
+            in_flight: list[tuple[list[Any], asyncio.Future[ReplayResult]]] = []
+            try:
                 async with conn.transaction(isolation="repeatable_read", readonly=True):
                     async for batch in store.recent_inputs(
                         conn, limit=limit, since=since, until=until, batch=IMPACT_BATCH
                     ):
-                        texts = [row[1] for row in batch]
                         recheck = [
                             row[4] != active.revision or "policy_error" in row[3] for row in batch
                         ]
-                        job = partial(replay_against, draft, active, texts, recheck)
-                        future = loop.run_in_executor(pool, job) if pool else asyncio.to_thread(job)
-                        in_flight.append((batch, asyncio.ensure_future(future)))
-                        if len(in_flight) >= MAX_IN_FLIGHT:
+                        job = ReplayJob(
+                            draft=draft,
+                            active=active,
+                            inputs=[row[1] for row in batch],
+                            recheck=recheck,
+                        )
+                        run = self._sandbox.run(job, ReplayResult, revision=revision)
+                        in_flight.append((batch, asyncio.ensure_future(run)))
+                        if len(in_flight) >= self._sandbox.limits.workers:
                             await _settle(in_flight.pop(0), tally)
                 for pending in in_flight:
                     await _settle(pending, tally)
+            finally:
+                for _batch, future in in_flight:
+                    future.cancel()
         return tally.report(revision, active.revision, int((time.perf_counter() - started) * 1000))
 
     async def propose_shadow(self, revision: str, *, user: User) -> PolicyRequest:
@@ -438,6 +459,7 @@ class PolicyService:
     async def activate(self, revision: str, *, user: User) -> PolicyState:
         """Enforce a draft never enforced before: its author proposed it, ``user`` (anyone
         but the author) confirms. Going back to an earlier revision is :meth:`rollback`."""
+        await self._check_budget(revision, user)
         async with self._pool.acquire() as conn, conn.transaction():
             state = await store.get_state(conn, lock=True)
             version = await store.get_version(conn, revision)
@@ -561,6 +583,30 @@ class PolicyService:
         async with self._pool.acquire() as conn:
             return await requests.list_requests(conn, pending_only=pending_only)
 
+    async def close(self) -> None:
+        """Stop the sandbox workers (the live engines belong to ``live``)."""
+        await self._sandbox.close()
+
+    async def _run_tests(self, bundle: PolicyBundle) -> TestReport:
+        return await self._sandbox.run(
+            TestJob(bundle=bundle, coverage=True), TestReport, revision=bundle.revision
+        )
+
+    async def _check_budget(self, revision: str, user: User) -> None:
+        """Time the revision in the sandbox before it may run live (see policy_budget).
+        Skipped where activation refuses anyway, so those refusals stay quick."""
+        async with self._pool.acquire() as conn:
+            state = await store.get_state(conn)
+            version = await store.get_version(conn, revision)
+            if (
+                revision == state.active_revision
+                or version.activated_at is not None  # a rollback, refused here
+                or version.author == user.name
+                or version.tests_passed is not True
+            ):
+                return
+            await check_activation_budget(conn, self._sandbox, bundle_of(version), self._budget)
+
 
 CLI = "python -m gateway"
 
@@ -670,26 +716,12 @@ async def _load(engine: PolicyEngine) -> None:
         await load()
 
 
-@contextlib.contextmanager
-def _replay_pool(limit: int | None) -> Iterator[ProcessPoolExecutor | None]:
-    """Worker processes for a large analysis; None (a thread) for a small one."""
-    if limit is not None and limit <= PROCESS_THRESHOLD:
-        yield None
-        return
-    # spawn, not fork: the gateway process has threads (policy engines, asyncpg).
-    pool = ProcessPoolExecutor(
-        max_workers=max(os.cpu_count() or 1, 1), mp_context=multiprocessing.get_context("spawn")
-    )
-    try:
-        yield pool
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
-
-
-async def _settle(pending: tuple[list[Any], asyncio.Future[Any]], tally: _ImpactTally) -> None:
+async def _settle(
+    pending: tuple[list[Any], asyncio.Future[ReplayResult]], tally: _ImpactTally
+) -> None:
     batch, future = pending
-    new, old = await future
-    for row, now_draft, now_active in zip(batch, new, old, strict=True):
+    result = await future
+    for row, now_draft, now_active in zip(batch, result.new, result.old, strict=True):
         proposal_id, _text, outcome, codes, _revision = row
         recorded = now_active or Replayed(outcome=outcome, codes=codes)
         tally.add(proposal_id, recorded, now_draft)
