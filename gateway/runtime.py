@@ -118,7 +118,12 @@ class Runtime:
             ),
             suppression_keys=suppression_keys,
             committer=committer,
-            reviewer=Reviewer(db.pool),
+            reviewer=Reviewer(
+                db.pool,
+                engine=engine,
+                keys=suppression_keys,
+                limits={name: channel_limits(p) for name, p in publishers.items()},
+            ),
             consent=Consent(db.pool),
             claims=Claims(db.pool, ttl_s=settings.claim_ttl_s),
             policies=policies,

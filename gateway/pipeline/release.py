@@ -42,11 +42,11 @@ from gateway.audit.subjects import customer_subject_id, sealed_for
 from gateway.audit.suppression import SuppressionKeys
 from gateway.domain.records import OutboxItem, Proposal
 from gateway.pipeline.decide import decision_payload
-from gateway.pipeline.policy_input import build_policy_input
+from gateway.pipeline.recheck import recheck
 from gateway.policy.engine import PolicyEngine
 from gateway.settings import Settings
 from gateway.sources.secrets import Secrets
-from gateway.store import audit, mentions, outbox, proposals, users
+from gateway.store import audit, mentions, outbox, proposals
 from gateway.store.connection import Conn
 
 log = structlog.get_logger(__name__)
@@ -173,28 +173,15 @@ class ReleaseWorker:
                 f"gave up after {item.attempts} attempts: {item.last_error or 'no answer'}",
             )
             return None
-        mention = await mentions.get_mention(conn, proposal.mention_id, now=now)
-        proposer = await users.user_by_name(conn, proposal.agent)  # fresh state, role included
-        history = await proposals.customer_history(
+        fresh = await recheck(
             conn,
-            channel=mention.channel,
-            handle=mention.customer,
-            thread_id=mention.thread_id,
+            proposal,
+            engine=self._engine,
+            keys=self._keys,
+            limits={proposal.channel: channel_limits(self._publishers.get(proposal.channel))},
             now=now,
-            exclude_proposal=proposal.id,
-            suppression_key=self._keys.for_mention(mention),
         )
-        policy_input = build_policy_input(
-            mention=mention,
-            text=proposal.text,
-            ai_generated=proposal.ai_generated,
-            agent=proposal.agent,
-            agent_role=proposer.role if proposer else "agent",
-            history=history,
-            now=now,
-            limits=channel_limits(self._publishers.get(mention.channel)),
-        )
-        decision = await self._engine.decide(policy_input)
+        mention, policy_input, decision = fresh.mention, fresh.input, fresh.decision
         human_approved = proposal.reviewed_by is not None
         if decision.outcome == "deny" or (decision.outcome == "review" and not human_approved):
             to_state = "withdrawn" if decision.outcome == "deny" else "pending_review"
