@@ -35,7 +35,9 @@ How (recall first; a missed request is the worse error):
    a request; after a third-person one it is a complaint about contact and counts ("your
    bot won't stop messaging me", "su bot no para de responderme"). "don't/never ... me"
    counts only in imperative position, not after a subject ("you never reply to me" is a
-   complaint). Unsubscribe / opt-out words in a how-to question are not requests.
+   complaint). Unsubscribe / opt-out words in a how-to question are not requests, and
+   "no more / enough with / stop the <replies>" is not one when the post asks for a better
+   answer ("enough with the canned responses, I want a real person").
 4. A bare "stop" clause ("stop", "stop it", "make it stop", "hört auf damit") is a request
    when it is the whole message, or when the message also talks about contact (a bot,
    replies, messages).
@@ -216,11 +218,13 @@ _EN_OBJ = (
     )
     + r"|everything i \w+|every (?:post|tweet|time|single))"
 )  # fmt: skip
+# Nouns of contact. Not "ads", "bots" or "answers": "stop the ads on the free plan",
+# "stop the scalper bots", "I don't want canned answers" are about something else.
 _EN_NOUN = _any(
     "messages?", "msgs?", "dms?", "pms?", "replies", "reply", "notifications?", "notifs?",
-    "texts?", r"e ?mails?", "mails?", "spam", "promos?", "promotions?", "ads", "tags?",
-    "mentions?", "pings?", "bots?", "auto ?replies", "bot replies", "responses?",
-    "answers?", "marketing", "follow ?ups?", "newsletters?", "contact",
+    "texts?", r"e ?mails?", "mails?", "spam", "promos?", "promotions?", "tags?",
+    "mentions?", "pings?", "auto ?replies", "bot replies", "responses?", "follow ?ups?",
+    "newsletters?", r"contact(?! (?:form|page|details|info|number|cent(?:er|re)|us|button|link))",
 )  # fmt: skip
 _EN_STOP = _any(
     "stop", "stopp", "stahp", "stawp", "quit", "cease", "refrain from", "knock off", "give up"
@@ -249,6 +253,17 @@ _CONTACT_TALK = re.compile(
     r"nachricht\w*|antwort\w*|schreib\w*|markier\w*|benachrichtig\w*|"
     r"repond\w*|ecri\w*|mentionn\w*|tagu\w*|"
     r"mensage\w*|respost\w*|marca\w*|notifica\w*)\b"
+)
+# The author asks for a (better) answer: "enough with the canned responses, I want a real
+# person" complains about the replies, it does not refuse them.
+_WANTS_CONTACT = re.compile(
+    r"\b(?:(?:real|actual|live) (?:person|human|agent)|human|talk to (?:someone|somebody|a "
+    r"person|an agent)|speak (?:to|with) (?:someone|somebody|a person|a manager|an agent)|"
+    r"call me|get back to me|answer my question|actually (?:help|answer|read)|"
+    r"persona (?:real|de verdad)|hablar con (?:alguien|una persona|un agente|un humano)|"
+    r"(?:echten|einem) menschen|mit jemandem (?:sprechen|reden)|vraie personne|un humain|"
+    r"parler a (?:quelqu'un|un conseiller)|pessoa de verdade|um humano|falar com (?:alguem|"
+    r"uma pessoa|um atendente))\b"
 )
 # Signs that the author was talking to someone else, not to the brand.
 _ELSEWHERE = re.compile(
@@ -352,7 +367,7 @@ _SHORT = 8
 #   question: not inside a how-to question ("how do I unsubscribe ...?")
 #   weak: "possible" instead when the author says they talk to someone else
 #   short: only in a post of at most _SHORT words
-#   contact: only when the post is nothing else, or also talks about contact
+#   answer: not when the author asks for a better answer ("I want a real person")
 _RULES: list[tuple[str, str, OptOutSignal, str, str]] = [
     # --- English, requested
     ("en", "stop_contact", "requested", "neg",
@@ -360,13 +375,13 @@ _RULES: list[tuple[str, str, OptOutSignal, str, str]] = [
     ("en", "stop_contact", "requested", "neg",
      rf"{_EN_STOP} {_EN_ING}(?= \||$| (?:please|pls|plz|now|already|omg|thanks|thx|lol|ffs|"
      r"seriously|immediately|ok|okay|asap|k)\b)"),
-    ("en", "stop_noun", "requested", "neg",
+    ("en", "stop_noun", "requested", "neg answer",
      rf"{_EN_STOP} (?:(?:the|your|ur|these|those|all|all the|all these|all your|sending|"
      rf"sending me|with the|with your|with these) )?(?:\w+ )?{_EN_NOUN}"),
-    ("en", "enough_noun", "requested", "",
+    ("en", "enough_noun", "requested", "answer",
      r"enough (?:with|of) (?:the |your |ur |these |those |all the |all these )?"
      rf"(?:\w+ )?{_EN_NOUN}"),
-    ("en", "no_more", "requested", "",
+    ("en", "no_more", "requested", "answer",
      rf"no (?:more|further) (?:\w+ )?{_EN_NOUN}|no (?:more )?(?:bots?|bot replies|automated "
      r"replies|auto ?replies)(?! (?:policy|rule|rules|allowed|here|in|on)\b)"),
     ("en", "dont_contact", "requested", "imperative",
@@ -380,14 +395,14 @@ _RULES: list[tuple[str, str, OptOutSignal, str, str]] = [
     ("en", "butt_in", "requested", "imperative",
      r"(?:don't|dont|do not|stop|quit|never) (?:jump|jumping|butt|butting|barge|barging|chime|"
      r"chiming|crash|crashing)(?: in| into| in to)? (?:my|our) \w+"),
-    ("en", "dont_want", "requested", "",
+    ("en", "dont_want", "requested", "answer",
      r"(?:don't|dont|do not|never|no longer|don't ever|dont ever|do not ever) (?:want|wanna|"
      r"wish|need|care) (?:to (?:ever )?(?:hear|be hearing) from (?:you|u|ya|y'all|yall|this|"
      r"your|them|any of you|\w+ again)|to be (?:contacted|messaged|msged|tagged|mentioned|"
      r"dm'?e?d|pinged|texted|e ?mailed|called|replied to|bothered|spammed|targeted|notified|"
      rf"bugged)|to (?:get|receive|see|read) (?:any )?(?:more |further )?(?:\w+ )?{_EN_NOUN}|"
      rf"(?:your|ur|any|more|these|those|the|any more|anymore|further) (?:\w+ )?{_EN_NOUN})"),
-    ("en", "dont_want", "requested", "",
+    ("en", "dont_want", "requested", "answer",
      rf"(?:want|wanna|would like|'d like|need) out of (?:your|ur|these|the|this|all|all your) "
      rf"(?:\w+ )?{_EN_NOUN}"),
     ("en", "leave_me_alone", "requested", "weak",
@@ -430,7 +445,7 @@ _RULES: list[tuple[str, str, OptOutSignal, str, str]] = [
      rf"(?<!podemos\s)dejar|(?<!puedo\s)parar) d(?:e)? (?:\w+ )?{_ES_INF_ME}"),
     ("es", "no_me", "requested", "imperative",
      rf"(?:no|nunca|nunca mas|jamas) me (?:\w+ )?{_ES_SUBJ}"),
-    ("es", "no_more", "requested", "",
+    ("es", "no_more", "requested", "answer",
      rf"(?:no mas|basta de|basta ya de|basta con|nada de|cero|ya no (?:quiero|mas)) "
      rf"(?:\w+ )?{_ES_NOUN}"),
     ("es", "no_quiero", "requested", "",
@@ -465,7 +480,7 @@ _RULES: list[tuple[str, str, OptOutSignal, str, str]] = [
     ("de", "nicht_mehr", "requested", "imperative",
      r"(?:bitte )?(?:nicht mehr|nie wieder|nie mehr) (?:markieren|anschreiben|kontaktieren|"
      r"taggen|erwahnen|anpingen|zuspammen|schreiben|antworten|nerven|belastigen)"),
-    ("de", "keine_mehr", "requested", "",
+    ("de", "keine_mehr", "requested", "answer",
      rf"keine (?:\w+ )?{_DE_NOUN} (?:\w+ )?mehr|keine (?:weiteren|weitere) {_DE_NOUN}|"
      rf"schluss mit (?:\w+ ){{0,2}}?{_DE_NOUN}|(?:lasst|lass|lassen sie) (?:das|es) mit "
      rf"(?:den|der|dem|eurer|euren|ihren|ihrer) (?:\w+ )?{_DE_NOUN}|"
@@ -506,7 +521,7 @@ _RULES: list[tuple[str, str, OptOutSignal, str, str]] = [
      rf"(?:ne |n')(?:me |m')(?:\w+ )?{_FR_IMP} (?:plus|jamais|plus jamais)\b|(?:ne |n')(?:me "
      r"|m')(?:contactez|spammez|taguez|harcelez|relancez|sollicitez|identifiez) pas|ne (?:plus"
      rf"|jamais|plus jamais) (?:me |m')(?:\w+ )?{_FR_INF}"),
-    ("fr", "plus_de", "requested", "",
+    ("fr", "plus_de", "requested", "answer",
      r"(?:^|\| |svp |merci )(?:plus de|plus jamais de|fini les|assez de|stop aux|stop a vos|"
      r"stop au|stop a|stop les|arretez les|arretez vos|arrete les|arrete tes|basta les) "
      rf"(?:\w+ )?{_FR_NOUN}"),
@@ -537,7 +552,7 @@ _RULES: list[tuple[str, str, OptOutSignal, str, str]] = [
      rf"{_PT_CONTACT}|{_PT_CONTACT} me)"),
     ("pt", "nao_me", "requested", "imperative",
      rf"(?:nao|nunca mais|nunca) me (?:\w+ )?{_PT_SUBJ}"),
-    ("pt", "chega", "requested", "",
+    ("pt", "chega", "requested", "answer",
      r"(?:chega de|chega dessas?|chega desses?|basta de|nada de|sem mais|para com (?:as|os|essas?"
      rf"|esses?)|parem com (?:as|os|essas?|esses?)) (?:\w+ )?{_PT_NOUN}|(?:cancelem|cancele|parem"
      rf"|pare) (?:o envio de|de enviar) (?:\w+ )?{_PT_NOUN}"),
@@ -682,6 +697,8 @@ def _passes(rule: _Rule, flat: str, match: re.Match[str]) -> bool:
         words = [w for w in before.split() if w not in _SKIP_BEFORE]
         if words and words[-1] in _SUBJECTS_BY_LANG[rule.name.split(":")[0]]:
             return False
+    if "answer" in rule.checks and _WANTS_CONTACT.search(flat):
+        return False
     return not ("question" in rule.checks and _QUESTION_BEFORE.search(before))
 
 
