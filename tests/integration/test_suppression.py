@@ -50,9 +50,16 @@ async def dump(database_url: str, table: str) -> str:
         await conn.close()
 
 
-@pytest.mark.parametrize("opted_out_first", [True, False])
+@pytest.mark.parametrize(
+    ("opted_out_first", "erase_as"),
+    [
+        (True, "@sam@social.example"),  # the reproduction, spelled alike throughout
+        (True, "\uff20Sam\uff20social.example\u200b"),  # any spelling erases the same customer
+        (False, "sam@social.example"),  # erasure alone suppresses too
+    ],
+)
 async def test_erasure_closes_old_mentions_and_refuses_new_ones(
-    api: Api, runtime: Runtime, database_url: str, opted_out_first: bool
+    api: Api, runtime: Runtime, database_url: str, opted_out_first: bool, erase_as: str
 ) -> None:
     [old, other] = await ingest(
         api,
@@ -68,16 +75,16 @@ async def test_erasure_closes_old_mentions_and_refuses_new_ones(
     if opted_out_first:
         assert (await opt_out(api, "@sam@social.example", channel="demo")).status_code == 201
 
-    erased = await erase(api, "\uff20Sam\uff20social.example\u200b")  # any spelling
+    erased = await erase(api, erase_as)
+
+    outcome, codes = await decision_codes(api, old)
+    assert outcome == "deny" and "opted_out" in codes, codes
+    assert "opted_out" in await preview_codes(api, old)
     assert erased["suppression"] == ("opt_out" if opted_out_first else "erasure")
     kept = (await dump(database_url, "suppressions")).lower()
     assert kept.count("'channel': 'demo'") == 1 and "sam" not in kept
     for table in ("mentions", "proposals", "opt_outs", "subjects"):
         assert "sam" not in (await dump(database_url, table)).lower(), table
-
-    outcome, codes = await decision_codes(api, old)
-    assert outcome == "deny" and "opted_out" in codes, codes
-    assert "opted_out" in await preview_codes(api, old)
     while await worker(runtime).release_one():
         pass
     async with runtime.db.pool.acquire() as conn:
