@@ -14,6 +14,7 @@ from gateway.domain.records import AuditEvent
 from gateway.store import audit, identities, suppressions
 from gateway.store import subjects as store
 from gateway.store.connection import Conn
+from gateway.store.retry import retrying
 
 
 async def sealed_for(
@@ -72,32 +73,39 @@ async def erase_subject(
     now = datetime.now(UTC)
     customer = await identities.resolve(conn, channel=channel, value=handle)
     customer_key = keys.of(channel=channel, customer_id=customer)
-    async with conn.transaction():
-        subject_id, counts, opted_out_at = await store.erase(
-            conn, channel=channel, customer=customer, customer_key=customer_key, by=by, now=now
-        )
-        reason = "opt_out" if opted_out_at is not None else "erasure"
-        await suppressions.add_suppression(
-            conn,
-            channel=channel,
-            customer_key=customer_key,
-            key_id=keys.key_id,
-            reason=reason,
-            opted_out_at=opted_out_at,
-            now=now,
-        )
-        event = await audit.append(
-            conn,
-            kind="subject_erased",
-            actor=by,
-            subject=f"subject:{subject_id}",
-            payload={
-                "subject_id": subject_id,
-                "channel": channel,
-                **counts,
-                "suppression": reason,
-            },
-        )
+
+    async def once() -> tuple[str, dict[str, int], str, AuditEvent]:
+        async with conn.transaction():
+            subject_id, counts, opted_out_at = await store.erase(
+                conn, channel=channel, customer=customer, customer_key=customer_key, by=by, now=now
+            )
+            reason = "opt_out" if opted_out_at is not None else "erasure"
+            await suppressions.add_suppression(
+                conn,
+                channel=channel,
+                customer_key=customer_key,
+                key_id=keys.key_id,
+                reason=reason,
+                opted_out_at=opted_out_at,
+                now=now,
+            )
+            event = await audit.append(
+                conn,
+                kind="subject_erased",
+                actor=by,
+                subject=f"subject:{subject_id}",
+                payload={
+                    "subject_id": subject_id,
+                    "channel": channel,
+                    **counts,
+                    "suppression": reason,
+                },
+            )
+        return subject_id, counts, reason, event
+
+    # Erasure touches all of a customer's rows, which the release worker and the
+    # group-commit writer lock in other orders; a deadlock victim is simply run again.
+    subject_id, counts, reason, event = await retrying(once, what="erasure")
     return Erasure(
         subject_id=subject_id,
         channel=channel,
