@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from gateway.audit.bundle import build_evidence
@@ -24,6 +24,17 @@ from gateway.audit.subjects import Erasure, erase_subject
 from gateway.domain.identity import ANY_CHANNEL, canonical_id
 from gateway.http.auth import PUBLIC
 from gateway.http.controllers import rt, user_with
+from gateway.http.params import (
+    MAX_INT64,
+    Channel,
+    Name,
+    PathId,
+    QueryChannel,
+    QueryFilter,
+    QueryId,
+    QueryName,
+    instant,
+)
 from gateway.pipeline.errors import InvalidInput, StateConflict
 from gateway.store import checkpoints as checkpoint_store
 from gateway.store import identities, reports
@@ -47,15 +58,17 @@ async def audit_key(request: Request[Any, Any, Any]) -> Response[bytes]:
 
 @get("/v1/audit/checkpoints", summary="Signed checkpoints, oldest first")
 async def list_checkpoints(
-    request: Request[Any, Any, Any], after: FromQuery[int] = 0, limit: FromQuery[int] = 100
+    request: Request[Any, Any, Any],
+    after: Annotated[int, QueryParameter(ge=0, le=MAX_INT64)] = 0,
+    limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
 ) -> list[Checkpoint]:
     await user_with(request, *READERS)
     async with rt(request).db.pool.acquire() as conn:
-        return await checkpoint_store.list_checkpoints(conn, after=after, limit=min(limit, 1000))
+        return await checkpoint_store.list_checkpoints(conn, after=after, limit=limit)
 
 
 @get("/v1/audit/checkpoints/{size:int}", summary="One checkpoint")
-async def get_checkpoint(request: Request[Any, Any, Any], size: FromPath[int]) -> Checkpoint:
+async def get_checkpoint(request: Request[Any, Any, Any], size: PathId) -> Checkpoint:
     await user_with(request, *READERS)
     async with rt(request).db.pool.acquire() as conn:
         return await checkpoint_store.get_checkpoint(conn, size)
@@ -63,7 +76,7 @@ async def get_checkpoint(request: Request[Any, Any, Any], size: FromPath[int]) -
 
 @get("/v1/audit/events/{seq:int}/proof", summary="Inclusion proof of one event")
 async def event_proof(
-    request: Request[Any, Any, Any], seq: FromPath[int], checkpoint: FromQuery[int | None] = None
+    request: Request[Any, Any, Any], seq: PathId, checkpoint: QueryId = None
 ) -> InclusionProof:
     await user_with(request, *READERS)
     async with rt(request).db.pool.acquire() as conn:
@@ -75,7 +88,7 @@ async def event_proof(
     summary="Consistency proof between two checkpoints",
 )
 async def checkpoint_consistency(
-    request: Request[Any, Any, Any], old: FromPath[int], new: FromPath[int]
+    request: Request[Any, Any, Any], old: PathId, new: PathId
 ) -> ConsistencyProof:
     await user_with(request, *READERS)
     async with rt(request).db.pool.acquire() as conn:
@@ -86,18 +99,21 @@ async def checkpoint_consistency(
 async def export_audit(
     request: Request[Any, Any, Any],
     format: FromQuery[Literal["jsonl", "csv"]] = "jsonl",
-    kind: FromQuery[str | None] = None,
-    actor: FromQuery[str | None] = None,
-    subject: FromQuery[str | None] = None,
+    kind: QueryFilter = None,
+    actor: QueryFilter = None,
+    subject: QueryFilter = None,
     since: FromQuery[datetime | None] = None,
     until: FromQuery[datetime | None] = None,
-    customer: FromQuery[str | None] = None,
+    customer: QueryFilter = None,
     outcome: FromQuery[Literal["allow", "review", "deny"] | None] = None,
-    reason: FromQuery[str | None] = None,
-    policy_revision: FromQuery[str | None] = None,
+    reason: QueryFilter = None,
+    policy_revision: QueryFilter = None,
     decrypt: FromQuery[bool | None] = None,
 ) -> Stream:
     await user_with(request, *READERS)
+    # Every filter is checked here, before the stream starts: a bad one is a 400, never
+    # a 200 whose body breaks off.
+    since, until = instant("since", since), instant("until", until)
     pool = rt(request).db.pool
     # Checked before the stream starts, so a non-identity is a 400, not a broken stream.
     spelled = canonical_id(ANY_CHANNEL, customer, field="customer") if customer else None
@@ -176,7 +192,7 @@ async def evidence_bundle(request: Request[Any, Any, Any]) -> Stream:
     status_code=200,
     summary="Evaluate the recorded input against the recorded policy revision",
 )
-async def replay(request: Request[Any, Any, Any], seq: FromPath[int]) -> ReplayResult:
+async def replay(request: Request[Any, Any, Any], seq: PathId) -> ReplayResult:
     await user_with(request, *READERS)
     async with rt(request).db.pool.acquire() as conn:
         return await replay_event(conn, seq)
@@ -205,13 +221,14 @@ async def report_decisions(
     until: FromQuery[datetime | None] = None,
 ) -> list[reports.DecisionGroup]:
     await user_with(request, *READERS)
+    since, until = instant("since", since), instant("until", until)
     async with rt(request).db.pool.acquire() as conn:
         return await reports.decisions_by(conn, group_by=group_by, since=since, until=until)
 
 
 @get("/v1/audit/reports/customer", summary="Every reply released to one customer")
 async def report_customer(
-    request: Request[Any, Any, Any], channel: FromQuery[str], handle: FromQuery[str]
+    request: Request[Any, Any, Any], channel: QueryChannel, handle: QueryName
 ) -> list[dict[str, Any]]:
     await user_with(request, *READERS)
     channel, handle = channel.strip(), handle.strip()
@@ -236,8 +253,8 @@ AUDIT_ROUTES += [report_decisions, report_customer, report_overrides]
 
 
 class EraseIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    channel: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-    handle: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    channel: Channel
+    handle: Name
 
 
 @post(

@@ -6,13 +6,21 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from litestar import Request, delete, get, post
-from litestar.exceptions import ValidationException
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from gateway.audit.subjects import opened
 from gateway.domain.records import OptOut, User
 from gateway.http.auth import authenticate, authenticated_user, require
 from gateway.http.bodies import MAX_INGEST_BODY_BYTES
+from gateway.http.params import (
+    MAX_INT64,
+    PathId,
+    QueryCursor,
+    QueryFilter,
+    QueryId,
+    bad_field,
+    instant,
+)
 from gateway.http.views import (
     DecisionOut,
     IngestIn,
@@ -43,7 +51,7 @@ ProposalStatusQ = Literal[
     "approved", "pending_review", "denied", "rejected", "released", "failed", "withdrawn"
 ]
 Limit = Annotated[int, QueryParameter(ge=1, le=500, description="page size")]
-Cursor = Annotated[str | None, QueryParameter(description="next_cursor of the previous page")]
+Cursor = QueryCursor
 
 
 def rt(request: Request[Any, Any, Any]) -> Runtime:
@@ -63,8 +71,8 @@ async def user_with(request: Request[Any, Any, Any], *roles: str) -> User:
 def _cursor(cursor: str | None) -> int:
     if cursor is None or cursor == "":
         return 0
-    if not cursor.isdigit():
-        raise ValidationException(detail=f"cursor {cursor!r} is not one this API gave out")
+    if not (cursor.isascii() and cursor.isdigit()) or int(cursor) > MAX_INT64:
+        raise bad_field("cursor", f"cursor {cursor!r} is not one this API gave out")
     return int(cursor)
 
 
@@ -92,7 +100,7 @@ async def list_mentions(
     status: FromQuery[MentionStatusQ | None] = None,
     intent: FromQuery[IntentQ | None] = None,
     addressed: FromQuery[bool | None] = None,
-    channel: FromQuery[str | None] = None,
+    channel: QueryFilter = None,
     sentiment_below: FromQuery[float | None] = None,
     sentiment_above: FromQuery[float | None] = None,
     cursor: Cursor = None,
@@ -115,14 +123,14 @@ async def list_mentions(
 
 
 @get("/v1/mentions/{mention_id:int}", summary="One mention with its classification")
-async def get_mention(request: Request[Any, Any, Any], mention_id: FromPath[int]) -> MentionOut:
+async def get_mention(request: Request[Any, Any, Any], mention_id: PathId) -> MentionOut:
     await user_with(request, "agent", "compliance", "auditor")
     async with rt(request).db.pool.acquire() as conn:
         return mention_out(await mention_store.get_mention(conn, mention_id, now=_now()))
 
 
 @post("/v1/mentions/{mention_id:int}/claim", status_code=200, summary="Reserve a mention")
-async def claim_mention(request: Request[Any, Any, Any], mention_id: FromPath[int]) -> MentionOut:
+async def claim_mention(request: Request[Any, Any, Any], mention_id: PathId) -> MentionOut:
     user = await user_with(request, "agent")
     return mention_out(await rt(request).claims.claim(mention_id, user=user))
 
@@ -153,8 +161,8 @@ async def create_proposal(
 async def list_proposals(
     request: Request[Any, Any, Any],
     status: FromQuery[ProposalStatusQ | None] = None,
-    agent: FromQuery[str | None] = None,
-    mention_id: FromQuery[int | None] = None,
+    agent: QueryFilter = None,
+    mention_id: QueryId = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page:
@@ -174,7 +182,7 @@ async def list_proposals(
 
 
 @get("/v1/proposals/{proposal_id:int}", summary="One proposal, its decision and receipt")
-async def get_proposal(request: Request[Any, Any, Any], proposal_id: FromPath[int]) -> ProposalOut:
+async def get_proposal(request: Request[Any, Any, Any], proposal_id: PathId) -> ProposalOut:
     user = await user_with(request, "agent", "compliance", "auditor")
     async with rt(request).db.pool.acquire() as conn:
         proposal = await proposal_store.get_proposal(conn, proposal_id)
@@ -188,7 +196,7 @@ async def get_proposal(request: Request[Any, Any, Any], proposal_id: FromPath[in
 @post("/v1/proposals/{proposal_id:int}/approve", status_code=200, summary="Approve (compliance)")
 async def approve_proposal(
     request: Request[Any, Any, Any],
-    proposal_id: FromPath[int],
+    proposal_id: PathId,
     data: JSONBody[ReviewIn | None] = None,
 ) -> ProposalOut:
     user = await user_with(request, "compliance")
@@ -199,7 +207,7 @@ async def approve_proposal(
 @post("/v1/proposals/{proposal_id:int}/reject", status_code=200, summary="Reject (compliance)")
 async def reject_proposal(
     request: Request[Any, Any, Any],
-    proposal_id: FromPath[int],
+    proposal_id: PathId,
     data: JSONBody[ReviewIn | None] = None,
 ) -> ProposalOut:
     user = await user_with(request, "compliance")
@@ -232,7 +240,7 @@ async def list_opt_outs(
 
 
 @delete("/v1/opt-outs/{opt_out_id:int}", status_code=200, summary="Remove an opt-out")
-async def remove_opt_out(request: Request[Any, Any, Any], opt_out_id: FromPath[int]) -> OptOut:
+async def remove_opt_out(request: Request[Any, Any, Any], opt_out_id: PathId) -> OptOut:
     user = await user_with(request, "compliance")
     return await rt(request).consent.remove(opt_out_id, user=user)
 
@@ -240,15 +248,16 @@ async def remove_opt_out(request: Request[Any, Any, Any], opt_out_id: FromPath[i
 @get("/v1/audit", summary="The audit log, filtered, cursor-paginated (auditor, compliance)")
 async def list_audit(
     request: Request[Any, Any, Any],
-    kind: FromQuery[str | None] = None,
-    actor: FromQuery[str | None] = None,
-    subject: FromQuery[str | None] = None,
+    kind: QueryFilter = None,
+    actor: QueryFilter = None,
+    subject: QueryFilter = None,
     since: FromQuery[datetime | None] = None,
     until: FromQuery[datetime | None] = None,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> Page:
     await user_with(request, "auditor", "compliance")
+    since, until = instant("since", since), instant("until", until)
     async with rt(request).db.pool.acquire() as conn:
         items = await audit_store.list_events(
             conn,

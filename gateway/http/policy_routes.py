@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, delete, get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromQuery, JSONBody
 
 from gateway.domain.records import PolicyRequest
 from gateway.http.controllers import rt, user_with
+from gateway.http.params import PathId, PathRevision
 from gateway.http.policy_views import (
     DraftIn,
     ImpactIn,
@@ -53,7 +54,7 @@ async def policy_state(request: Request[Any, Any, Any]) -> PolicyStateOut:
 
 
 @get("/v1/policies/{revision:str}", summary="One version: files, data, author, state, tests")
-async def get_policy(request: Request[Any, Any, Any], revision: FromPath[str]) -> PolicyDetail:
+async def get_policy(request: Request[Any, Any, Any], revision: PathRevision) -> PolicyDetail:
     await user_with(request, *READERS)
     service = _service(request)
     return detail(await service.version(revision), await service.state())
@@ -75,14 +76,14 @@ async def create_policy(request: Request[Any, Any, Any], data: JSONBody[DraftIn]
 
 @get("/v1/policies/{old:str}/diff/{new:str}", summary="What changed between two revisions")
 async def diff_policies(
-    request: Request[Any, Any, Any], old: FromPath[str], new: FromPath[str]
+    request: Request[Any, Any, Any], old: PathRevision, new: PathRevision
 ) -> list[FileDiff]:
     await user_with(request, *READERS)
     return await _service(request).diff(old, new)
 
 
 @post("/v1/policies/{revision:str}/test", status_code=200, summary="Run the Rego unit tests")
-async def test_policy(request: Request[Any, Any, Any], revision: FromPath[str]) -> TestReport:
+async def test_policy(request: Request[Any, Any, Any], revision: PathRevision) -> TestReport:
     user = await user_with(request, "compliance")
     _version, report = await _service(request).test(revision, user=user)
     result: TestReport = report
@@ -95,7 +96,9 @@ async def test_policy(request: Request[Any, Any, Any], revision: FromPath[str]) 
     summary="Replay stored decisions through the draft and the active policy",
 )
 async def impact_policy(
-    request: Request[Any, Any, Any], revision: FromPath[str], data: JSONBody[ImpactIn | None] = None
+    request: Request[Any, Any, Any],
+    revision: PathRevision,
+    data: JSONBody[ImpactIn | None] = None,
 ) -> ImpactReport:
     await user_with(request, "compliance")
     params = data or ImpactIn()
@@ -110,7 +113,7 @@ async def impact_policy(
     summary="Propose evaluating this draft beside every live decision (never enforced); "
     "it starts when another officer confirms",
 )
-async def start_shadow(request: Request[Any, Any, Any], revision: FromPath[str]) -> PolicyRequest:
+async def start_shadow(request: Request[Any, Any, Any], revision: PathRevision) -> PolicyRequest:
     user = await user_with(request, "compliance")
     return await _service(request).propose_shadow(revision, user=user)
 
@@ -123,7 +126,7 @@ async def stop_shadow(request: Request[Any, Any, Any]) -> PolicyStateOut:
 
 
 @get("/v1/policies/{revision:str}/shadow-report", summary="Shadow vs enforced decisions")
-async def shadow_report(request: Request[Any, Any, Any], revision: FromPath[str]) -> ShadowReport:
+async def shadow_report(request: Request[Any, Any, Any], revision: PathRevision) -> ShadowReport:
     await user_with(request, *READERS)
     return await _service(request).shadow_report(revision)
 
@@ -134,7 +137,7 @@ async def shadow_report(request: Request[Any, Any, Any], revision: FromPath[str]
     summary="Enforce this revision (tests must pass; not by its author)",
 )
 async def activate_policy(
-    request: Request[Any, Any, Any], revision: FromPath[str]
+    request: Request[Any, Any, Any], revision: PathRevision
 ) -> PolicyStateOut:
     user = await user_with(request, "compliance")
     state = await _service(request).activate(revision, user=user)
@@ -168,7 +171,7 @@ async def list_policy_requests(
     summary="Carry out a request another officer proposed (two-person rule)",
 )
 async def confirm_policy_request(
-    request: Request[Any, Any, Any], request_id: FromPath[int]
+    request: Request[Any, Any, Any], request_id: PathId
 ) -> PolicyStateOut:
     user = await user_with(request, "compliance")
     state = await _service(request).confirm(request_id, user=user)
@@ -181,7 +184,7 @@ async def confirm_policy_request(
     summary="Withdraw a pending request (the proposer's, or turned down by another officer)",
 )
 async def withdraw_policy_request(
-    request: Request[Any, Any, Any], request_id: FromPath[int]
+    request: Request[Any, Any, Any], request_id: PathId
 ) -> PolicyRequest:
     user = await user_with(request, "compliance")
     return await _service(request).withdraw(request_id, user=user)

@@ -6,22 +6,38 @@ from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 import msgspec
+from litestar.exceptions import ValidationException
 from msgspec import Meta
 
 from gateway.domain.records import PolicyState, PolicyVersion
+from gateway.http.params import NO_CONTROL, TEXT_CHARS, Revision, has_nul, instant
+
+FileName = Annotated[str, Meta(min_length=1, max_length=500, pattern=NO_CONTROL)]
+RegoSource = Annotated[str, Meta(max_length=1_000_000, pattern=TEXT_CHARS)]
 
 
 class DraftIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    files: Annotated[dict[str, str], Meta(min_length=1, max_length=200)]
+    files: Annotated[dict[FileName, RegoSource], Meta(min_length=1, max_length=200)]
     data: dict[str, Any] = {}
-    description: Annotated[str, Meta(max_length=2_000)] = ""
-    parent: str | None = None
+    description: Annotated[str, Meta(max_length=2_000, pattern=TEXT_CHARS)] = ""
+    parent: Revision | None = None
+
+    def __post_init__(self) -> None:
+        if has_nul(self.data):
+            raise ValueError("`data` holds a NUL character (\\u0000) in a key or a string")
 
 
 class ImpactIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     last: Annotated[int, Meta(ge=1, le=1_000_000)] | None = 1000
     since: datetime | None = None
     until: datetime | None = None
+
+    def __post_init__(self) -> None:
+        for key in ("since", "until"):
+            try:
+                instant(key, getattr(self, key))
+            except ValidationException:
+                raise ValueError(f"`{key}` is out of range once converted to UTC") from None
 
 
 class RollbackIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import structlog
@@ -39,12 +40,20 @@ _TITLES = {
 }
 
 
+_CONTROL_PATTERN = re.compile(r"matching regex '[^']*x00[^']*'")
+
+
+def _readable(detail: str) -> str:
+    """msgspec names a pattern by its regex; say what the NUL/control-character rule means."""
+    return _CONTROL_PATTERN.sub("without NUL or control characters", detail)
+
+
 def problem(status: int, detail: str, **extra: Any) -> Response[dict[str, Any]]:
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": _TITLES.get(status, "Error"),
         "status": status,
-        "detail": detail,
+        "detail": _readable(detail),
     }
     body.update(extra)
     headers = {"WWW-Authenticate": 'Bearer realm="gateway"'} if status == 401 else None
@@ -53,6 +62,13 @@ def problem(status: int, detail: str, **extra: Any) -> Response[dict[str, Any]]:
 
 def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     errors = exc.extra if isinstance(exc.extra, list) else None
+    if errors:
+        errors = [
+            {**e, "message": _readable(str(e["message"]))}
+            if isinstance(e, dict) and "message" in e
+            else e
+            for e in errors
+        ]
     detail = exc.detail or "the request is not valid"
     if errors:
         first = errors[0]

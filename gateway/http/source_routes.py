@@ -16,6 +16,7 @@ from litestar.params import FromPath, JSONBody
 from gateway.http.auth import PUBLIC
 from gateway.http.bodies import MAX_INGEST_BODY_BYTES
 from gateway.http.controllers import rt, user_with
+from gateway.http.params import PathSource
 from gateway.http.source_views import (
     SourceIn,
     SourceOut,
@@ -68,14 +69,14 @@ async def add_source(request: Request[Any, Any, Any], data: JSONBody[SourceIn]) 
 
 
 @get("/v1/sources/{name:str}", summary="One source and its health (admin, compliance)")
-async def get_source(request: Request[Any, Any, Any], name: FromPath[str]) -> SourceOut:
+async def get_source(request: Request[Any, Any, Any], name: PathSource) -> SourceOut:
     await user_with(request, *READERS)
     return source_out(await _parts(request).service.get(name))
 
 
 @patch("/v1/sources/{name:str}", summary="Enable, disable, change the interval (admin)")
 async def update_source(
-    request: Request[Any, Any, Any], name: FromPath[str], data: JSONBody[SourcePatchIn]
+    request: Request[Any, Any, Any], name: PathSource, data: JSONBody[SourcePatchIn]
 ) -> SourceOut:
     user = await user_with(request, "admin")
     service = _parts(request).service
@@ -83,7 +84,7 @@ async def update_source(
 
 
 @delete("/v1/sources/{name:str}", status_code=200, summary="Remove a source and its cursor")
-async def remove_source(request: Request[Any, Any, Any], name: FromPath[str]) -> SourceOut:
+async def remove_source(request: Request[Any, Any, Any], name: PathSource) -> SourceOut:
     user = await user_with(request, "admin")
     return source_out(await _parts(request).service.remove(name, actor=user.name))
 

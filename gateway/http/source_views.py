@@ -11,6 +11,7 @@ from msgspec import Meta
 
 from connectors.contract import RawMention
 from gateway.domain.sources import SourceRecord
+from gateway.http.params import NO_CONTROL, SourceName
 from gateway.http.views import IngestIn
 from gateway.pipeline.errors import InvalidInput
 from gateway.sources.service import SourcePatch, SourceSpec
@@ -19,11 +20,11 @@ Interval = Annotated[float, Meta(gt=0)]
 
 
 class SourceIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    name: Annotated[str, Meta(min_length=1, max_length=63)]
+    name: SourceName
     kind: Literal["rss", "mastodon", "bluesky", "webhook"]
     config: dict[str, Any] = {}
-    channel: Annotated[str, Meta(min_length=1, max_length=63)] | None = None
-    secret: Annotated[str, Meta(min_length=1, max_length=4_096)] | None = None
+    channel: SourceName | None = None
+    secret: Annotated[str, Meta(min_length=1, max_length=4_096, pattern=NO_CONTROL)] | None = None
     interval_s: Interval | None = None
     enabled: bool = True
     allow_private: bool = False

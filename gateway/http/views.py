@@ -12,10 +12,12 @@ from connectors.contract import RawAuthor, RawMention
 from gateway.domain.classification import OptOutSignal
 from gateway.domain.decisions import Decision
 from gateway.domain.records import Mention, Proposal
+from gateway.http.params import NO_CONTROL, TEXT_CHARS, Channel, Id
 
-Text = Annotated[str, Meta(min_length=1, max_length=10_000)]
-Short = Annotated[str, Meta(min_length=1, max_length=500)]
-Note = Annotated[str, Meta(max_length=2_000)]
+Text = Annotated[str, Meta(min_length=1, max_length=10_000, pattern=TEXT_CHARS)]
+Short = Annotated[str, Meta(min_length=1, max_length=500, pattern=NO_CONTROL)]
+Note = Annotated[str, Meta(max_length=2_000, pattern=TEXT_CHARS)]
+Line = Annotated[str, Meta(max_length=500, pattern=NO_CONTROL)]
 
 
 class _In(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -24,23 +26,23 @@ class _In(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True)
 
 class AuthorIn(_In, frozen=True, kw_only=True, forbid_unknown_fields=True):
     handle: Short
-    display_name: Annotated[str, Meta(max_length=500)] = ""
+    display_name: Line = ""
     bot: bool = False
-    description: Annotated[str, Meta(max_length=5_000)] = ""
+    description: Annotated[str, Meta(max_length=5_000, pattern=TEXT_CHARS)] = ""
 
 
 class MentionIn(_In, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    channel: Annotated[str, Meta(min_length=1, max_length=64)]
+    channel: Channel
     external_id: Short
-    url: Annotated[str, Meta(max_length=2_000)] | None = None
+    url: Annotated[str, Meta(max_length=2_000, pattern=NO_CONTROL)] | None = None
     author: AuthorIn
     text: Text
-    created_at: Annotated[str, Meta(min_length=1, max_length=64)]
+    created_at: Annotated[str, Meta(min_length=1, max_length=64, pattern=NO_CONTROL)]
     in_reply_to: Short | None = None
     thread_id: Short | None = None
     addressed: bool | None = None
     is_direct: bool = False
-    visibility: Annotated[str, Meta(max_length=32)] | None = None
+    visibility: Annotated[str, Meta(max_length=32, pattern=NO_CONTROL)] | None = None
 
     def to_raw(self) -> RawMention:
         return RawMention(
@@ -73,13 +75,13 @@ class IngestOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ProposalIn(_In, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    mention_id: int
+    mention_id: Id
     text: Text
     ai_generated: bool = False
 
 
 class PreviewIn(_In, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    mention_id: int
+    mention_id: Id
     text: Text
     ai_generated: bool = False
 
@@ -89,7 +91,7 @@ class ReviewIn(_In, frozen=True, kw_only=True, forbid_unknown_fields=True):
 
 
 class OptOutIn(_In, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    channel: Annotated[str, Meta(min_length=1, max_length=64)]
+    channel: Channel
     handle: Short
     reason: Note = ""
 

@@ -26,8 +26,9 @@ from msgspec import Meta
 
 from gateway.sources.errors import InvalidSource
 
-Url = Annotated[str, Meta(min_length=1, max_length=2_000)]
-Text = Annotated[str, Meta(min_length=1, max_length=500)]
+_NO_CONTROL = "^[^\\x00-\\x1f\\x7f]*$"  # no NUL or other control character
+Url = Annotated[str, Meta(min_length=1, max_length=2_000, pattern=_NO_CONTROL)]
+Text = Annotated[str, Meta(min_length=1, max_length=500, pattern=_NO_CONTROL)]
 
 DEFAULT_INTERVAL_S = {"rss": 300.0, "mastodon": 60.0, "bluesky": 60.0, "webhook": 300.0}
 MAX_INTERVAL_S = 7 * 24 * 3600.0
@@ -56,7 +57,9 @@ class RssConfig(_Config, frozen=True, kw_only=True, forbid_unknown_fields=True):
 
 class MastodonConfig(_Config, frozen=True, kw_only=True, forbid_unknown_fields=True):
     base_url: Url
-    brand_account_id: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
+    brand_account_id: (
+        Annotated[str, Meta(min_length=1, max_length=64, pattern=_NO_CONTROL)] | None
+    ) = None
     hashtag: Text | None = None
     query: Text | None = None
     publish: bool = True

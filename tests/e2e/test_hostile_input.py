@@ -113,3 +113,125 @@ def gateway_repo() -> Any:
     from tests.e2e.server import REPO
 
     return REPO
+
+
+BIG = str(2**63)  # 9223372036854775808: one past the largest 64-bit integer
+OLD = "0001-01-01T00:00:00+23:59"  # before year 1 once converted to UTC
+
+
+def _mention(**extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "channel": "demo",
+        "external_id": "hostile-1",
+        "author": {"handle": "@dana"},
+        "text": "@acme hello",
+        "created_at": "2024-05-06T10:00:00Z",
+    }
+    body.update(extra)
+    return {"mentions": [body]}
+
+
+def _draft(files: dict[str, str] | None = None, data: Any = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"files": files or {"engagement/x.rego": "package engagement.x\n"}}
+    if data is not None:
+        body["data"] = data
+    return body
+
+
+# (role, method, path, query, json body, the field the answer must name)
+HOSTILE: list[tuple[str, str, str, dict[str, str] | None, Any, str]] = [
+    ("admin", "POST", "/v1/mentions", None, _mention(channel="de\u0000mo"), "channel"),
+    ("admin", "POST", "/v1/mentions", None, _mention(thread_id="t\u0000"), "thread_id"),
+    ("admin", "POST", "/v1/mentions", None, _mention(in_reply_to="\u0000"), "in_reply_to"),
+    ("admin", "POST", "/v1/mentions", None, _mention(visibility="pub\u0000"), "visibility"),
+    ("admin", "POST", "/v1/mentions", None, _mention(text="hi \u0000 there"), "text"),
+    ("admin", "POST", "/v1/mentions", None, _mention(author={"handle": "@d\u0000"}), "handle"),
+    ("compliance", "POST", "/v1/subjects/erase", None, {"channel": "demo", "handle": "@d\u0000"},
+     "handle"),
+    ("compliance", "POST", "/v1/opt-outs", None, {"channel": "demo\u0000", "handle": "@d"},
+     "channel"),
+    ("compliance", "POST", "/v1/policies", None, _draft({"a\u0000.rego": "package a\n"}),
+     "files"),
+    ("compliance", "POST", "/v1/policies", None, _draft({"a.rego": "package a\u0000\n"}),
+     "files"),
+    ("compliance", "POST", "/v1/policies", None, _draft(data={"k": "v\u0000"}), "data"),
+    ("compliance", "POST", "/v1/policies", None, _draft(data={"k\u0000": 1}), "data"),
+    ("compliance", "POST", "/v1/policies", None, {**_draft(), "parent": "\u0000"}, "parent"),
+    ("auditor", "GET", "/v1/audit", {"kind": "x\u0000"}, None, "kind"),
+    ("auditor", "GET", "/v1/audit", {"actor": "\u0000"}, None, "actor"),
+    ("auditor", "GET", "/v1/audit", {"subject": "\u0000"}, None, "subject"),
+    ("auditor", "GET", "/v1/audit", {"since": OLD}, None, "since"),
+    ("auditor", "GET", "/v1/audit", {"until": OLD}, None, "until"),
+    ("auditor", "GET", "/v1/audit", {"cursor": BIG}, None, "cursor"),
+    ("auditor", "GET", "/v1/proposals", {"agent": "\u0000"}, None, "agent"),
+    ("auditor", "GET", "/v1/proposals", {"mention_id": BIG}, None, "mention_id"),
+    ("auditor", "GET", "/v1/proposals", {"cursor": "\u00b2"}, None, "cursor"),
+    ("auditor", "GET", "/v1/mentions", {"channel": "\u0000"}, None, "channel"),
+    ("auditor", "GET", "/v1/mentions", {"cursor": "\u2460"}, None, "cursor"),
+    ("auditor", "GET", "/v1/mentions", {"cursor": "\u00b2"}, None, "cursor"),
+    ("auditor", "GET", "/v1/mentions", {"cursor": "99999999999999999999"}, None, "cursor"),
+    ("compliance", "GET", "/v1/opt-outs", {"cursor": BIG}, None, "cursor"),
+    ("auditor", "GET", f"/v1/mentions/{BIG}", None, None, "mention_id"),
+    ("agent", "POST", f"/v1/mentions/{BIG}/claim", None, None, "mention_id"),
+    ("auditor", "GET", f"/v1/proposals/{BIG}", None, None, "proposal_id"),
+    ("compliance", "POST", f"/v1/proposals/{BIG}/approve", None, None, "proposal_id"),
+    ("compliance", "DELETE", f"/v1/opt-outs/{BIG}", None, None, "opt_out_id"),
+    ("agent", "POST", "/v1/proposals", None, {"mention_id": 2**63, "text": "hi"}, "mention_id"),
+    ("agent", "POST", "/v1/proposals/preview", None, {"mention_id": 2**64, "text": "hi"},
+     "mention_id"),
+    ("agent", "POST", "/v1/proposals", None, {"mention_id": 1, "text": "a\u0000"}, "text"),
+    ("auditor", "GET", "/v1/audit/checkpoints", {"limit": "-1"}, None, "limit"),
+    ("auditor", "GET", "/v1/audit/checkpoints", {"after": BIG}, None, "after"),
+    ("auditor", "GET", f"/v1/audit/checkpoints/{BIG}", None, None, "size"),
+    ("auditor", "GET", "/v1/audit/events/1/proof", {"checkpoint": BIG}, None, "checkpoint"),
+    ("auditor", "GET", f"/v1/audit/events/{BIG}/proof", None, None, "seq"),
+    ("auditor", "GET", f"/v1/audit/checkpoints/1/consistency/{BIG}", None, None, "new"),
+    ("auditor", "POST", f"/v1/audit/events/{BIG}/replay", None, None, "seq"),
+    ("auditor", "GET", "/v1/audit/export", {"kind": "\u0000"}, None, "kind"),
+    ("auditor", "GET", "/v1/audit/export", {"customer": "demo:@d\u0000"}, None, "customer"),
+    ("auditor", "GET", "/v1/audit/export", {"since": OLD}, None, "since"),
+    ("auditor", "GET", "/v1/audit/export", {"reason": "\u0000"}, None, "reason"),
+    ("auditor", "GET", "/v1/audit/reports/decisions", {"since": OLD}, None, "since"),
+    ("auditor", "GET", "/v1/audit/reports/customer", {"channel": "\u0000", "handle": "x"}, None,
+     "channel"),
+    ("compliance", "GET", "/v1/sources/%00", None, None, "name"),
+    ("admin", "PATCH", "/v1/sources/%00", None, {"enabled": False}, "name"),
+    ("admin", "DELETE", "/v1/sources/%00", None, None, "name"),
+    ("admin", "POST", "/v1/sources", None, {"name": "a\u0000", "kind": "rss"}, "name"),
+    ("admin", "POST", "/v1/sources", None,
+     {"name": "feed", "kind": "rss", "config": {"url": "https://x.example/\u0000"}}, "url"),
+    ("compliance", "GET", "/v1/policies/%00", None, None, "revision"),
+    ("compliance", "GET", "/v1/policies/%00/diff/x", None, None, "old"),
+    ("compliance", "POST", "/v1/policies/%00/test", None, None, "revision"),
+    ("compliance", "POST", "/v1/policies/x/impact", None, {"since": OLD}, "since"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("role", "method", "path", "query", "body", "field"),
+    HOSTILE,
+    ids=[f"{m} {p} {q or ''}{'body' if b is not None else ''} {f}" for _, m, p, q, b, f in HOSTILE],
+)
+def test_hostile_input_is_a_400_naming_the_field(
+    gateway: Gateway,
+    role: str,
+    method: str,
+    path: str,
+    query: dict[str, str] | None,
+    body: Any,
+    field: str,
+) -> None:
+    with gateway.server.client(gateway.tokens[role]) as c:
+        r = c.request(method, path, params=query, json=body)
+    problem = assert_problem(r, 400)
+    named = problem["detail"] + " ".join(str(e.get("key", "")) for e in problem.get("errors", []))
+    assert field in named, problem
+    assert not log_has_traceback(gateway)
+
+
+@pytest.mark.parametrize("name", ["%00", "x%00", "%C2%B2"])
+def test_a_hostile_webhook_name_gets_the_uniform_refusal(gateway: Gateway, name: str) -> None:
+    with gateway.server.client() as c:
+        r = c.post(f"/v1/webhooks/{name}", json={"mentions": []})
+    body = assert_problem(r, 401)
+    assert "\x00" not in body["detail"] and "²" not in body["detail"]
