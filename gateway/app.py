@@ -14,6 +14,7 @@ from gateway.http.audit_routes import AUDIT_ROUTES
 from gateway.http.auth import authenticated
 from gateway.http.bodies import MAX_BODY_BYTES, GatewayRequest
 from gateway.http.controllers import ROUTES
+from gateway.http.openapi import document_answers
 from gateway.http.policy_routes import POLICY_ROUTES
 from gateway.http.problems import EXCEPTION_HANDLERS
 from gateway.http.source_routes import SOURCE_ROUTES, source_parts
@@ -81,7 +82,7 @@ def create_app(
             app.state.runtime = None
             await runtime.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             health,
             *ROUTES,
@@ -104,3 +105,5 @@ def create_app(
         ),
         debug=False,
     )
+    document_answers(app)
+    return app
