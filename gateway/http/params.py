@@ -33,6 +33,7 @@ SourceName = Annotated[str, Meta(min_length=1, max_length=63, pattern=NO_CONTROL
 # Meta inside a parameter's Annotated is not checked), so these carry them there.
 PathId = Annotated[int, PathParameter(ge=0, le=MAX_INT64)]
 PathRevision = Annotated[str, PathParameter(min_length=1, max_length=200, pattern=NO_CONTROL)]
+PathUser = Annotated[str, PathParameter(min_length=1, max_length=200, pattern=NO_CONTROL)]
 PathSource = Annotated[str, PathParameter(min_length=1, max_length=63, pattern=NO_CONTROL)]
 QueryId = Annotated[int | None, QueryParameter(ge=0, le=MAX_INT64)]
 QueryFilter = Annotated[str | None, QueryParameter(max_length=500, pattern=NO_CONTROL)]

@@ -6,10 +6,10 @@ from typing import Any
 
 import msgspec
 from litestar import Request, get, post
-from litestar.params import FromPath
 
 from gateway.domain.records import UserAccount
 from gateway.http.controllers import rt, user_with
+from gateway.http.params import PathUser
 from gateway.pipeline.accounts import Accounts
 
 
@@ -33,7 +33,7 @@ async def list_users(request: Request[Any, Any, Any]) -> list[UserAccount]:
     status_code=200,
     summary="Disable a user: their token is refused from the next request on (admin)",
 )
-async def disable_user(request: Request[Any, Any, Any], name: FromPath[str]) -> UserAccount:
+async def disable_user(request: Request[Any, Any, Any], name: PathUser) -> UserAccount:
     admin = await user_with(request, "admin")
     return await _accounts(request).disable(name, actor=admin.name)
 
@@ -43,7 +43,7 @@ async def disable_user(request: Request[Any, Any, Any], name: FromPath[str]) -> 
     status_code=200,
     summary="Give a user a new token (in the answer, once); the old one is refused (admin)",
 )
-async def rotate_user_token(request: Request[Any, Any, Any], name: FromPath[str]) -> RotatedOut:
+async def rotate_user_token(request: Request[Any, Any, Any], name: PathUser) -> RotatedOut:
     admin = await user_with(request, "admin")
     account, token = await _accounts(request).rotate(name, actor=admin.name)
     return RotatedOut(user=account, token=token)
