@@ -1,4 +1,4 @@
-"""The CLI: serve, worker, migrate, users, policy, sources, audit.
+"""The CLI: serve, worker, migrate, users, policy, sources, review, opt-outs, subjects, audit.
 
     python -m gateway serve [--host H] [--port P] [--no-worker]
     python -m gateway worker
@@ -6,10 +6,12 @@
     python -m gateway users add NAME --role ROLE | demo | list | disable NAME | rotate NAME
     python -m gateway policy test [--dir DIR] | schema | list | draft ... | activate ... | ...
     python -m gateway sources add NAME --kind KIND ... | list | show | enable | disable | remove
+    python -m gateway review approve|reject ID | opt-outs add|remove | subjects erase
     python -m gateway audit verify | export | checkpoint
 
 Commands that act on behalf of a person (policy draft, activate, rollback, shadow,
-confirm, withdraw; sources add, enable, disable, remove) need that person's API token:
+confirm, withdraw; sources add, enable, disable, remove; review; opt-outs; subjects erase)
+need that person's API token:
 ``--token TOKEN`` or ``GATEWAY_TOKEN``; the same role rules as the API apply. Operator
 commands (serve, worker, migrate, users, policy test and schema, audit) need none.
 
@@ -76,6 +78,9 @@ def _parser() -> argparse.ArgumentParser:
     from gateway.cli_sources import add_commands as add_source_commands
 
     add_source_commands(sub)
+    from gateway.cli_people import add_commands as add_people_commands
+
+    add_people_commands(sub)
     from gateway.cli_audit import add_commands as add_audit_commands
 
     add_audit_commands(sub)
@@ -130,6 +135,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from gateway.cli_sources import run as run_sources
 
             return run_sources(args, settings)
+        if args.command in ("review", "opt-outs", "subjects"):
+            from gateway.cli_people import run as run_people
+
+            return run_people(args, settings)
         if args.command == "audit":
             from gateway.cli_audit import run as run_audit
 
