@@ -81,19 +81,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "review":
+        return await _review(args, settings)
     from gateway.store.database import Database
 
     db = await Database.open(settings)
     try:
         user = await acting_user(db.pool, getattr(args, TOKEN_DEST), OFFICER)
         result: Any
-        if args.command == "review":
-            from gateway.pipeline.review import Reviewer
-
-            review = Reviewer(db.pool)
-            act = review.approve if args.action == "approve" else review.reject
-            result = await act(args.proposal, user=user, note=args.note)
-        elif args.command == "opt-outs" and args.action == "add":
+        if args.command == "opt-outs" and args.action == "add":
             from gateway.pipeline.consent import Consent
 
             result, _created = await Consent(db.pool).add(
@@ -120,5 +116,25 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
                 )
     finally:
         await db.close()
-    print(json.dumps(msgspec.to_builtins(result), indent=2, ensure_ascii=False, default=str))
+    _print(result)
     return 0
+
+
+async def _review(args: argparse.Namespace, settings: Settings) -> int:
+    """Approval re-checks the reply against the active policy, so it needs the runtime."""
+    from gateway.runtime import Runtime
+
+    runtime = await Runtime.start(settings)
+    try:
+        user = await acting_user(runtime.db.pool, getattr(args, TOKEN_DEST), OFFICER)
+        review = runtime.reviewer
+        act = review.approve if args.action == "approve" else review.reject
+        result = await act(args.proposal, user=user, note=args.note)
+    finally:
+        await runtime.close()
+    _print(result)
+    return 0
+
+
+def _print(result: Any) -> None:
+    print(json.dumps(msgspec.to_builtins(result), indent=2, ensure_ascii=False, default=str))
