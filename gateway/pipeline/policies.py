@@ -214,8 +214,13 @@ class PolicyService:
                     if state.shadow_revision
                     else None
                 )
-            active = await asyncio.to_thread(self._make_engine, bundle_of(active_v))
-            await _load(active)
+            if self.live is not None and self._loaded[0] == state.active_revision:
+                # Only the shadow changed: keep the enforcing engine. Building one compiles
+                # the policy while holding the GIL, which would stall every request.
+                active = self.live.active
+            else:
+                active = await asyncio.to_thread(self._make_engine, bundle_of(active_v))
+                await _load(active)
             # The shadow is not approved: it decides in the sandbox, never in this process.
             shadow = (
                 SandboxedEngine(

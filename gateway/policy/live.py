@@ -37,6 +37,11 @@ class LivePolicy:
         return self._active.revision
 
     @property
+    def active(self) -> PolicyEngine:
+        """The engine that enforces decisions now."""
+        return self._active
+
+    @property
     def shadow(self) -> PolicyEngine | None:
         return self._shadow
 

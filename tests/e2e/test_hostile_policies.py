@@ -9,8 +9,8 @@ their p99 must stay under 100 ms, and the process must survive.
 
 from __future__ import annotations
 
+import multiprocessing
 import statistics
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -25,8 +25,9 @@ SLOW = "count([1 | some x in numbers.range(1, 5000); some y in numbers.range(1, 
 HUGE = "count(numbers.range(1, 300000000)) > 0"
 P99_LIMIT_MS = 100.0
 # Above this with nothing running, the machine (shared CI, parallel suites) is too busy
-# for a 100 ms bound to say anything about the gateway: the test skips, saying so.
-BASELINE_LIMIT_MS = 50.0
+# for a 100 ms bound to say anything about the gateway: after checking everything else,
+# the test skips the latency assertion, saying so.
+BASELINE_LIMIT_MS = 30.0
 QUICK_TEST = "package engagement_test\n\nimport rego.v1\n\ntest_ok if {\n\ttrue\n}\n"
 
 
@@ -52,31 +53,53 @@ def hostile_decision(condition: str) -> dict[str, str]:
     }
 
 
-class Load(threading.Thread):
-    """Calls GET /health and GET /v1/mentions in turn, recording each latency."""
+def _load_loop(url: str, token: str, ready: Any, stop: Any, results: Any) -> None:
+    """In its own process, so the driver's work cannot delay a measured request."""
+    latencies: dict[str, list[float]] = {"/health": [], "/v1/mentions": []}
+    failures: list[str] = []
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=url, headers=headers, timeout=10) as client:
+        client.get("/health")
+        ready.set()
+        while not stop.is_set():
+            for path in latencies:
+                started = time.perf_counter()
+                try:
+                    r = client.get(path, params={"limit": 20} if path != "/health" else None)
+                except httpx.HTTPError as exc:
+                    failures.append(f"{path}: {exc!r}")
+                    continue
+                latencies[path].append((time.perf_counter() - started) * 1000)
+                if r.status_code != 200:
+                    failures.append(f"{path}: {r.status_code}")
+            time.sleep(0.005)
+    results.put((latencies, failures))
+
+
+class Load:
+    """Calls GET /health and GET /v1/mentions in turn from another process, recording
+    each latency."""
 
     def __init__(self, url: str, token: str) -> None:
-        super().__init__(daemon=True)
-        self.url, self.token = url, token
-        self.latencies: dict[str, list[float]] = {"/health": [], "/v1/mentions": []}
+        context = multiprocessing.get_context("spawn")
+        self._ready, self._stop = context.Event(), context.Event()
+        self._results: Any = context.Queue()
+        self._process = context.Process(
+            target=_load_loop,
+            args=(url, token, self._ready, self._stop, self._results),
+            daemon=True,
+        )
+        self.latencies: dict[str, list[float]] = {}
         self.failures: list[str] = []
-        self.stop = threading.Event()
 
-    def run(self) -> None:
-        headers = {"Authorization": f"Bearer {self.token}"}
-        with httpx.Client(base_url=self.url, headers=headers, timeout=10) as client:
-            while not self.stop.is_set():
-                for path in self.latencies:
-                    started = time.perf_counter()
-                    try:
-                        r = client.get(path, params={"limit": 20} if path != "/health" else None)
-                    except httpx.HTTPError as exc:
-                        self.failures.append(f"{path}: {exc!r}")
-                        continue
-                    self.latencies[path].append((time.perf_counter() - started) * 1000)
-                    if r.status_code != 200:
-                        self.failures.append(f"{path}: {r.status_code}")
-                time.sleep(0.005)
+    def start(self) -> None:
+        self._process.start()
+        assert self._ready.wait(60), "the load process did not start"
+
+    def finish(self) -> None:
+        self._stop.set()
+        self.latencies, self.failures = self._results.get(timeout=60)
+        self._process.join(10)
 
 
 def p99(values: list[float]) -> float:
@@ -88,8 +111,7 @@ def measure_baseline(url: str, token: str) -> float:
     load = Load(url, token)
     load.start()
     time.sleep(1.5)
-    load.stop.set()
-    load.join(10)
+    load.finish()
     return max(p99(ms) for ms in load.latencies.values())
 
 
@@ -120,11 +142,6 @@ def test_hostile_drafts_and_shadows_neither_stall_nor_kill_the_gateway(
         for _ in range(20):  # warm both routes before measuring
             httpx.get(f"{server.url}/health")
         baseline = measure_baseline(server.url, agent)
-        if baseline >= BASELINE_LIMIT_MS:
-            pytest.skip(
-                f"this machine is too loaded to measure a 100 ms bound: p99 is already "
-                f"{baseline:.0f} ms with no policy running"
-            )
         load = Load(server.url, agent)
         load.start()
         try:
@@ -132,20 +149,24 @@ def test_hostile_drafts_and_shadows_neither_stall_nor_kill_the_gateway(
             outcomes = run_hostile_policies(server, carol, dave, agent, mention_ids)
             time.sleep(0.5)
         finally:
-            load.stop.set()
-            load.join(10)
+            load.finish()
 
         assert server.proc.poll() is None, server.logs()[-2000:]  # the process survived
         assert httpx.get(f"{server.url}/health").status_code == 200
         assert not load.failures, load.failures[:5]
+        logs = server.logs()
+        assert "policy_run_failed" in logs and "policy_timeout" in logs
         figures = {path: round(p99(ms), 1) for path, ms in load.latencies.items()}
         counts = {path: len(ms) for path, ms in load.latencies.items()}
         print(f"p99 ms {figures} (baseline {baseline:.1f}), requests {counts}, runs {outcomes}")
         assert all(n >= 50 for n in counts.values()), counts
+        if baseline >= BASELINE_LIMIT_MS:
+            pytest.skip(
+                f"everything but the latency bound checked; this machine is too loaded to "
+                f"measure a 100 ms bound: p99 was {baseline:.0f} ms with no policy running "
+                f"(then {figures})"
+            )
         assert all(value < P99_LIMIT_MS for value in figures.values()), (figures, counts)
-        logs = server.logs()
-        assert '"code": "policy_timeout"' in logs or "policy_timeout" in logs
-        assert "policy_run_failed" in logs
     finally:
         server.stop()
 
