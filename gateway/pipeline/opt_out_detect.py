@@ -662,6 +662,12 @@ _COMPILED = tuple(
     )
     for lang, name, signal, checks, source in _RULES
 )
+_RULES_BY_CUE: dict[str, list[int]] = {}
+for _index, _rule in enumerate(_COMPILED):
+    for _cue in _rule.cues:
+        _RULES_BY_CUE.setdefault(_cue, []).append(_index)
+_ALL_CUES = tuple(_RULES_BY_CUE)
+del _index, _rule, _cue
 _STOP_CLAUSE = re.compile(_STOP_CLAUSE_EN)
 _KEYWORDS = _set(
     "stop stopp stopall unsubscribe unsub optout abmelden desabonner desinscrire baja "
@@ -733,9 +739,10 @@ def _find(flat: str) -> tuple[OptOutSignal, int, int, str] | None:
     best: dict[OptOutSignal, tuple[int, int, str]] = {}
     words = len(flat.split()) - flat.count("|")
     padded = f" {flat} "  # so a cue can require a word edge: " ne "
-    for rule in _COMPILED:
-        if not any(cue in padded for cue in rule.cues):
-            continue
+    present = [cue for cue in _ALL_CUES if cue in padded]  # one C-level scan per cue
+    active = {index for cue in present for index in _RULES_BY_CUE[cue]}
+    for index in sorted(active):
+        rule = _COMPILED[index]
         if "short" in rule.checks and words > _SHORT:
             continue
         for match in rule.pattern.finditer(flat):
