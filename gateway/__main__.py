@@ -143,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from gateway.cli_audit import run as run_audit
 
             return run_audit(args, settings)
-    except StoreError as exc:
+    except (StoreError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 2

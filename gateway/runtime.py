@@ -16,7 +16,7 @@ from connectors.webhook import WebhookPublisher
 from gateway.audit.chain import VerifyResult
 from gateway.audit.checkpointer import Checkpointer
 from gateway.audit.checkpoints import load_or_create_signing_key, public_key_pem
-from gateway.audit.suppression import SuppressionKeys
+from gateway.audit.suppression import SuppressionKeys, ensure_key_matches
 from gateway.audit.verify import verify_stored_chain
 from gateway.net_guard import OutboundClients
 from gateway.pipeline.classify import Classifier
@@ -74,6 +74,12 @@ class Runtime:
         engine instead, bypassing the lifecycle (tests)."""
         initial = load_bundle(settings.policy_dir) if engine is None else None
         db = await Database.open(settings)
+        try:  # fail closed before anything runs: erased customers must stay recognised
+            async with db.pool.acquire() as conn:
+                await ensure_key_matches(conn, SuppressionKeys(Secrets(settings)))
+        except BaseException:
+            await db.close()
+            raise
         policies: PolicyService | None = None
         if engine is None:
             assert initial is not None

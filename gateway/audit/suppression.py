@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from gateway.domain.identity import suppression_key
 from gateway.domain.records import Mention
+from gateway.settings import SettingsError
 from gateway.sources.secrets import Secrets, key_id
+from gateway.store import suppressions
+from gateway.store.connection import Conn
 
 PURPOSE = "customer-suppression-v1"
 
@@ -43,3 +46,23 @@ class SuppressionKeys:
         if self._key is None:
             self._key = self._secrets.derive(PURPOSE)
         return self._key
+
+
+class SuppressionKeyChanged(SettingsError):
+    """The gateway key differs from the one the stored suppressions were made with."""
+
+
+async def ensure_key_matches(conn: Conn, keys: SuppressionKeys) -> None:
+    """Refuse to run with a gateway key that cannot recognise the stored suppressions.
+
+    With another key, an erased customer's new mentions would no longer match their
+    suppression record and could be answered: fail closed, at start, with what to do.
+    """
+    stored = await suppressions.key_ids(conn)
+    if stored and keys.key_id not in stored:
+        raise SuppressionKeyChanged(
+            f"the gateway key (id {keys.key_id}) is not the key the {len(stored)} stored "
+            f"suppression key id(s) were made with ({', '.join(stored)}): erased customers "
+            "would no longer be recognised. Set GATEWAY_SECRET_KEY (or GATEWAY_SECRET_KEY_FILE) "
+            "to the key this database was used with (every instance needs the same one)"
+        )

@@ -44,3 +44,9 @@ async def is_suppressed(conn: Conn, *, channel: str, customer_key: str) -> bool:
             customer_key,
         )
     )
+
+
+async def key_ids(conn: Conn) -> list[str]:
+    """The ids of the keys the stored suppression records were made with."""
+    rows = await conn.fetch("SELECT DISTINCT key_id FROM suppressions ORDER BY key_id")
+    return [r["key_id"] for r in rows]
