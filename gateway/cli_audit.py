@@ -1,9 +1,14 @@
 """``python -m gateway audit ...``: verify, export and checkpoint the audit log.
 
 audit verify                                  recompute the stored hash chain
+audit verify --bundle B [--key K]             verify an evidence bundle offline
 audit verify --export F --checkpoints D --key K   verify an export offline
-audit export --out F [--format jsonl|csv]     write the whole audit log
+audit export --out F [--format jsonl|csv|bundle]  write the whole audit log, or a bundle
 audit checkpoint                              sign a checkpoint of the chain now
+
+Offline verification exits 0 only when every event is anchored by a signed checkpoint
+(or --allow-unanchored accepts the rest), 1 when a problem is found, 2 when the inputs
+cannot be read.
 """
 
 from __future__ import annotations
@@ -24,13 +29,14 @@ def add_commands(subparsers: Any) -> None:
     )
     verify = audit.add_parser(
         "verify",
-        help="recompute the hash chain (exit 1 if broken); with --export, verify an export "
-        "offline against signed checkpoints, no database needed",
+        help="recompute the hash chain (exit 1 if broken); with --bundle or --export, verify "
+        "offline against signed checkpoints, no database needed (exit 1 on a problem or an "
+        "unanchored event, 2 on unreadable input)",
     )
     verify.add_argument(
         "--export",
         type=Path,
-        help="a JSONL export of the whole log (default: none, verify the database)",
+        help="a JSONL export of the whole log, or a bundle (default: none, verify the database)",
     )
     verify.add_argument(
         "--checkpoints",
@@ -40,7 +46,8 @@ def add_commands(subparsers: Any) -> None:
     verify.add_argument(
         "--key",
         type=Path,
-        help="the public key (PEM) from /v1/audit/key (required with --export)",
+        help="the public key (PEM) from /v1/audit/key (required with --export; with "
+        "--bundle, default: the bundle's own key)",
     )
     verify.add_argument(
         "--bundle",

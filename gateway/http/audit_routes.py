@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 
@@ -184,6 +185,8 @@ async def evidence_bundle(request: Request[Any, Any, Any]) -> Stream:
         chunks(),
         media_type="application/gzip",
         headers={"Content-Disposition": f'attachment; filename="{info.filename}"'},
+        # Also when the client went away before the body was read.
+        background=BackgroundTask(shutil.rmtree, scratch, ignore_errors=True),
     )
 
 
