@@ -10,7 +10,7 @@ import msgspec
 
 from gateway.audit.personal import open_payload, seal
 from gateway.audit.suppression import SuppressionKeys
-from gateway.domain.records import AuditEvent
+from gateway.domain.records import AuditEvent, Proposal
 from gateway.store import audit, identities, suppressions
 from gateway.store import subjects as store
 from gateway.store.connection import Conn
@@ -25,15 +25,15 @@ async def sealed_for(
     return seal(payload, subject_id=subject_id, key=key)
 
 
-async def customer_subject_id(conn: Conn, *, channel: str, handle: str) -> str:
-    """The customer's pseudonymous subject id, for an event about them that holds no
-    personal field (a review, a delivery); for an erased customer's pseudonym
-    (``erased:<subject id>``) that id, without making a new subject."""
-    if handle.startswith("erased:"):
-        return handle.removeprefix("erased:")
-    # ``handle`` is a proposal's customer_handle: the canonical identity.
-    subject_id, _key = await store.subject_key(conn, channel=channel, customer=handle)
-    return subject_id
+async def decision_subject_id(conn: Conn, proposal: Proposal) -> str | None:
+    """The customer's subject id as the proposal's decision event recorded it.
+
+    Later events about the proposal (a review, a delivery) carry the same id. It is read
+    from the immutable decision event, so it takes no lock: these events are appended in
+    transactions that hold the proposal's row lock, and an erasure holds the subject's.
+    None only for a decision recorded without one.
+    """
+    return await audit.payload_field(conn, proposal.audit_seq, "subject_id")
 
 
 async def opened(conn: Conn, events: list[AuditEvent]) -> list[AuditEvent]:

@@ -38,7 +38,7 @@ from connectors.contract import (
     Receipt,
     TransientError,
 )
-from gateway.audit.subjects import customer_subject_id, sealed_for
+from gateway.audit.subjects import decision_subject_id, sealed_for
 from gateway.audit.suppression import SuppressionKeys
 from gateway.domain.records import OutboxItem, Proposal
 from gateway.pipeline.decide import decision_payload
@@ -307,9 +307,7 @@ class ReleaseWorker:
             subject=f"proposal:{proposal.id}",
             payload={
                 "proposal_id": proposal.id,
-                "subject_id": await customer_subject_id(
-                    conn, channel=proposal.channel, handle=proposal.customer_handle
-                ),
+                "subject_id": await decision_subject_id(conn, proposal),
                 "attempt": item.attempts,
                 "idempotency_key": proposal.idempotency_key,
                 "receipt": receipt_doc,
@@ -350,9 +348,7 @@ class ReleaseWorker:
             subject=f"proposal:{proposal.id}",
             payload={
                 "proposal_id": proposal.id,
-                "subject_id": await customer_subject_id(
-                    conn, channel=proposal.channel, handle=proposal.customer_handle
-                ),
+                "subject_id": await decision_subject_id(conn, proposal),
                 "attempt": item.attempts,
                 "error": str(error),
                 "retry_at": at.isoformat(),
@@ -393,9 +389,7 @@ class ReleaseWorker:
             subject=f"proposal:{proposal.id}",
             payload={
                 "proposal_id": proposal.id,
-                "subject_id": await customer_subject_id(
-                    conn, channel=proposal.channel, handle=proposal.customer_handle
-                ),
+                "subject_id": await decision_subject_id(conn, proposal),
                 "attempts": item.attempts,
                 "error": error,
                 "idempotency_key": proposal.idempotency_key,

@@ -19,7 +19,7 @@ import msgspec
 import structlog
 
 from connectors.contract import ChannelLimits
-from gateway.audit.subjects import customer_subject_id, sealed_for
+from gateway.audit.subjects import decision_subject_id, sealed_for
 from gateway.audit.suppression import SuppressionKeys
 from gateway.domain.records import Proposal, User
 from gateway.pipeline.decide import decision_payload
@@ -110,9 +110,7 @@ class Reviewer:
             subject=f"proposal:{current.id}",
             payload={
                 "proposal_id": current.id,
-                "subject_id": await customer_subject_id(
-                    conn, channel=current.channel, handle=current.customer_handle
-                ),
+                "subject_id": await decision_subject_id(conn, current),
                 "note": note,
                 "proposed_by": current.agent,
                 "policy_outcome": current.outcome,

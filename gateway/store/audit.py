@@ -197,6 +197,12 @@ async def iterate_filtered(
         after = rows[-1]["seq"]
 
 
+async def payload_field(conn: Conn, seq: int, key: str) -> str | None:
+    """One top-level text field of event ``seq``'s payload (None if absent)."""
+    value = await conn.fetchval("SELECT payload ->> $2 FROM audit_events WHERE seq = $1", seq, key)
+    return str(value) if value is not None else None
+
+
 async def get_event(conn: Conn, seq: int) -> AuditEvent:
     row = await conn.fetchrow(f"SELECT {AUDIT_COLUMNS} FROM audit_events WHERE seq = $1", seq)
     if row is None:
