@@ -148,7 +148,16 @@ class Decider:
         if fresh.customer == first.input.customer:
             return first
         decision = await self.engine.decide(fresh)
-        return _Decided(input=fresh, decision=decision, shadow=await self._shadow(fresh), now=now)
+        # No shadow run here: the batch holds its locks, and a shadow may take up to
+        # shadow_wait_s; the shadow report counts this decision as skipped instead.
+        return _Decided(input=fresh, decision=decision, shadow=self._shadow_skipped(), now=now)
+
+    def _shadow_skipped(self) -> Decision | None:
+        shadow = self.engine.shadow if isinstance(self.engine, LivePolicy) else None
+        if shadow is None:
+            return None
+        detail = "shadow decision skipped: re-decided on fresh counts under the contact locks"
+        return policy_error(shadow.revision, shadow.name, detail)
 
     async def _shadow(self, policy_input: PolicyInput) -> Decision | None:
         """The shadow policy's decision, stored beside the real one and never enforced.
