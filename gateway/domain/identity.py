@@ -11,7 +11,8 @@ Unicode category Cf, and the few default-ignorables outside it), surrounding whi
 stripped, one leading ``@`` dropped, lower-cased. Then, per channel kind::
 
     mastodon  user@instance; a local account (no instance) gets the channel's instance
-              appended. The account id the API gives is kept beside it (not the key:
+              appended; the instance without a trailing dot and in its IDNA (punycode)
+              form. The account id the API gives is kept beside it (not the key:
               ids are local to the instance that served them).
     bluesky   the account's DID (handles change; the DID does not). A handle is kept for
               display and accepted as input: the store resolves it to the DID through the
@@ -185,11 +186,26 @@ def _mastodon(text: str, field: str, instance: str | None) -> str:
                 "Mastodon instance; give it as user@instance"
             )
         host = clean(instance).lower()
+    host = _ascii_host(host)
     if not _MASTODON_USER.fullmatch(user) or not _HOST.fullmatch(host):
         raise InvalidIdentity(
             f"{field} {_shown(text)} is not a Mastodon handle; give it as user@instance"
         )
     return f"{user}@{host}"
+
+
+def _ascii_host(host: str) -> str:
+    """One spelling of an instance host: no trailing dot (``social.example.`` is the fully
+    qualified name of ``social.example``) and Unicode labels in their IDNA (punycode) form,
+    as Mastodon stores them (``bücher.example`` is ``xn--bcher-kva.example``)."""
+    name, colon, port = host.removesuffix(".").partition(":")
+    name = name.removesuffix(".")
+    if not name.isascii():
+        try:
+            name = name.encode("idna").decode("ascii")
+        except UnicodeError:
+            return host  # not a host name; the caller refuses it
+    return f"{name}{colon}{port}"
 
 
 def _bluesky(text: str, field: str) -> str:
