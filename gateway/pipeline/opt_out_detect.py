@@ -37,7 +37,10 @@ How (recall first; a missed request is the worse error):
    counts only in imperative position, not after a subject ("you never reply to me" is a
    complaint). Unsubscribe / opt-out words in a how-to question are not requests, and
    "no more / enough with / stop the <replies>" is not one when the post asks for a better
-   answer ("enough with the canned responses, I want a real person").
+   answer ("enough with the canned responses, I want a real person"). A past-tense question
+   about contact that stopped ("why did you stop replying to me?", "avez-vous arrêté de me
+   répondre ?") asks for an answer and is not a request; formal words are ("I withdraw my
+   consent", "I object to receiving messages", "add me to your do not contact list").
 4. A bare "stop" clause ("stop", "stop it", "make it stop", "hört auf damit") is a request
    when it is the whole message, or when the message also talks about contact (a bot,
    replies, messages).
@@ -241,6 +244,14 @@ _FIRST_PERSON_NEG = re.compile(
     r"won't ever|shouldn't|should not|wouldn't|didn't|didnt|please don't|pls don't|"
     r"i won't|i wont|we won't)(?: ever| really| just)?\s$"
 )
+# "why did you stop replying to me?", "pourquoi avez-vous arrêté de me répondre ?": a
+# question about contact that stopped (the customer wants an answer), not a request.
+_ASKED_BEFORE = {
+    "en": re.compile(r"(?:^|\s)(?:did|why'd|whyd|when'd)(?: \S+){0,2}\s$"),
+    "fr": re.compile(
+        r"(?:^|\s)(?:ai|as|a|avons|avez|ont)(?: t)?(?: vous| tu| ils| elles| on| il| elle)?\s$"
+    ),
+}
 _QUESTION_BEFORE = re.compile(
     r"(?:^|\s)(?:how|where|what|when|why|can i|could i|do i|does|is there|should i|"
     r"como|donde|wie|wo|comment|ou|onde|quando|cadê|cade)\b"
@@ -417,6 +428,16 @@ _RULES: list[tuple[str, str, OptOutSignal, str, str]] = [
      r"(?! of (?:the |your )?(?:data|tracking|cookies|analytics|sharing|newsletter|emails?|"
      r"beta|program))|"
      r"(?:i|we) (?:hereby )?opt ?out|optout"),
+    # Formal words of a customer who knows their rights: consent withdrawn, an objection to
+    # contact, a do-not-contact list ("I object to the new pricing" names no contact).
+    ("en", "consent", "requested", "question",
+     r"(?:withdraw|withdrawing|revoke|revoking|retract|retracting) (?:my|all my|any|our) "
+     r"consent|(?:do not|don't|dont|never) consent to (?:being |be |any |receiving )?"
+     rf"(?:\w+ )?(?:contacted|messaged|tagged|marketed|marketing|{_EN_NOUN})|"
+     r"(?:i|we) (?:hereby |formally |strongly )?object to (?:being (?:contacted|messaged|"
+     r"tagged|marketed to)|(?:receiving|getting|any|all|further|your|these|the) (?:\w+ )?"
+     rf"(?:{_EN_NOUN}|contact|marketing)|(?:direct )?marketing)|(?:add|put|place) (?:me|us) "
+     r"(?:on|to|in) (?:your|ur|the) (?:do not contact|dnc|no contact|suppression) list"),
     # --- English, possible
     ("en", "dont_reply_here", "possible", "imperative",
      r"(?:don't|dont|do not|pls don't|please don't|no need to|(?:you )?(?:don't|dont|do not) "
@@ -593,6 +614,7 @@ _CUES: dict[str, tuple[str, ...]] = {
         "en:dont_want": "want,wish,need,care,like",
         "en:leave_me_alone": "leave,get off,out of my",
         "en:unsubscribe": "unsub,opt,list, out",
+        "en:consent": "consent,object,list",
         "en:dont_reply_here": "repl,respond,answer,comment",
         "en:no_reply_needed": "needed,necessary,required",
         "en:not_for_you": "you, u ,asked,between me,away,shh,shush,hush",
@@ -697,6 +719,9 @@ def _clause_before(flat: str, start: int) -> str:
 
 def _passes(rule: _Rule, flat: str, match: re.Match[str]) -> bool:
     before = _clause_before(flat, match.start())
+    asked = _ASKED_BEFORE.get(rule.name.split(":")[0])
+    if rule.name.endswith(("stop_contact", "stop_noun")) and asked and asked.search(" " + before):
+        return False
     if "neg" in rule.checks and _FIRST_PERSON_NEG.search(" " + before):
         return False
     if "imperative" in rule.checks:
