@@ -1,7 +1,8 @@
 """``python -m gateway users ...``: users and their API tokens, for the operator.
 
     users add NAME --role ROLE     a new user; their token is the last line printed
-    users demo                     the demo users, tokens in DATA_DIR/demo-tokens.txt
+    users demo                     the demo users, tokens in DATA_DIR/demo-tokens.txt (only
+                                   when the demo is on: embedded database or GATEWAY_DEMO=true)
     users list                     every user, role, state; never a token
     users disable NAME             their token is refused from the next request on
     users rotate NAME              a new token (last line printed); the old one is dead
@@ -24,7 +25,7 @@ from typing import Any
 from gateway.domain.records import ROLES
 from gateway.pipeline.accounts import Accounts
 from gateway.pipeline.errors import PipelineError
-from gateway.settings import Settings
+from gateway.settings import Settings, demo_enabled
 from gateway.store.errors import Conflict, StoreError
 
 ACTOR = "cli"
@@ -50,7 +51,8 @@ def add_commands(subparsers: Any) -> None:
     actions.add_parser(
         "demo",
         help="create demo-agent, demo-compliance, demo-reviewer, demo-auditor and "
-        "demo-admin once; their tokens go to DATA_DIR/demo-tokens.txt",
+        "demo-admin once; their tokens go to DATA_DIR/demo-tokens.txt; only when the demo is "
+        "on (the embedded database, or GATEWAY_DEMO=true): otherwise it creates no one",
     )
     actions.add_parser("list", help="every user: name, role, created, disabled, token replaced")
     disable = actions.add_parser(
@@ -115,6 +117,15 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _demo(settings: Settings) -> int:
     """Create the demo users once and keep their tokens in a private file for the demo."""
+    if not demo_enabled(settings):
+        # Demo users are demo data: two compliance officers whose tokens share one file are
+        # one person passing the two-person rule. ./dev serve goes on without them.
+        print(
+            "demo users not created: the demo runs only with the embedded database or an "
+            "explicit GATEWAY_DEMO=true (create real users with `users add NAME --role ROLE`)",
+            file=sys.stderr,
+        )
+        return 0
     path = settings.data_dir / "demo-tokens.txt"
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     lines: list[str] = []
