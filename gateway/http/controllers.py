@@ -18,6 +18,7 @@ from gateway.http.params import (
     QueryCursor,
     QueryFilter,
     QueryId,
+    QuerySentiment,
     bad_field,
     instant,
 )
@@ -101,8 +102,8 @@ async def list_mentions(
     intent: FromQuery[IntentQ | None] = None,
     addressed: FromQuery[bool | None] = None,
     channel: QueryFilter = None,
-    sentiment_below: FromQuery[float | None] = None,
-    sentiment_above: FromQuery[float | None] = None,
+    sentiment_below: QuerySentiment = None,
+    sentiment_above: QuerySentiment = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page:

@@ -39,6 +39,8 @@ QueryId = Annotated[int | None, QueryParameter(ge=0, le=MAX_INT64)]
 QueryFilter = Annotated[str | None, QueryParameter(max_length=500, pattern=NO_CONTROL)]
 QueryChannel = Annotated[str, QueryParameter(min_length=1, max_length=64, pattern=NO_CONTROL)]
 QueryName = Annotated[str, QueryParameter(min_length=1, max_length=500, pattern=NO_CONTROL)]
+# A VADER compound score; NaN and infinities fail the bounds (they would match nothing).
+QuerySentiment = Annotated[float | None, QueryParameter(ge=-1.0, le=1.0)]
 QueryCursor = Annotated[
     str | None,
     QueryParameter(
