@@ -1,6 +1,8 @@
 """Users and their tokens, managed by admins (API) or operators (CLI); each change audited.
 
-A token is 256 random bits, shown once and stored only as a hash. Disabling a user or
+A token is ``egw_`` and 256 random bits (URL-safe base64), shown once and stored only as a
+hash. The prefix lets secret scanners recognise a leaked token, and means a token never
+starts with ``-``, which a command line would take for an option (``--token -x...``). Disabling a user or
 replacing their token takes effect on the next request: tokens are never cached.
 """
 
@@ -19,8 +21,11 @@ from gateway.store import audit, users
 log = structlog.get_logger(__name__)
 
 
+TOKEN_PREFIX = "egw_"
+
+
 def new_token() -> str:
-    return secrets.token_urlsafe(32)
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
 class Accounts:
