@@ -286,7 +286,8 @@ _ELSEWHERE = re.compile(
 )
 
 _STOP_CLAUSE_EN = (
-    r"(?:(?:just|please|pls|plz|now|omg|ugh|ok|so|and|i said|seriously|for real) )*"
+    r"(?:(?:just|please|pls|plz|now|omg|ugh|ok|so|and|i said|seriously|for real|"
+    r"i (?:already )?(?:told|asked) (?:you|u|ya) to) )*"
     r"(?:stop|stopp|make (?:it|them|this|him|her) stop|quit it|knock it off|cut it out|"
     r"enough|basta|ya basta|para|pare|paren|parem|stopp|hort auf(?: damit)?|hor auf"
     r"(?: damit)?|horen sie auf(?: damit)?|lasst das|arretez|arrete|ca suffit|chega|"

@@ -7,7 +7,8 @@ End to end (ingest, store, real Rego policy):
   issue warns about, and it silences a customer who asked for help;
 - formal requests that name consent or objection ("I withdraw my consent to be contacted",
   "I object to receiving messages from you", "add me to your do not contact list") are the
-  words a customer who knows their rights uses: they must register an opt-out.
+  words a customer who knows their rights uses: they must register an opt-out; so must
+  "your bot replied to me again. I told you to stop".
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ FORMAL_REQUESTS = [
     "@acme I do not consent to being contacted",
     "@acme add me to your do not contact list",
     "@acme put me on your do-not-contact list",
+    # A bare "stop" after "I told you to", in a post about the bot's replies.
+    "@acme your bot replied to me again. I told you to stop",
 ]
 
 
