@@ -2,8 +2,9 @@
 
 A token is ``egw_`` and 256 random bits (URL-safe base64), shown once and stored only as a
 hash. The prefix lets secret scanners recognise a leaked token, and means a token never
-starts with ``-``, which a command line would take for an option (``--token -x...``). Disabling a user or
-replacing their token takes effect on the next request: tokens are never cached.
+starts with ``-``, which a command line would take for an option (``--token -x...``).
+Disabling a user or replacing their token takes effect on the next request: tokens are never
+cached.
 """
 
 from __future__ import annotations
