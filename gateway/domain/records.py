@@ -23,6 +23,8 @@ class User(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     role: Role
     created_at: datetime
+    # who issued the current token (an admin's name, "cli"); None when not recorded
+    token_issued_by: str | None = None
 
 
 class UserAccount(msgspec.Struct, frozen=True, kw_only=True):

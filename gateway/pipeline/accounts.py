@@ -42,7 +42,7 @@ class Accounts:
             raise InvalidInput(f"role must be one of {', '.join(ROLES)}, not {role!r}")
         token = new_token()
         async with self._pool.acquire() as conn, conn.transaction():
-            user = await users.add_user(conn, name=name, role=role, token=token)
+            user = await users.add_user(conn, name=name, role=role, token=token, issued_by=actor)
             await audit.append(
                 conn,
                 kind="user_added",
@@ -77,7 +77,7 @@ class Accounts:
         token = new_token()
         now = datetime.now(UTC)
         async with self._pool.acquire() as conn, conn.transaction():
-            account = await users.rotate_token(conn, name, token=token, now=now)
+            account = await users.rotate_token(conn, name, token=token, now=now, issued_by=actor)
             await audit.append(
                 conn,
                 kind="user_token_rotated",

@@ -28,6 +28,7 @@ import structlog
 from gateway.domain.records import PolicyRequest, PolicyState, PolicyVersion, User
 from gateway.pipeline.errors import Forbidden, InvalidInput, StateConflict
 from gateway.pipeline.policy_budget import ActivationBudget, check_activation_budget
+from gateway.pipeline.two_person import ensure_second_person
 from gateway.policy import PolicyBundle, PolicyEngine, TestReport, build_bundle, run_policy_tests
 from gateway.policy._sandbox_jobs import CheckJob, ReplayJob, ReplayResult, TestJob
 from gateway.policy.bundle import content_of, verified_bundle
@@ -484,6 +485,7 @@ class PolicyService:
                     api_hint=f"they call POST /v1/policies/{revision}/activate",
                     cli_hint=f"they run `{CLI} policy activate {revision} --token THEIR_TOKEN`",
                 )
+            ensure_second_person(user, version.author, did="wrote this revision")
             _check_tests(version)
             extra = {"author": version.author, "proposed_by": version.author}
             state = await _enforce(conn, version, state, actor=user.name, extra=extra)
@@ -528,6 +530,7 @@ class PolicyService:
                     api_hint=f"they call POST /v1/policies/requests/{request_id}/confirm",
                     cli_hint=f"they run `{CLI} policy confirm {request_id} --token THEIR_TOKEN`",
                 )
+            ensure_second_person(user, request.proposed_by, did=f"proposed request {request_id}")
             version = await store.get_version(conn, request.revision)
             extra = {"request_id": request_id, "proposed_by": request.proposed_by}
             if request.action == "rollback":

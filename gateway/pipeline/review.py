@@ -25,6 +25,7 @@ from gateway.domain.records import Proposal, User
 from gateway.pipeline.decide import decision_payload
 from gateway.pipeline.errors import Forbidden, InvalidInput, StateConflict
 from gateway.pipeline.recheck import FreshCheck, recheck
+from gateway.pipeline.two_person import ensure_second_person
 from gateway.policy.engine import PolicyEngine
 from gateway.store import audit, outbox, proposals
 from gateway.store.connection import Conn
@@ -74,6 +75,8 @@ class Reviewer:
                     f"you proposed reply {proposal_id}, so you cannot approve it; "
                     "another compliance officer must review it"
                 )
+            if approve:
+                ensure_second_person(user, current.agent, did=f"proposed reply {proposal_id}")
             if approve and current.status == "pending_review":
                 denied = await self._denied_now(conn, current, user=user, note=note)
             if denied is None:

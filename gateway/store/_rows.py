@@ -39,7 +39,13 @@ OUTBOX_COLUMNS = "id, proposal_id, state, attempts, next_attempt_at, last_error"
 
 
 def user_from_row(row: asyncpg.Record) -> User:
-    return User(id=row["id"], name=row["name"], role=row["role"], created_at=row["created_at"])
+    return User(
+        id=row["id"],
+        name=row["name"],
+        role=row["role"],
+        created_at=row["created_at"],
+        token_issued_by=row["token_issued_by"],
+    )
 
 
 def mention_from_row(row: asyncpg.Record, *, now: Any = None) -> Mention:

@@ -18,14 +18,20 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-async def add_user(conn: Conn, *, name: str, role: str, token: str) -> User:
+_USER_COLUMNS = "id, name, role, created_at, token_issued_by"
+
+
+async def add_user(
+    conn: Conn, *, name: str, role: str, token: str, issued_by: str | None = None
+) -> User:
     try:
         row = await conn.fetchrow(
-            "INSERT INTO users (name, role, token_hash) VALUES ($1, $2, $3)"
-            " RETURNING id, name, role, created_at",
+            "INSERT INTO users (name, role, token_hash, token_issued_by) VALUES ($1, $2, $3, $4)"
+            f" RETURNING {_USER_COLUMNS}",
             name,
             role,
             hash_token(token),
+            issued_by,
         )
     except asyncpg.UniqueViolationError:
         raise Conflict(f"a user named {name!r} already exists") from None
@@ -35,8 +41,7 @@ async def add_user(conn: Conn, *, name: str, role: str, token: str) -> User:
 
 async def user_by_token(conn: Conn, token: str) -> User | None:
     row = await conn.fetchrow(
-        "SELECT id, name, role, created_at FROM users"
-        " WHERE token_hash = $1 AND disabled_at IS NULL",
+        f"SELECT {_USER_COLUMNS} FROM users WHERE token_hash = $1 AND disabled_at IS NULL",
         hash_token(token),
     )
     return user_from_row(row) if row else None
@@ -44,7 +49,7 @@ async def user_by_token(conn: Conn, token: str) -> User | None:
 
 async def user_by_name(conn: Conn, name: str) -> User | None:
     row = await conn.fetchrow(
-        "SELECT id, name, role, created_at FROM users WHERE name = $1 AND disabled_at IS NULL",
+        f"SELECT {_USER_COLUMNS} FROM users WHERE name = $1 AND disabled_at IS NULL",
         name,
     )
     return user_from_row(row) if row else None
@@ -75,14 +80,17 @@ async def disable_user(conn: Conn, name: str, *, now: datetime) -> UserAccount:
     return _account(row)
 
 
-async def rotate_token(conn: Conn, name: str, *, token: str, now: datetime) -> UserAccount:
+async def rotate_token(
+    conn: Conn, name: str, *, token: str, now: datetime, issued_by: str | None = None
+) -> UserAccount:
     """Replace the token of ``name``: the old one stops working, ``token`` works instead."""
     row = await conn.fetchrow(
-        "UPDATE users SET token_hash = $2, token_rotated_at = $3 WHERE name = $1"
-        f" RETURNING {_ACCOUNT_COLUMNS}",
+        "UPDATE users SET token_hash = $2, token_rotated_at = $3, token_issued_by = $4"
+        f" WHERE name = $1 RETURNING {_ACCOUNT_COLUMNS}",
         name,
         hash_token(token),
         now,
+        issued_by,
     )
     if row is None:
         raise NotFound(f"no user named {name!r}")
