@@ -68,7 +68,8 @@ async def erase_subject(
     identity) so that erasure never re-opens contact; the erasure is itself an event.
 
     ``handle`` is any spelling of the customer's identity; ``InvalidIdentity`` when it
-    cannot be one, ``NotFound`` when the channel has never seen that customer.
+    cannot be one. A customer the channel has never seen is erased all the same (nothing to
+    scrub): the suppression record then refuses their first mention too.
     """
     now = datetime.now(UTC)
     customer = await identities.resolve(conn, channel=channel, value=handle)

@@ -11,7 +11,6 @@ import uuid
 from datetime import datetime
 
 from gateway.store.connection import Conn
-from gateway.store.errors import NotFound
 
 
 async def subject_key(conn: Conn, *, channel: str, customer: str) -> tuple[str, bytes]:
@@ -80,14 +79,8 @@ async def erase(
     if primary:
         subject_id = primary[0]
     else:
-        known = await conn.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM mentions WHERE channel = $1 AND customer_id = $2)"
-            " OR EXISTS (SELECT 1 FROM opt_outs WHERE channel = $1 AND handle = $2)",
-            channel,
-            customer,
-        )
-        if not known:
-            raise NotFound(f"no customer {customer!r} on channel {channel!r}")
+        # Never seen (or seen only before subjects existed): the erasure still happens, so
+        # that its suppression record refuses the customer's first mention too.
         subject_id = str(uuid.uuid4())
         await conn.execute(
             "INSERT INTO subjects (id, channel, handle, key, erased_at, erased_by)"
