@@ -14,13 +14,15 @@ from datetime import datetime
 import msgspec
 
 from connectors.contract import ChannelLimits
+from gateway.audit.subjects import sealed_for
 from gateway.audit.suppression import SuppressionKeys
 from gateway.domain.decisions import Decision
 from gateway.domain.policy_input import PolicyInput
 from gateway.domain.records import Mention, Proposal
+from gateway.pipeline.decide import decision_payload
 from gateway.pipeline.policy_input import build_policy_input
 from gateway.policy.engine import PolicyEngine
-from gateway.store import mentions, proposals, users
+from gateway.store import audit, mentions, proposals, users
 from gateway.store.connection import Conn
 
 
@@ -67,3 +69,29 @@ async def recheck(
     )
     decision = await engine.decide(policy_input)
     return FreshCheck(mention=mention, input=policy_input, decision=decision)
+
+
+async def record_withdrawal(
+    conn: Conn, proposal_id: int, fresh: FreshCheck, *, actor: str, status: str, stage: str
+) -> None:
+    """The ``release_withdrawn`` event: the fresh input and the decision that stopped the
+    reply (at ``stage``: "approval" or "release"), sealed like every personal payload."""
+    await audit.append(
+        conn,
+        kind="release_withdrawn",
+        actor=actor,
+        subject=f"proposal:{proposal_id}",
+        payload=await sealed_for(
+            conn,
+            {
+                "proposal_id": proposal_id,
+                "status": status,
+                "stage": stage,
+                "input": msgspec.to_builtins(fresh.input),
+                "decision": decision_payload(fresh.decision),
+            },
+            channel=fresh.mention.channel,
+            customer=fresh.mention.customer,
+        ),
+        policy_revision=fresh.decision.policy_revision,
+    )

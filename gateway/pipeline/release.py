@@ -42,7 +42,7 @@ from gateway.audit.subjects import decision_subject_id, sealed_for
 from gateway.audit.suppression import SuppressionKeys
 from gateway.domain.records import OutboxItem, Proposal
 from gateway.pipeline.decide import decision_payload
-from gateway.pipeline.recheck import recheck
+from gateway.pipeline.recheck import recheck, record_withdrawal
 from gateway.policy.engine import PolicyEngine
 from gateway.settings import Settings
 from gateway.sources.secrets import Secrets
@@ -189,23 +189,8 @@ class ReleaseWorker:
                 conn, proposal.id, from_states=("approved",), to_state=to_state, now=now
             )
             await outbox.mark_done(conn, item.id, now=now)
-            await audit.append(
-                conn,
-                kind="release_withdrawn",
-                actor=WORKER_ACTOR,
-                subject=f"proposal:{proposal.id}",
-                payload=await sealed_for(
-                    conn,
-                    {
-                        "proposal_id": proposal.id,
-                        "status": to_state,
-                        "input": msgspec.to_builtins(policy_input),
-                        "decision": decision_payload(decision),
-                    },
-                    channel=mention.channel,
-                    customer=mention.customer,
-                ),
-                policy_revision=decision.policy_revision,
+            await record_withdrawal(
+                conn, proposal.id, fresh, actor=WORKER_ACTOR, status=to_state, stage="release"
             )
             log.info(
                 "release_withdrawn",

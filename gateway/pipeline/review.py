@@ -15,16 +15,14 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import asyncpg
-import msgspec
 import structlog
 
 from connectors.contract import ChannelLimits
-from gateway.audit.subjects import decision_subject_id, sealed_for
+from gateway.audit.subjects import decision_subject_id
 from gateway.audit.suppression import SuppressionKeys
 from gateway.domain.records import Proposal, User
-from gateway.pipeline.decide import decision_payload
 from gateway.pipeline.errors import Forbidden, InvalidInput, StateConflict
-from gateway.pipeline.recheck import FreshCheck, recheck
+from gateway.pipeline.recheck import FreshCheck, recheck, record_withdrawal
 from gateway.pipeline.two_person import ensure_second_person
 from gateway.policy.engine import PolicyEngine
 from gateway.store import audit, outbox, proposals
@@ -150,24 +148,8 @@ class Reviewer:
             reviewed_by=user.name,
             review_note=note,
         )
-        await audit.append(
-            conn,
-            kind="release_withdrawn",
-            actor=user.name,
-            subject=f"proposal:{current.id}",
-            payload=await sealed_for(
-                conn,
-                {
-                    "proposal_id": current.id,
-                    "status": "withdrawn",
-                    "stage": "approval",
-                    "input": msgspec.to_builtins(fresh.input),
-                    "decision": decision_payload(fresh.decision),
-                },
-                channel=fresh.mention.channel,
-                customer=fresh.mention.customer,
-            ),
-            policy_revision=fresh.decision.policy_revision,
+        await record_withdrawal(
+            conn, current.id, fresh, actor=user.name, status="withdrawn", stage="approval"
         )
         log.info(
             "approval_withdrawn",
