@@ -21,8 +21,13 @@ How (recall first; a missed request is the worse error):
    (``laissez-moi``), a letter repeated three or more times counts once (``STOPPPP``), every
    other symbol is a space. Clause punctuation (``. , ! ? ; :`` and line breaks) becomes a
    ``|`` token: the "possible" rules and the bare "stop" rule need clause edges, the
-   "requested" rules read through them ("Stop. Messaging. Me.").
-2. Per-language patterns (en, es, de, fr, pt) built from shared vocabularies: the verbs of
+   "requested" rules read through them ("Stop. Messaging. Me."). Disguised letters are
+   read as the letters they stand for: look-alikes of other scripts ("stop" written
+   with a Cyrillic U+0455) as Latin, a digit inside a word ("st0p", "unsubscr1be"; not "b4" or
+   "5 days") as a letter, and three or more letters typed one at a time ("s t o p") as one
+   word.
+2. Per-language patterns (en, es, de, fr, pt; no others: Italian and the rest are out of
+   scope, a post in them gives ``none``) built from shared vocabularies: the verbs of
    contact (message, DM, tag, reply, escribir, schreiben, écrire, mandar ...), their nouns
    (messages, DMs, notifications, Nachrichten, mensagens ...), "stop" verbs (stop, quit,
    dejar de, aufhören, arrêter de, parar de), negated imperatives (don't / no me escriban /
@@ -40,7 +45,13 @@ How (recall first; a missed request is the worse error):
    answer ("enough with the canned responses, I want a real person"). A past-tense question
    about contact that stopped ("why did you stop replying to me?", "avez-vous arrêté de me
    répondre ?") asks for an answer and is not a request; formal words are ("I withdraw my
-   consent", "I object to receiving messages", "add me to your do not contact list").
+   consent", "I object to receiving messages", "add me to your do not contact list",
+   "cease and desist contacting me"), and so is a polite conditional ("I'd appreciate it if
+   you stopped messaging me"). "send me" names contact only when what is sent is ("stop
+   sending me these promo emails"), not a thing ("stop sending me the wrong size", "hören
+   Sie auf, mir die falsche Größe zu schicken").
+   "no DMs (please)" is a request only as the whole first clause of a post ("no DMs yet
+   about my refund?" is not).
 4. A bare "stop" clause ("stop", "stop it", "make it stop", "hört auf damit") is a request
    when it is the whole message, or when the message also talks about contact (a bot,
    replies, messages).
@@ -85,6 +96,25 @@ _MENTION = re.compile(
 _CLAUSE_PUNCT = frozenset(".,!?;:\n()[]¡¿…")
 _KEEP = frozenset("'@")
 _APOSTROPHES = frozenset("\u2019\u2018\u02bc\uff07`\u00b4")
+# Letters of other scripts that look like Latin ones ("stop" with a Cyrillic U+0455): read as
+# the Latin letter. NFKC already folds full-width and mathematical letters.
+_CONFUSABLES = dict(
+    zip(
+        # Cyrillic, then Greek, then two Latin letters NFKC leaves alone (script g, dotless i)
+        "аеорсухѕіјһԁӏԛԝвкмтнАВЕКМНОРСТХУЅІЈ" + "αεικνορτυχΑΒΕΗΙΚΜΝΟΡΤΥΧΖ" + "\u0261\u0131",
+        "aeopcyxsijhdlqwbkmthabekmhopctxysij" + "aeikvoptuxabehikmnoptyxz" + "gi",
+        strict=True,
+    )
+)
+# A digit written for a letter inside a word ("st0p", "unsubscr1be", "t4gging"); digits at
+# a word's edge stay digits ("5 days", "b4", "mp3").
+_LEET = re.compile(r"(?<=[^\W\d_])[013457]+(?=[^\W\d_])")
+_LEET_HINT = re.compile(r"[013457]")  # a bare character class: a fast scan, no lookbehind
+_LEET_TABLE = str.maketrans("013457", "oieast")
+# Letters typed one at a time ("s t o p messaging me"): three or more single letters in a
+# row, separated by single spaces, are one word.
+_SPACED = re.compile(r"(?<![\w'@])(?:[^\W\d_] ){2,}[^\W\d_](?![\w'@])")
+_SPACED_HINT = re.compile(r" [^\W\d_] [^\W\d_] ")  # on " " + flat + " "; fast scan
 
 
 @lru_cache(maxsize=4096)
@@ -92,6 +122,7 @@ def _char(ch: str) -> str:
     """One character of the original text, normalised: "" to drop, " " or "|" for a break."""
     if ch in _APOSTROPHES:
         return "'"
+    ch = _CONFUSABLES.get(ch, ch)
     folded = unicodedata.normalize("NFKC", ch).casefold()
     decomposed = unicodedata.normalize("NFD", folded)
     out = []
@@ -112,7 +143,10 @@ def _char(ch: str) -> str:
 
 
 def _masked(text: str) -> str:
-    """URLs and @-mentions blanked out, same length, so offsets still index ``text``."""
+    """URLs and @-mentions blanked out and digits inside words read as letters, same length,
+    so offsets still index ``text``."""
+    if _LEET_HINT.search(text):
+        text = _LEET.sub(lambda m: m.group(0).translate(_LEET_TABLE), text)
     for pattern in (_URL, _MENTION):
         if ("@" if pattern is _MENTION else "/") in text or "www" in text.lower():
             text = pattern.sub(lambda m: " " * len(m.group(0)), text)
@@ -136,7 +170,12 @@ _RUNS = re.compile(r"([^\W\d_])\1{2,}")
 def _flat(text: str) -> str:
     """``normalize(text)[0]`` without the offsets, about ten times faster (C loops only)."""
     flat = _RUNS.sub(r"\1", _masked(text).translate(_TABLE))
-    return _SPACES.sub(" ", _BREAKS.sub(" | ", flat)).strip(" |")
+    flat = _SPACES.sub(" ", _BREAKS.sub(" | ", flat)).strip(" |")
+    return _SPACED.sub(_unspaced, flat) if _SPACED_HINT.search(f" {flat} ") else flat
+
+
+def _unspaced(match: re.Match[str]) -> str:
+    return match.group(0).replace(" ", "")
 
 
 def normalize(text: str) -> tuple[str, list[int]]:
@@ -179,7 +218,15 @@ def normalize(text: str) -> tuple[str, list[int]]:
     while chars and chars[-1] in " |":
         chars.pop()
         where.pop()
-    return "".join(chars), where
+    flat = "".join(chars)
+    if not _SPACED_HINT.search(f" {flat} "):
+        return flat, where
+    spaced = [m.span() for m in _SPACED.finditer(flat)]
+    if not spaced:
+        return flat, where
+    drop = {i for start, end in spaced for i in range(start, end) if flat[i] == " "}
+    kept = [i for i in range(len(flat)) if i not in drop]
+    return "".join(flat[i] for i in kept), [where[i] for i in kept]
 
 
 # --- vocabulary and rules ---------------------------------------------------------------------
@@ -230,8 +277,9 @@ _EN_NOUN = _any(
     "newsletters?", r"contact(?! (?:form|page|details|info|number|cent(?:er|re)|us|button|link))",
 )  # fmt: skip
 _EN_STOP = _any(
-    "stop", "stopp", "stahp", "stawp", "quit", "cease", "refrain from", "knock off", "give up"
-)
+    "stop", "stopp", "stahp", "stawp", "quit", "cease and desist(?: from)?", "cease",
+    "desist from", "refrain from", "knock off", "give up",
+)  # fmt: skip
 # Words that mark an imperative position before "don't/never/do not" (nothing but these
 # may precede the negator in its clause for it to be an order, not a complaint).
 _SUBJECTS = _set(
@@ -275,6 +323,19 @@ _WANTS_CONTACT = re.compile(
     r"(?:echten|einem) menschen|mit jemandem (?:sprechen|reden)|vraie personne|un humain|"
     r"parler a (?:quelqu'un|un conseiller)|pessoa de verdade|um humano|falar com (?:alguem|"
     r"uma pessoa|um atendente))\b"
+)
+# "send me" takes a second object: "stop sending me messages / these promo emails" is about
+# contact, "stop sending me the wrong size / broken parcels" is a complaint about an order.
+_SENDS_ME = re.compile(r"\bsend(?:ing)?(?: to)? (?:me|us)$")
+_SENT_THING = re.compile(
+    r" (?:(?:the|a|an|my|your|ur|these|those|this|that|another|more|any|wrong|broken|damaged|"
+    r"faulty|used|old|cheap|fake|\d+) )+(?!(?:\w+ ){0,2}?" + _EN_NOUN + r"\b)\w"
+)
+# The same in German: "hören Sie auf, mir die falsche Größe zu schicken" names a thing sent,
+# "hört auf, mir Nachrichten zu schicken" names contact.
+_DE_SENT_THING = re.compile(
+    r"\b(?:mir|uns) (?:\w+ )*?(?:die|der|das|den|dem|ein|eine|einen|einem|kaputte|falsche)"
+    r" (?:\w+ )*?zu (?:schicken|senden|liefern|verkaufen|geben)$"
 )
 # Signs that the author was talking to someone else, not to the brand.
 _ELSEWHERE = re.compile(
@@ -369,6 +430,9 @@ _TAIL = (
 )
 """Words a short refusal may end with ("not now pls", "non merci ça ira")."""
 
+_TAIL_EN = r"(?: (?:pls|please|plz|thanks|thx|ty|thank you|at all|ever|again|lol|ok|okay))*"
+"""Words "no DMs" may end with and still be only that."""
+
 _SHORT = 8
 """A "possible" phrase that only counts as the whole point of a short post ("not now")."""
 
@@ -380,6 +444,7 @@ _SHORT = 8
 #   weak: "possible" instead when the author says they talk to someone else
 #   short: only in a post of at most _SHORT words
 #   answer: not when the author asks for a better answer ("I want a real person")
+#   start: only at the start of the post (tried once there, not at every position)
 _RULES: list[tuple[str, str, OptOutSignal, str, str]] = [
     # --- English, requested
     ("en", "stop_contact", "requested", "neg",
@@ -396,6 +461,22 @@ _RULES: list[tuple[str, str, OptOutSignal, str, str]] = [
     ("en", "no_more", "requested", "answer",
      rf"no (?:more|further) (?:\w+ )?{_EN_NOUN}|no (?:more )?(?:bots?|bot replies|automated "
      r"replies|auto ?replies)(?! (?:policy|rule|rules|allowed|here|in|on)\b)"),
+    # "no DMs (please)": the whole first clause of the post. Not replies, answers or e-mails,
+    # which a waiting customer misses ("3 days, no reply"), nor with more words after the
+    # noun ("no DMs yet about my refund?", "no DMs back").
+    ("en", "no_noun", "requested", "answer start",
+     r"(?:(?:please|pls|plz|and) )?(?:no|zero) (?:(?:more|further|bot|promo|marketing|spam) )?"
+     r"(?:dms|pms|messages|msgs|notifications|notifs|texts|tags|mentions|pings|promos|"
+     rf"promotions|newsletters|spam|bots){_TAIL_EN}(?= \||$)"),
+    # A polite conditional: "I'd appreciate it if you stopped messaging me", "it would be
+    # great if you didn't DM me again". The object must still be the author.
+    ("en", "polite", "requested", "",
+     r"(?:appreciate(?: it)?|prefer(?: it)?|rather|grateful|thankful|great|nice|good|better|"
+     r"love it|like it) if (?:you|u|y'all|yall|ya|your \w+)(?: (?:would|could|'d|just|please|"
+     rf"kindly|all))* (?:(?:stopped|stop|quit|ceased) (?:\w+ )?{_EN_ING}(?: (?:to|at|into|with|"
+     rf"on))? {_EN_OBJ}|(?:didn't|didnt|did not|wouldn't|wouldnt|would not|never|don't|dont|"
+     rf"no longer) (?:ever |again |even )?{_EN_BASE}(?: (?:to|at|into|with|on))? {_EN_OBJ}|"
+     r"(?:left|leave) (?:me|us) alone)"),
     ("en", "dont_contact", "requested", "imperative",
      r"(?:don't|dont|do not|never|never ever|can you not|can u not|could you not|could u not|"
      rf"would you not|stop trying to) (?:ever |even |again |evr )?{_EN_BASE}"
@@ -494,7 +575,8 @@ _RULES: list[tuple[str, str, OptOutSignal, str, str]] = [
      + r"(?= \||$)"),
     # --- German
     ("de", "stop_contact", "requested", "",
-     r"(?:hor|hort|horen|hoer|hoert|hoeren|hore)(?: bitte| endlich| jetzt| doch| mal)* auf"
+     r"(?:hor|hort|horen|hoer|hoert|hoeren|hore)(?: sie| ihr)?(?: bitte| endlich| jetzt| doch|"
+     r" mal)* auf"
      rf"(?: damit)?(?: bitte| endlich)* (?:mir|mich|uns)(?: \w+){{0,3}}? {_DE_CONTACT}"),
     ("de", "nicht_mehr", "requested", "imperative",
      rf"{_DE_VERB_IMP} (?:mir|mich|uns)(?: bitte| doch| einfach| ab jetzt| ab sofort| ja)* "
@@ -605,9 +687,11 @@ _RULES: list[tuple[str, str, OptOutSignal, str, str]] = [
 _CUES: dict[str, tuple[str, ...]] = {
     name: tuple(cues.split(","))
     for name, cues in {
-        "en:stop_contact": "stop,stahp,stawp,quit,cease,refrain,knock,give",
-        "en:stop_noun": "stop,stahp,stawp,quit,cease,refrain,knock,give",
+        "en:stop_contact": "stop,stahp,stawp,quit,cease,desist,refrain,knock,give",
+        "en:stop_noun": "stop,stahp,stawp,quit,cease,desist,refrain,knock,give",
         "en:enough_noun": "enough",
+        "en:no_noun": "no ,zero ",
+        "en:polite": " if ",
         "en:no_more": "no more,no further,no bot,no auto",
         "en:dont_contact": "don't,dont,do not,never,you not,u not,stop trying",
         "en:or_else": "again,one more",
@@ -658,6 +742,8 @@ _CUES: dict[str, tuple[str, ...]] = {
         "pt:not_now": "nao,agora,interesse",
     }.items()
 }
+
+_DE_NOUN_RE = re.compile(rf"\b{_DE_NOUN}\b")
 
 _SEP = r"(?: \|)? "
 """Between two words of a pattern: a space, or a clause break ("Stop. Messaging. Me.")."""
@@ -725,6 +811,14 @@ def _passes(rule: _Rule, flat: str, match: re.Match[str]) -> bool:
         return False
     if "neg" in rule.checks and _FIRST_PERSON_NEG.search(" " + before):
         return False
+    if _SENDS_ME.search(match.group(0)) and _SENT_THING.match(flat, match.end()):
+        return False
+    if (
+        rule.name == "de:stop_contact"
+        and _DE_SENT_THING.search(match.group(0))
+        and not _DE_NOUN_RE.search(match.group(0))
+    ):
+        return False
     if "imperative" in rule.checks:
         words = [w for w in before.split() if w not in _SKIP_BEFORE]
         if words and words[-1] in _SUBJECTS_BY_LANG[rule.name.split(":")[0]]:
@@ -771,7 +865,12 @@ def _find(flat: str) -> tuple[OptOutSignal, int, int, str] | None:
         rule = _COMPILED[index]
         if "short" in rule.checks and words > _SHORT:
             continue
-        for match in rule.pattern.finditer(flat):
+        found_at = (
+            [m for m in (rule.pattern.match(flat),) if m]
+            if "start" in rule.checks
+            else rule.pattern.finditer(flat)
+        )
+        for match in found_at:
             if not _passes(rule, flat, match):
                 continue
             signal = rule.signal

@@ -1,4 +1,5 @@
-"""QA: opt-out phrasings written after the detector landed, none of them in tests/data.
+"""QA: opt-out phrasings written after the detector landed (the first pass is in none of
+tests/data; the second pass has its neighbours in the `qa` split there).
 
 End to end (ingest, store, real Rego policy):
 
@@ -57,3 +58,45 @@ async def test_a_formal_objection_registers_an_opt_out(
     assert result.opt_outs == 1, text
     proposal = await runtime.decider.propose(mention_id=result.ids[0], text=GOOD_REPLY, user=agent)
     assert proposal.status == "denied" and "opted_out" in [r["code"] for r in proposal.reasons]
+
+
+# Second QA pass (tests/data/README.md, split ``qa``): requests the detector missed (a bare
+# "no DMs", a polite conditional, the German formal imperative, legal words, look-alike
+# letters, digits for letters, letters typed one at a time) ...
+SECOND_PASS_REQUESTS = [
+    "@acme no DMs",
+    "@acme no DMs please",
+    "@acme I'd appreciate it if you stopped messaging me",
+    "@acme Hören Sie auf, mich anzuschreiben",
+    "@acme cease and desist contacting me",
+    "@acme \u0455top",  # a Cyrillic U+0455 for the s
+    "@acme \u0455top messaging me",
+    "@acme st0p messaging me",
+    "@acme s t o p messaging me",
+]
+# ... and a complaint about an order that asks for a reply, which was registered as a
+# permanent opt-out.
+SECOND_PASS_COMPLAINTS = [
+    "@acme please stop sending me the wrong size and reply to my DM",
+]
+
+
+@pytest.mark.parametrize("text", SECOND_PASS_REQUESTS)
+async def test_second_pass_requests_register_an_opt_out(
+    runtime: Runtime, agent: User, text: str
+) -> None:
+    result = await runtime.ingestor.ingest([raw(text, handle="@pia@social.example")], actor="t")
+    assert result.opt_outs == 1, text
+    proposal = await runtime.decider.propose(mention_id=result.ids[0], text=GOOD_REPLY, user=agent)
+    assert proposal.status == "denied" and "opted_out" in [r["code"] for r in proposal.reasons]
+
+
+@pytest.mark.parametrize("text", SECOND_PASS_COMPLAINTS)
+async def test_a_complaint_asking_for_a_reply_registers_no_opt_out(
+    runtime: Runtime, agent: User, text: str
+) -> None:
+    result = await runtime.ingestor.ingest([raw(text, handle="@quin@social.example")], actor="t")
+    assert result.opt_outs == 0, text
+    proposal = await runtime.decider.propose(mention_id=result.ids[0], text=GOOD_REPLY, user=agent)
+    assert "opted_out" not in [r["code"] for r in proposal.reasons], text
+    assert "possible_opt_out" not in [r["code"] for r in proposal.reasons], text

@@ -16,6 +16,7 @@ ODD = [
     "stooooop   it!!",
     "a||b", "#", "a #b", "\u200b", "\U0001f44d\U0001f3fd stop", "\u0130stanbul", "\ufb01ne",
     "x\ny\n\nz", "don\u2019t @ me", "https://x.example/stop?me=1 hi", "@a@b.example stop",
+    "s t o p", "a b  c d", "s t | o p", "st0p 1t 4ll", "\u0405T\u041e\u0420", "x s t o p y",
 ]  # fmt: skip
 
 
@@ -32,6 +33,16 @@ ODD = [
         ("STOPP", "stopp"),  # a letter written twice stays twice
         ("dejá de mandarme notificaciones", "deja de mandarme notificaciones"),
         ("quit @ing me", "quit @ing me"),  # "@ing" is a verb, not a mention
+        # look-alike letters of other scripts read as Latin (Cyrillic \u0455, \u043e, \u0440)
+        ("\u0455top messaging me", "stop messaging me"),
+        ("ST\u041e\u0420 tagging me", "stop tagging me"),
+        # a digit inside a word is a letter; at a word's edge it stays a digit
+        ("st0p m3ssaging me", "stop messaging me"),
+        ("b4 5 days mp3", "b4 5 days mp3"),
+        # letters typed one at a time (three or more) are one word; two stay apart
+        ("s t o p messaging me", "stop messaging me"),
+        ("S-T-O-P", "stop"),
+        ("no d m", "no d m"),
     ],
 )
 def test_normalisation(text: str, flat: str) -> None:
@@ -88,3 +99,6 @@ def test_phrase_is_the_original_text_and_rule_is_named() -> None:
     )
     assert detect_opt_out("@acme #OptOut").phrase == "#OptOut"
     assert detect_opt_out("@acme nice").phrase is None
+    # the phrase quotes what was written, look-alikes and spacing included
+    assert detect_opt_out("@acme s t o p messaging me").phrase == "s t o p messaging me"
+    assert detect_opt_out("@acme \u0455t0p DMing me").phrase == "\u0455t0p DMing me"
