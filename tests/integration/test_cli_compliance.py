@@ -91,8 +91,8 @@ def test_review_opt_outs_and_erasure_act_as_the_token(
     erase = ("subjects", "erase", "--channel", "demo", "--handle", "@dana@social.example")
     assert cli(settings, *erase) == 1
     capsys.readouterr()
-    unknown = ("subjects", "erase", "--channel", "demo", "--handle", "@nobody@social.example")
-    assert cli(settings, *unknown, token=tokens["carol"]) == 1
+    invalid = ("subjects", "erase", "--channel", "demo", "--handle", "not a handle")
+    assert cli(settings, *invalid, token=tokens["carol"]) == 1
     assert "error:" in capsys.readouterr().err
     assert cli(settings, *erase, token=tokens["carol"]) == 0
     capsys.readouterr()
