@@ -16,7 +16,10 @@ from gateway.settings import SettingsError, load_settings
 
 MakeInput = Callable[..., PolicyInput]
 ALLOW = 'package engagement\n\ndecision := {"outcome": "allow", "reasons": []}\n'
-SLOW = "count([1 | some x in numbers.range(1, 5000); some y in numbers.range(1, 5000)]) > 0"
+# 25 million iterations in constant memory: only the time limit can end it. (The issue's
+# own probe, a comprehension over the same ranges, also builds a 25-million-element array,
+# so which limit ends it first depends on the machine's speed.)
+SLOW = "some x in numbers.range(1, 5000); some y in numbers.range(1, 5000); x + y < 0"
 HUGE = "count(numbers.range(1, 300000000)) > 0"
 
 
