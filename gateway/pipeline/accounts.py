@@ -9,6 +9,7 @@ cached.
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import UTC, datetime
 
@@ -23,6 +24,23 @@ log = structlog.get_logger(__name__)
 
 
 TOKEN_PREFIX = "egw_"
+# Names appear as actors in the audit log: plain ASCII, so no look-alike (full-width,
+# Cyrillic) or control-character name can pass for another, and never a name the gateway
+# itself acts under.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,99}")
+RESERVED_NAMES = frozenset({"cli", "system", "release-worker"})
+
+
+def check_name(name: str) -> str:
+    """``name`` as a user name, or InvalidInput saying what a name may be."""
+    if not _NAME.fullmatch(name):
+        raise InvalidInput(
+            f"user name {name[:100]!r}: 1 to 100 ASCII letters, digits, '.', '_', '@' or '-', "
+            "starting with a letter or digit"
+        )
+    if name.lower() in RESERVED_NAMES:
+        raise InvalidInput(f"user name {name!r} is reserved: the gateway acts under it")
+    return name
 
 
 def new_token() -> str:
@@ -35,9 +53,7 @@ class Accounts:
 
     async def add(self, *, name: str, role: str, actor: str) -> tuple[User, str]:
         """A new user and their token (shown once)."""
-        name = name.strip()
-        if not name or len(name) > 100 or "\x00" in name:
-            raise InvalidInput("a user name must be 1 to 100 characters")
+        name = check_name(name.strip())
         if role not in ROLES:
             raise InvalidInput(f"role must be one of {', '.join(ROLES)}, not {role!r}")
         token = new_token()
