@@ -22,8 +22,8 @@ import msgspec
 from gateway.cli_auth import TOKEN_DEST, acting_user, add_token_option
 from gateway.domain.access import AccessError
 from gateway.domain.records import PolicyRequest, User
-from gateway.pipeline.errors import PipelineError, with_hint
-from gateway.pipeline.policies import CLI, PolicyService
+from gateway.pipeline.errors import CLI, PipelineError, with_hint
+from gateway.pipeline.policies import PolicyService
 from gateway.policy import PolicyError, load_bundle
 from gateway.settings import Settings
 from gateway.store.errors import StoreError

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+CLI = "python -m gateway"  # how cli_hint texts name the command line
+
 
 class PipelineError(Exception):
     def __init__(self, message: str, *, api_hint: str = "", cli_hint: str = "") -> None:

@@ -26,7 +26,7 @@ import msgspec
 import structlog
 
 from gateway.domain.records import PolicyRequest, PolicyState, PolicyVersion, User
-from gateway.pipeline.errors import Forbidden, InvalidInput, StateConflict
+from gateway.pipeline.errors import CLI, Forbidden, InvalidInput, StateConflict
 from gateway.pipeline.policy_budget import ActivationBudget, check_activation_budget
 from gateway.pipeline.two_person import ensure_second_person
 from gateway.policy import PolicyBundle, PolicyEngine, TestReport, build_bundle, run_policy_tests
@@ -614,9 +614,6 @@ class PolicyService:
             ):
                 return
             await check_activation_budget(conn, self._sandbox, bundle_of(version), self._budget)
-
-
-CLI = "python -m gateway"
 
 
 def _check_tests(version: PolicyVersion) -> None:

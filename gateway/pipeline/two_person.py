@@ -9,9 +9,7 @@ person nor hold a token the first person issued.
 from __future__ import annotations
 
 from gateway.domain.records import User
-from gateway.pipeline.errors import Forbidden
-
-CLI = "python -m gateway"
+from gateway.pipeline.errors import CLI, Forbidden
 
 
 def ensure_second_person(user: User, first: str, *, did: str) -> None:
