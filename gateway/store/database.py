@@ -17,7 +17,6 @@ from gateway.store.connection import Conn
 from gateway.store.embedded import start_embedded
 from gateway.store.errors import Unavailable
 from gateway.store.migrate import apply_migrations
-from gateway.store.policies import backfill_content
 
 log = structlog.get_logger(__name__)
 
@@ -85,9 +84,6 @@ async def migrate_dsn(dsn: str) -> list[str]:
     except (OSError, asyncpg.PostgresError) as exc:
         raise Unavailable(f"could not connect to PostgreSQL to migrate: {exc}") from exc
     try:
-        applied = await apply_migrations(conn)
-        async with conn.transaction():
-            await backfill_content(conn)
-        return applied
+        return await apply_migrations(conn)
     finally:
         await conn.close()

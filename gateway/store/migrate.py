@@ -14,12 +14,14 @@ import structlog
 
 from gateway.store.connection import Conn
 from gateway.store.identity_backfill import backfill_identities
+from gateway.store.policies import backfill_content
 
 log = structlog.get_logger(__name__)
 
 _LOCK_KEY = 7_410_221  # advisory lock: two processes starting at once migrate one at a time
 _PYTHON_STEPS: dict[str, Callable[[Conn], Awaitable[Any]]] = {
     "0009_identity.sql": backfill_identities,
+    "0012_policy_revision_bytes.sql": backfill_content,
 }
 
 
