@@ -74,9 +74,11 @@ class Runtime:
         engine instead, bypassing the lifecycle (tests)."""
         initial = load_bundle(settings.policy_dir) if engine is None else None
         db = await Database.open(settings)
+        secrets = Secrets(settings)
+        suppression_keys = SuppressionKeys(secrets)
         try:  # fail closed before anything runs: erased customers must stay recognised
             async with db.pool.acquire() as conn:
-                await ensure_key_matches(conn, SuppressionKeys(Secrets(settings)))
+                await ensure_key_matches(conn, suppression_keys)
         except BaseException:
             await db.close()
             raise
@@ -87,6 +89,7 @@ class Runtime:
             try:
                 engine = await policies.start(initial)
             except BaseException:
+                await policies.close()  # no sandbox worker outlives a failed start
                 await db.close()
                 raise
         client = httpx.AsyncClient(timeout=httpx.Timeout(10.0), follow_redirects=False)
@@ -96,8 +99,6 @@ class Runtime:
             timeout_s=settings.outbound_timeout_s,
             max_bytes=settings.outbound_max_bytes,
         )
-        secrets = Secrets(settings)
-        suppression_keys = SuppressionKeys(secrets)
         connectors = Connectors(outbound.client, timeout_s=settings.outbound_timeout_s)
         configured = await configured_publishers(
             db.pool, outbound.client, secrets, connectors=connectors
