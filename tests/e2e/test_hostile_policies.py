@@ -20,41 +20,13 @@ import pytest
 
 from tests.e2e.server import Server, add_user, gateway_env
 from tests.e2e.test_api import COMPLAINT, REPLY, assert_problem, mention
+from tests.support.hostile_policies import HUGE, ISSUE_SLOW, SLOW, with_decision, with_test
 
-# 25 million iterations in constant memory: only the time limit can end it. (The issue's
-# own probe, a comprehension over the same ranges, also builds a 25-million-element array,
-# so which limit ends it first depends on the machine's speed.)
-SLOW = "some x in numbers.range(1, 5000); some y in numbers.range(1, 5000); x + y < 0"
-ISSUE_SLOW = "count([1 | some x in numbers.range(1, 5000); some y in numbers.range(1, 5000)]) > 0"
-HUGE = "count(numbers.range(1, 300000000)) > 0"
 P99_LIMIT_MS = 100.0
 # Above this with nothing running, the machine (shared CI, parallel suites) is too busy
 # for a 100 ms bound to say anything about the gateway: after checking everything else,
 # the test skips the latency assertion, saying so.
 BASELINE_LIMIT_MS = 30.0
-QUICK_TEST = "package engagement_test\n\nimport rego.v1\n\ntest_ok if {\n\ttrue\n}\n"
-
-
-def hostile_test(condition: str) -> dict[str, str]:
-    return {
-        "engagement/decision.rego": (
-            'package engagement\n\nimport rego.v1\n\ndecision := {"outcome": "deny", '
-            '"reasons": []}\n'
-        ),
-        "engagement/decision_test.rego": (
-            f"package engagement_test\n\nimport rego.v1\n\ntest_hostile if {{\n\t{condition}\n}}\n"
-        ),
-    }
-
-
-def hostile_decision(condition: str) -> dict[str, str]:
-    return {
-        "engagement/decision.rego": (
-            'package engagement\n\nimport rego.v1\n\ndecision := {"outcome": "allow", '
-            f'"reasons": []}} if {{\n\t{condition}\n}}\n'
-        ),
-        "engagement/decision_test.rego": QUICK_TEST,
-    }
 
 
 def _load_loop(url: str, token: str, ready: Any, stop: Any, results: Any) -> None:
@@ -186,7 +158,7 @@ def run_hostile_policies(
             ("issue_slow", ISSUE_SLOW, {"policy_timeout", "policy_memory"}),
         ):
             started = time.monotonic()
-            r = c.post("/v1/policies", json={"files": hostile_test(condition), "data": {}})
+            r = c.post("/v1/policies", json={"files": with_test(condition), "data": {}})
             body = assert_problem(r, 422)
             assert body["code"] in codes, body
             outcomes[f"draft_{name}_s"] = round(time.monotonic() - started, 2)
@@ -195,7 +167,7 @@ def run_hostile_policies(
         with server.client(carol) as c:
             r = c.post(
                 "/v1/policies",
-                json={"files": hostile_decision(condition), "data": {}, "description": name},
+                json={"files": with_decision(condition), "data": {}, "description": name},
             )
             assert r.status_code == 201, r.text
             revision = r.json()["revision"]

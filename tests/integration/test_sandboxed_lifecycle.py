@@ -18,40 +18,9 @@ from gateway.policy.errors import PolicyMemory, PolicyTimeout
 from gateway.runtime import Runtime
 from gateway.settings import Settings
 from tests.integration.support import COMPLAINT, GOOD_REPLY, ingest_one, make_user
+from tests.support.hostile_policies import HUGE, SLOW, with_decision, with_test
 
 TIMEOUT_S = 1.0
-
-# The probes from the issue: a test looping twice over numbers.range(1, 5000) (8 s of
-# interpreter time), and a 300,000,000-element range (a 7.2 GB allocation).
-# 25 million iterations in constant memory: only the time limit can end it. (The issue's
-# own probe, a comprehension over the same ranges, also builds a 25-million-element array,
-# so which limit ends it first depends on the machine's speed.)
-SLOW = "some x in numbers.range(1, 5000); some y in numbers.range(1, 5000); x + y < 0"
-HUGE = "count(numbers.range(1, 300000000)) > 0"
-QUICK_TEST = "package engagement_test\n\nimport rego.v1\n\ntest_ok if {\n\ttrue\n}\n"
-
-
-def with_test(condition: str) -> dict[str, str]:
-    return {
-        "engagement/decision.rego": (
-            'package engagement\n\nimport rego.v1\n\ndecision := {"outcome": "deny", '
-            '"reasons": []}\n'
-        ),
-        "engagement/decision_test.rego": (
-            f"package engagement_test\n\nimport rego.v1\n\ntest_hostile if {{\n\t{condition}\n}}\n"
-        ),
-    }
-
-
-def with_decision(condition: str) -> dict[str, str]:
-    """Tests pass at once; every decision runs ``condition``."""
-    return {
-        "engagement/decision.rego": (
-            'package engagement\n\nimport rego.v1\n\ndecision := {"outcome": "allow", '
-            f'"reasons": []}} if {{\n\t{condition}\n}}\n'
-        ),
-        "engagement/decision_test.rego": QUICK_TEST,
-    }
 
 
 @pytest.fixture

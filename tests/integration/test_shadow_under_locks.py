@@ -13,7 +13,8 @@ import asyncio
 from gateway.domain.records import User
 from gateway.runtime import Runtime
 from tests.integration.support import COMPLAINT, GOOD_REPLY, ingest_one, make_user
-from tests.integration.test_sandboxed_lifecycle import service, stored_shadow, with_decision
+from tests.integration.test_sandboxed_lifecycle import service, stored_shadow
+from tests.support.hostile_policies import with_decision
 
 
 async def test_redecided_proposals_record_the_shadow_as_skipped(

@@ -13,14 +13,10 @@ from gateway.policy.errors import PolicyMemory, PolicyTimeout, SandboxBusy
 from gateway.policy.sandbox import Sandbox, SandboxLimits, _worker_env
 from gateway.policy.sandboxed import SandboxedEngine
 from gateway.settings import SettingsError, load_settings
+from tests.support.hostile_policies import HUGE, SLOW
 
 MakeInput = Callable[..., PolicyInput]
 ALLOW = 'package engagement\n\ndecision := {"outcome": "allow", "reasons": []}\n'
-# 25 million iterations in constant memory: only the time limit can end it. (The issue's
-# own probe, a comprehension over the same ranges, also builds a 25-million-element array,
-# so which limit ends it first depends on the machine's speed.)
-SLOW = "some x in numbers.range(1, 5000); some y in numbers.range(1, 5000); x + y < 0"
-HUGE = "count(numbers.range(1, 300000000)) > 0"
 
 
 def _with_test(condition: str) -> PolicyBundle:
