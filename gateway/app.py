@@ -13,6 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from gateway.http.audit_routes import AUDIT_ROUTES
 from gateway.http.auth import authenticated
 from gateway.http.bodies import MAX_BODY_BYTES, GatewayRequest
+from gateway.http.compliance_routes import COMPLIANCE_ROUTES
 from gateway.http.controllers import ROUTES
 from gateway.http.openapi import document_answers
 from gateway.http.policy_routes import POLICY_ROUTES
@@ -90,6 +91,7 @@ def create_app(
             *AUDIT_ROUTES,
             *SOURCE_ROUTES,
             *USER_ROUTES,
+            *COMPLIANCE_ROUTES,
         ],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -56,6 +56,7 @@ def add_commands(subparsers: Any) -> None:
     add_token_option(add, roles=OFFICER)
     remove = opt_outs.add_parser("remove", help="lift an opt-out (kept in history, audited)")
     remove.add_argument("opt_out", type=int, help="the opt-out's id")
+    remove.add_argument("--reason", default="", help="why it is lifted, kept in its history")
     add_token_option(remove, roles=OFFICER)
     subjects = subparsers.add_parser(
         "subjects", help="erase a customer's personal data (compliance token)"
@@ -98,7 +99,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         elif args.command == "opt-outs":
             from gateway.pipeline.consent import Consent
 
-            result = await Consent(db.pool).remove(args.opt_out, user=user)
+            result = await Consent(db.pool).remove(args.opt_out, user=user, reason=args.reason)
         else:
             from gateway.audit.subjects import erase_subject
             from gateway.audit.suppression import SuppressionKeys

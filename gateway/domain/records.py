@@ -124,6 +124,7 @@ class OptOut(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     removed_at: datetime | None = None
     removed_by: str | None = None
+    removed_reason: str | None = None  # why it was lifted (None: lifted without one)
 
 
 class Proposal(msgspec.Struct, frozen=True, kw_only=True):

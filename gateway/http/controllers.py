@@ -42,7 +42,6 @@ from gateway.http.views import (
 from gateway.runtime import Runtime
 from gateway.store import audit as audit_store
 from gateway.store import mentions as mention_store
-from gateway.store import opt_outs as opt_out_store
 from gateway.store import proposals as proposal_store
 from gateway.store.mentions import MentionFilter
 
@@ -225,18 +224,23 @@ async def add_opt_out(request: Request[Any, Any, Any], data: JSONBody[OptOutIn])
     return opt_out
 
 
-@get("/v1/opt-outs", summary="Active opt-outs (compliance)")
+@get("/v1/opt-outs", summary="Opt-outs, searched by channel and any spelling of a handle")
 async def list_opt_outs(
     request: Request[Any, Any, Any],
     include_removed: FromQuery[bool] = False,
+    channel: QueryFilter = None,
+    handle: QueryFilter = None,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> Page:
     await user_with(request, "compliance", "auditor")
-    async with rt(request).db.pool.acquire() as conn:
-        items = await opt_out_store.list_opt_outs(
-            conn, include_removed=include_removed, after_id=_cursor(cursor), limit=limit
-        )
+    items = await rt(request).consent.search(
+        channel=channel,
+        term=handle,
+        state="all" if include_removed else "active",
+        after_id=_cursor(cursor),
+        limit=limit,
+    )
     return page(list(items), limit=limit, cursor_of=lambda o: o.id)
 
 

@@ -37,6 +37,7 @@ class SourcePatchIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     enabled: bool | None = None
     interval_s: Interval | None = None
     allow_private: bool | None = None
+    secret: Annotated[str, Meta(min_length=1, max_length=4_096, pattern=NO_CONTROL)] | None = None
 
     def to_patch(self) -> SourcePatch:
         return SourcePatch(**msgspec.structs.asdict(self))

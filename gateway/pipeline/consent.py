@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import asyncpg
 import structlog
 
 from gateway.audit.subjects import sealed_for
+from gateway.domain.identity import ANY_CHANNEL, MAX_CHARS, InvalidIdentity, canonical_id, clean
 from gateway.domain.records import Mention, OptOut, User
 from gateway.pipeline.errors import InvalidInput
 from gateway.store import audit, identities, mentions, opt_outs
+from gateway.store.connection import Conn
+from gateway.store.opt_outs import OptOutSearch
+
+MAX_REASON_CHARS = 2_000
 
 log = structlog.get_logger(__name__)
 
@@ -59,9 +65,64 @@ class Consent:
         log.info("opt_out_added", opt_out_id=opt_out.id, created=created, actor=user.name)
         return opt_out, created
 
-    async def remove(self, opt_out_id: int, *, user: User) -> OptOut:
+    async def search(
+        self,
+        *,
+        channel: str | None = None,
+        term: str | None = None,
+        state: Literal["active", "lifted", "all"] = "active",
+        after_id: int = 0,
+        before_id: int | None = None,
+        newest_first: bool = False,
+        limit: int = 100,
+    ) -> list[OptOut]:
+        """Opt-outs whose customer is ``term`` in any spelling (the identity rules of
+        gateway/domain/identity.py: on ``channel`` when given, else on any channel) or
+        whose canonical identity contains it; all of them without a term."""
+        channel = (channel or "").strip() or None
+        term = (term or "").strip() or None
+        if term is not None and ("\x00" in term or len(term) > MAX_CHARS):
+            raise InvalidInput(f"search for a handle of at most {MAX_CHARS} characters, no NUL")
+        async with self._pool.acquire() as conn:
+            handles = await _spellings(conn, channel, term) if term else ()
+            return await opt_outs.search_opt_outs(
+                conn,
+                OptOutSearch(
+                    channel=channel,
+                    handles=handles,
+                    contains=clean(term).removeprefix("@").lower() if term else None,
+                    state=state,
+                    after_id=after_id,
+                    before_id=before_id,
+                    newest_first=newest_first,
+                    limit=limit,
+                ),
+            )
+
+    async def history(self, opt_out_id: int) -> list[OptOut]:
+        """Every opt-out of the customer of ``opt_out_id`` (added, lifted, added again),
+        oldest first; NotFound when there is no such opt-out."""
+        async with self._pool.acquire() as conn:
+            one = await opt_outs.get_opt_out(conn, opt_out_id)
+            return await opt_outs.customer_history(conn, channel=one.channel, handle=one.handle)
+
+    async def lift(self, opt_out_id: int, *, user: User, reason: str) -> OptOut:
+        """Lift an opt-out, saying why (the console and ``POST /v1/opt-outs/{id}/lift``)."""
+        if not reason.strip():
+            raise InvalidInput("say why the opt-out is lifted (e.g. the customer asked again)")
+        return await self.remove(opt_out_id, user=user, reason=reason)
+
+    async def remove(self, opt_out_id: int, *, user: User, reason: str = "") -> OptOut:
+        """Lift an opt-out (kept in history with who lifted it, when and why; audited)."""
+        reason = reason.strip()
+        if "\x00" in reason or len(reason) > MAX_REASON_CHARS:
+            raise InvalidInput(
+                f"the reason must be at most {MAX_REASON_CHARS} characters, without NUL"
+            )
         async with self._pool.acquire() as conn, conn.transaction():
-            opt_out = await opt_outs.remove_opt_out(conn, opt_out_id, removed_by=user.name)
+            opt_out = await opt_outs.remove_opt_out(
+                conn, opt_out_id, removed_by=user.name, reason=reason or None
+            )
             await audit.append(
                 conn,
                 kind="opt_out_removed",
@@ -73,6 +134,7 @@ class Consent:
                         "opt_out_id": opt_out.id,
                         "channel": opt_out.channel,
                         "handle": opt_out.handle,
+                        "reason": reason,
                     },
                     channel=opt_out.channel,
                     customer=opt_out.handle,
@@ -80,6 +142,17 @@ class Consent:
             )
         log.info("opt_out_removed", opt_out_id=opt_out_id, actor=user.name)
         return opt_out
+
+
+async def _spellings(conn: Conn, channel: str | None, term: str) -> tuple[str, ...]:
+    """The canonical identities ``term`` may mean (none when it cannot be an identity:
+    the search then matches by part of the identity only)."""
+    try:
+        if channel is not None:
+            return (await identities.resolve(conn, channel=channel, value=term),)
+        return tuple(await identities.candidates(conn, canonical_id(ANY_CHANNEL, term)))
+    except InvalidIdentity:
+        return ()
 
 
 class Claims:

@@ -53,6 +53,7 @@ class SourcePatch(msgspec.Struct, frozen=True, kw_only=True):
     enabled: bool | None = None
     interval_s: float | None = None
     allow_private: bool | None = None
+    secret: str | None = None  # a new secret (value or env:VARIABLE); never read back
 
 
 def audit_view(record: SourceRecord) -> dict[str, Any]:
@@ -118,17 +119,27 @@ class SourceService:
     async def update(self, name: str, patch: SourcePatch, *, actor: str) -> SourceRecord:
         changes = {k: v for k, v in msgspec.structs.asdict(patch).items() if v is not None}
         if not changes:
-            raise InvalidSource("nothing to change: give enabled, interval_s or allow_private")
+            raise InvalidSource(
+                "nothing to change: give enabled, interval_s, allow_private or secret"
+            )
+        if patch.secret is not None:
+            changes["secret"] = "replaced"  # the audit event says so, never what it is
         if patch.interval_s is not None:
             check_interval(patch.interval_s, minimum=self._settings.source_min_interval_s)
         async with self._pool.acquire() as conn, conn.transaction():
-            record = await store.update_source(
-                conn,
-                name,
-                enabled=patch.enabled,
-                interval_s=patch.interval_s,
-                allow_private=patch.allow_private,
-            )
+            record = await store.get_source(conn, name)
+            if patch.secret is not None:
+                check_secret(record.kind, patch.secret)
+                sealed = self.secrets.seal(name, patch.secret)
+                record = await store.replace_secret(conn, name, sealed)
+            if {"enabled", "interval_s", "allow_private"} & changes.keys():
+                record = await store.update_source(
+                    conn,
+                    name,
+                    enabled=patch.enabled,
+                    interval_s=patch.interval_s,
+                    allow_private=patch.allow_private,
+                )
             await audit.append(
                 conn,
                 kind="source_updated",

@@ -32,7 +32,7 @@ PROPOSAL_COLUMNS = (
 )
 OPT_OUT_COLUMNS = (
     "id, channel, handle, reason, source, mention_id, created_by, created_at, removed_at,"
-    " removed_by"
+    " removed_by, removed_reason"
 )
 AUDIT_COLUMNS = "seq, occurred_at, kind, actor, subject, payload, policy_revision, prev_hash, hash"
 OUTBOX_COLUMNS = "id, proposal_id, state, attempts, next_attempt_at, last_error"

@@ -141,3 +141,17 @@ async def lock_mention(conn: Conn, mention_id: int, *, now: datetime) -> Mention
 
 async def set_status(conn: Conn, mention_id: int, status: str) -> None:
     await conn.execute("UPDATE mentions SET status = $2 WHERE id = $1", mention_id, status)
+
+
+async def thread_mentions(
+    conn: Conn, *, channel: str, thread_id: str, now: datetime, limit: int = 20
+) -> list[Mention]:
+    """The latest mentions of one thread, oldest first."""
+    rows = await conn.fetch(
+        f"SELECT {MENTION_COLUMNS} FROM mentions WHERE channel = $1 AND thread_id = $2"
+        " ORDER BY created_at DESC, id DESC LIMIT $3",
+        channel,
+        thread_id,
+        limit,
+    )
+    return [mention_from_row(r, now=now) for r in reversed(rows)]

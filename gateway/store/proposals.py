@@ -245,3 +245,25 @@ async def released_external_ids(conn: Conn, external_ids: list[str]) -> set[str]
         external_ids,
     )
     return {r["external_id"] for r in rows}
+
+
+async def count_pending_review(conn: Conn) -> int:
+    """How many replies wait for a compliance officer (the console's badge)."""
+    return int(
+        await conn.fetchval("SELECT count(*) FROM proposals WHERE status = 'pending_review'")
+    )
+
+
+async def thread_proposals(
+    conn: Conn, *, channel: str, thread_id: str, other_than: int, limit: int = 20
+) -> list[Proposal]:
+    """The latest replies proposed in a thread besides ``other_than``, oldest first."""
+    rows = await conn.fetch(
+        f"SELECT {PROPOSAL_COLUMNS} FROM proposals WHERE channel = $1 AND thread_id = $2"
+        " AND id <> $3 ORDER BY id DESC LIMIT $4",
+        channel,
+        thread_id,
+        other_than,
+        limit,
+    )
+    return [proposal_from_row(r) for r in reversed(rows)]

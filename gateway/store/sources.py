@@ -144,6 +144,22 @@ async def update_source(
     return _record(row)
 
 
+async def replace_secret(conn: Conn, name: str, secret: SealedSecret) -> SourceRecord:
+    """Store a new secret for ``name`` (the old one is overwritten, never returned)."""
+    row = await conn.fetchrow(
+        "UPDATE sources SET secret_env = $2, secret_ciphertext = $3, secret_key_id = $4,"
+        " version = version + 1, updated_at = now(), next_poll_at = NULL"
+        f" WHERE name = $1 RETURNING {_COLUMNS}",
+        name,
+        secret.env,
+        secret.ciphertext,
+        secret.key_id,
+    )
+    if row is None:
+        raise NotFound(f"no source named {name!r}")
+    return _record(row)
+
+
 async def delete_source(conn: Conn, name: str) -> SourceRecord:
     """Remove the source and its cursor (a new source of that name starts afresh)."""
     row = await conn.fetchrow(f"DELETE FROM sources WHERE name = $1 RETURNING {_COLUMNS}", name)

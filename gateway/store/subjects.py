@@ -117,7 +117,9 @@ async def erase(
         customer,
     )
     await conn.execute(
-        "UPDATE opt_outs SET handle = $3, reason = '' WHERE channel = $1 AND handle = $2",
+        "UPDATE opt_outs SET handle = $3, reason = '',"
+        " removed_reason = CASE WHEN removed_reason IS NULL THEN NULL ELSE '' END"
+        " WHERE channel = $1 AND handle = $2",
         channel,
         customer,
         pseudonym,

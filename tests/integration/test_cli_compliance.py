@@ -85,8 +85,9 @@ def test_review_opt_outs_and_erasure_act_as_the_token(
     capsys.readouterr()
     assert cli(settings, *opt_in, "--reason", "asked by DM", token=tokens["carol"]) == 0
     opt_out = json.loads(_json(capsys))
-    assert cli(settings, "opt-outs", "remove", str(opt_out["id"]), token=tokens["carol"]) == 0
-    capsys.readouterr()
+    lift = ("opt-outs", "remove", str(opt_out["id"]), "--reason", "asked again by DM")
+    assert cli(settings, *lift, token=tokens["carol"]) == 0
+    assert json.loads(_json(capsys))["removed_reason"] == "asked again by DM"
 
     erase = ("subjects", "erase", "--channel", "demo", "--handle", "@dana@social.example")
     assert cli(settings, *erase) == 1

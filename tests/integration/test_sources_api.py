@@ -15,6 +15,7 @@ from gateway.domain.sources import SealedSecret
 from gateway.runtime import Runtime
 from gateway.settings import Settings
 from gateway.store import cursors, users
+from gateway.store import sources as sources_store
 from tests.integration.sources_support import (
     KEY,
     PUBLIC,
@@ -297,3 +298,38 @@ async def test_patch_and_delete_are_audited_and_remove_the_cursor(
     assert [k["kind"] for k in kinds] == ["source_added", "source_updated", "source_removed"]
     assert {k["actor"] for k in kinds} == {"root"}
     assert kinds[1]["payload"]["changes"] == {"enabled": False, "interval_s": 600}
+
+
+async def test_a_secret_is_replaced_but_never_answered_or_audited(
+    api: Api, runtime: Runtime
+) -> None:
+    body = {
+        "name": "masto",
+        "kind": "mastodon",
+        "config": {"base_url": "https://mastodon.example", "brand_account_id": "43"},
+        "secret": TOKEN,
+    }
+    assert (await _add(api, **body)).status_code == 201
+    new_token = "tok-" + "N3WSECRET" * 3
+    async with api.client() as client:
+        changed = await client.patch("/v1/sources/masto", json={"secret": new_token})
+        assert changed.status_code == 200, changed.text
+        assert changed.json()["secret"] == "stored" and changed.json()["version"] == 2
+        assert new_token not in changed.text
+        blank = await client.patch("/v1/sources/masto", json={"secret": "   "})
+        assert blank.status_code == 400, blank.text
+        feed = {"name": "f", "kind": "rss", "config": {"url": "https://feed.example/rss"}}
+        assert (await _add(api, **feed)).status_code == 201
+        none = await client.patch("/v1/sources/f", json={"secret": "x"})
+        assert none.status_code == 400 and "takes no secret" in none.json()["detail"]
+    async with api.client("compliance") as client:
+        refused = await client.patch("/v1/sources/masto", json={"secret": "mine"})
+        assert refused.status_code == 403
+    async with runtime.db.pool.acquire() as conn:
+        sealed = await sources_store.sealed_secret(conn, "masto")
+        events = await conn.fetch("SELECT payload::text AS p FROM audit_events")
+    assert runtime.secrets is not None
+    box = parts(runtime, fast(runtime.settings), resolver=DNS, environ={}).service.secrets
+    assert box.resolve("masto", sealed) == new_token
+    assert not any(new_token in e["p"] or TOKEN in e["p"] for e in events)
+    assert any('"secret": "replaced"' in e["p"] for e in events)
