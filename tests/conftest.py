@@ -93,3 +93,12 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         db_pool_max=5,
         log_json=True,
     )
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--slow",
+        action="store_true",
+        default=False,
+        help="run the long versions of load tests (tests/e2e/test_load.py: 5 minutes)",
+    )

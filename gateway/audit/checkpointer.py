@@ -30,6 +30,7 @@ from gateway.audit.merkle import MerkleAccumulator
 from gateway.store import audit as audit_store
 from gateway.store import checkpoints as store
 from gateway.store.connection import Conn
+from gateway.store.errors import LOOP_ERRORS
 
 log = structlog.get_logger(__name__)
 
@@ -66,7 +67,7 @@ class Checkpointer:
                             await self._write_loop(conn, stop)
                         finally:
                             await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
-            except (OSError, asyncpg.PostgresError) as exc:
+            except LOOP_ERRORS as exc:
                 log.warning("checkpointer_failed", error=str(exc))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 5)

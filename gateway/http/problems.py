@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import asyncpg
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -20,7 +21,7 @@ from gateway.sources.errors import (
     SecretUnavailable,
     SignatureRefused,
 )
-from gateway.store.errors import Conflict, NotFound, Unavailable
+from gateway.store.errors import DATABASE_DOWN, Conflict, NotFound, Unavailable
 
 log = structlog.get_logger(__name__)
 
@@ -88,6 +89,24 @@ def _mapped(status: int) -> Any:
     return handler
 
 
+def _unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """503 with Retry-After: the database or a worker is away for now; the request may retry."""
+    response = problem(503, with_hint(exc, "api"))
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+def _database_down(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """PostgreSQL went away mid-request (a restart, a failover): 503, never 500."""
+    if isinstance(exc, asyncpg.InterfaceError | asyncpg.InternalClientError):
+        log.error("database_unavailable", path=request.url.path, exc_info=exc)
+    else:
+        log.warning("database_unavailable", path=request.url.path, error=str(exc))
+    response = problem(503, "the database is unavailable right now; try again in a moment")
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 def _policy_load(request: Request[Any, Any, Any], exc: PolicyLoadError) -> Response[Any]:
     """A draft the engine refused: its message, file and line, so it can be fixed."""
     return problem(422, str(exc), file=exc.file, line=exc.line, column=exc.column)
@@ -132,7 +151,8 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     SignatureRefused: _signature,
     ReplayedDelivery: _mapped(409),
     SecretUnavailable: _mapped(503),
-    Unavailable: _mapped(503),
+    Unavailable: _unavailable,
+    **{error: _database_down for error in DATABASE_DOWN},
     PolicyLoadError: _policy_load,
     PolicyRunError: _policy_run,
     BundleError: _mapped(422),

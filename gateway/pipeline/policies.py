@@ -40,6 +40,7 @@ from gateway.store import audit
 from gateway.store import policies as store
 from gateway.store import policy_requests as requests
 from gateway.store.connection import Conn
+from gateway.store.errors import LOOP_ERRORS
 
 log = structlog.get_logger(__name__)
 
@@ -250,7 +251,7 @@ class PolicyService:
             while not stop.is_set():
                 try:
                     await self.reload()
-                except (OSError, asyncpg.PostgresError) as exc:
+                except LOOP_ERRORS as exc:
                     log.warning("policy_reload_failed", error=str(exc))
                 wake.clear()
                 waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait())]

@@ -16,8 +16,13 @@ import structlog
 from connectors.contract import ConnectorError, Source
 from gateway.pipeline.ingest import Ingestor
 from gateway.store import cursors
+from gateway.store.errors import LOOP_ERRORS
 
 log = structlog.get_logger(__name__)
+
+
+# A channel that fails or a database that went away: logged, backed off, polled again.
+_EXPECTED: tuple[type[Exception], ...] = (ConnectorError, *LOOP_ERRORS)
 
 
 async def poll_once(pool: asyncpg.Pool, ingestor: Ingestor, name: str, source: Source) -> int:
@@ -47,7 +52,7 @@ async def poll_forever(
             count = await poll_once(pool, ingestor, name, source)
             failures = 0
             log.info("source_polled", source=name, mentions=count)
-        except (ConnectorError, OSError, asyncpg.PostgresError) as exc:
+        except _EXPECTED as exc:
             failures += 1
             log.warning("source_poll_failed", source=name, error=str(exc), failures=failures)
         except Exception as exc:  # a connector bug must not stop this source for good

@@ -48,6 +48,7 @@ from gateway.settings import Settings
 from gateway.sources.secrets import Secrets
 from gateway.store import audit, mentions, outbox, proposals
 from gateway.store.connection import Conn
+from gateway.store.errors import LOOP_ERRORS
 
 log = structlog.get_logger(__name__)
 
@@ -96,7 +97,7 @@ class ReleaseWorker:
                 self._beat()
                 try:
                     worked = await self.release_one()
-                except (OSError, asyncpg.PostgresError) as exc:
+                except LOOP_ERRORS as exc:
                     log.warning("release_worker_database_error", error=str(exc))
                     worked = False
                 if worked:
@@ -135,7 +136,7 @@ class ReleaseWorker:
         try:
             conn = await self._pool.acquire()
             await conn.add_listener("outbox_queued", self._notified)
-        except (OSError, asyncpg.PostgresError) as exc:
+        except LOOP_ERRORS as exc:
             log.warning("release_listen_failed", error=str(exc))
             return None
         return conn

@@ -10,6 +10,7 @@ import asyncpg
 import structlog
 
 from gateway.store import audit, retention
+from gateway.store.errors import LOOP_ERRORS
 
 log = structlog.get_logger(__name__)
 
@@ -42,7 +43,7 @@ async def run_retention(
     while not stop.is_set():
         try:
             await purge_once(pool, days=days)
-        except (OSError, asyncpg.PostgresError) as exc:
+        except LOOP_ERRORS as exc:
             log.warning("retention_failed", error=str(exc))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), every_s)

@@ -36,6 +36,19 @@ async def _init_connection(conn: Conn) -> None:
     await conn.execute(f"SET ROLE {APP_ROLE}")
 
 
+async def _connect(*args: Any, **kwargs: Any) -> asyncpg.Connection[asyncpg.Record]:
+    """A new pool connection; a server that cannot be reached is ``Unavailable``, not OSError.
+
+    While PostgreSQL restarts, its socket is refused or missing: the request that needed a
+    new connection is then answered 503, and the pool tries again on the next one.
+    """
+    try:
+        conn: asyncpg.Connection[asyncpg.Record] = await asyncpg.connect(*args, **kwargs)
+    except OSError as exc:
+        raise Unavailable(f"PostgreSQL cannot be reached ({exc.strerror or exc})") from exc
+    return conn
+
+
 class Database:
     """Owns the pool (and the embedded server handle, if any)."""
 
@@ -55,6 +68,7 @@ class Database:
                 min_size=settings.db_pool_min,
                 max_size=settings.db_pool_max,
                 init=_init_connection,
+                connect=_connect,
             )
         except (OSError, asyncpg.PostgresError) as exc:
             raise Unavailable(f"could not connect to PostgreSQL: {exc}") from exc
