@@ -9,9 +9,10 @@ from typing import Any
 import msgspec
 from litestar import Litestar, Request, Response, get
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from gateway.http.audit_routes import AUDIT_ROUTES
-from gateway.http.auth import authenticated
+from gateway.http.auth import DEPENDENCIES, PUBLIC, authenticated
 from gateway.http.bodies import MAX_BODY_BYTES, GatewayRequest
 from gateway.http.compliance_routes import COMPLIANCE_ROUTES
 from gateway.http.controllers import ROUTES
@@ -23,6 +24,8 @@ from gateway.http.user_routes import USER_ROUTES
 from gateway.policy import PolicyEngine
 from gateway.runtime import Runtime
 from gateway.settings import Settings, demo_enabled
+from gateway.web import STATIC_PATH, WEB_ROUTES, static_files, template_config
+from gateway.web.errors import console_aware
 
 
 class Health(msgspec.Struct, frozen=True, kw_only=True):
@@ -33,7 +36,7 @@ class Health(msgspec.Struct, frozen=True, kw_only=True):
     engine: str | None
 
 
-@get("/health", summary="200 once the database and the policy engine are ready")
+@get("/health", summary="200 once the database and the policy engine are ready", opt=PUBLIC)
 async def health(request: Request[Any, Any, Any]) -> Response[Health]:
     runtime: Runtime | None = getattr(request.app.state, "runtime", None)
     if runtime is None:
@@ -57,6 +60,18 @@ async def health(request: Request[Any, Any, Any]) -> Response[Health]:
         engine=runtime.engine.name,
     )
     return Response(body, status_code=200 if ready else 503)
+
+
+def _api_docs() -> SwaggerRenderPlugin:
+    """Swagger UI at /schema, its assets served by the gateway (vendored; no CDN)."""
+    vendor = f"{STATIC_PATH}/vendor/swagger-ui"
+    return SwaggerRenderPlugin(
+        path="/",
+        js_url=f"{vendor}/swagger-ui-bundle.js",
+        css_url=f"{vendor}/swagger-ui.css",
+        standalone_preset_js_url=f"{vendor}/swagger-ui-standalone-preset.js",
+        favicon=f'<link rel="icon" type="image/png" href="{vendor}/favicon-32x32.png">',
+    )
 
 
 def create_app(
@@ -92,10 +107,16 @@ def create_app(
             *SOURCE_ROUTES,
             *USER_ROUTES,
             *COMPLIANCE_ROUTES,
+            *WEB_ROUTES,
+            static_files(),
         ],
         lifespan=[lifespan],
-        exception_handlers=EXCEPTION_HANDLERS,
-        guards=[authenticated],  # the token is checked before any body or parameter is read
+        exception_handlers=console_aware(EXCEPTION_HANDLERS),
+        # One way in (gateway/http/auth.py): the token or console session is checked before
+        # any body or parameter is read; role guards on each route; services by injection.
+        guards=[authenticated],
+        dependencies=DEPENDENCIES,
+        template_config=template_config(),
         request_class=GatewayRequest,
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(
@@ -104,6 +125,7 @@ def create_app(
             path="/schema",
             description="Every proposed reply is evaluated against Rego policy and audited "
             "before release. Authenticate with 'Authorization: Bearer TOKEN'.",
+            render_plugins=[_api_docs()],
         ),
         debug=False,
     )

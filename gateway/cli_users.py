@@ -1,6 +1,10 @@
 """``python -m gateway users ...``: users and their API tokens, for the operator.
 
     users add NAME --role ROLE     a new user; their token is the last line printed
+          [--password | --password-stdin]   also a console password (asked twice, or one
+                                   line read from standard input, for scripts)
+    users passwd NAME [--password-stdin]    set or replace a console password; the user's
+                                   console sessions end
     users demo                     the demo users, tokens in DATA_DIR/demo-tokens.txt (only
                                    when the demo is on: embedded database or GATEWAY_DEMO=true)
     users list                     every user, role, state; never a token
@@ -8,7 +12,8 @@
     users rotate NAME              a new token (last line printed); the old one is dead
 
 These are operator commands (whoever runs them can reach the database anyway): they act
-as ``cli`` in the audit log (``user_added``, ``user_disabled``, ``user_token_rotated``).
+as ``cli`` in the audit log (``user_added``, ``user_disabled``, ``user_token_rotated``,
+``user_password_set``; never the password).
 Admins do the same through ``/v1/users``.
 """
 
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -24,7 +30,8 @@ from typing import Any
 
 from gateway.domain.records import ROLES
 from gateway.pipeline.accounts import Accounts
-from gateway.pipeline.errors import PipelineError
+from gateway.pipeline.errors import InvalidInput, PipelineError
+from gateway.pipeline.passwords import check_strength
 from gateway.settings import Settings, demo_enabled
 from gateway.store.errors import Conflict, StoreError
 
@@ -48,6 +55,12 @@ def add_commands(subparsers: Any) -> None:
     add = actions.add_parser("add", help="add a user and print their API token (last line)")
     add.add_argument("name", help="the user's unique name (1 to 100 characters)")
     add.add_argument("--role", required=True, choices=ROLES, help="what the user may do")
+    _password_options(add, optional=True)
+    passwd = actions.add_parser(
+        "passwd", help="set or replace a user's console password (their sessions end)"
+    )
+    passwd.add_argument("name", help="the user's name")
+    _password_options(passwd, optional=False)
     actions.add_parser(
         "demo",
         help="create demo-agent, demo-compliance, demo-reviewer, demo-auditor and "
@@ -63,6 +76,34 @@ def add_commands(subparsers: Any) -> None:
         "rotate", help="give a user a new API token (last line printed); the old one is refused"
     )
     rotate.add_argument("name", help="the user's name")
+
+
+def _password_options(parser: Any, *, optional: bool) -> None:
+    group = parser.add_mutually_exclusive_group()
+    if optional:
+        group.add_argument(
+            "--password",
+            action="store_true",
+            help="also set a console password (asked for twice on the terminal)",
+        )
+    group.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the console password from the first line of standard input (scripts)",
+    )
+
+
+def _read_password(args: argparse.Namespace) -> str | None:
+    """The password the options ask for (None: none asked for); never echoed or logged."""
+    if getattr(args, "password_stdin", False):
+        line = sys.stdin.readline()
+        return line[:-1] if line.endswith("\n") else line
+    if getattr(args, "password", False) or args.action == "passwd":
+        first = getpass.getpass("console password: ")
+        if getpass.getpass("again: ") != first:
+            raise InvalidInput("the two passwords differ; nothing was changed")
+        return first
+    return None
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -90,9 +131,20 @@ async def _accounts(settings: Settings) -> AsyncIterator[Accounts]:
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     async with _accounts(settings) as accounts:
         if args.action == "add":
+            password = _read_password(args)
+            if password is not None:
+                check_strength(password)  # before the user exists: all or nothing
             user, token = await accounts.add(name=args.name, role=args.role, actor=ACTOR)
+            if password is not None:
+                await accounts.set_password(user.name, password, actor=ACTOR)
+                print(f"console password set for {user.name}")
             print(f"added user {user.name} with role {user.role}; their API token (shown once):")
             print(token)
+        elif args.action == "passwd":
+            password = _read_password(args)
+            assert password is not None
+            user = await accounts.set_password(args.name, password, actor=ACTOR)
+            print(f"console password set for {user.name}; their console sessions ended")
         elif args.action == "list":
             for a in await accounts.list():
                 state = f"disabled {a.disabled_at:%Y-%m-%d %H:%M}" if a.disabled_at else "active"

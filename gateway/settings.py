@@ -74,6 +74,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_pool_max: int = 10
     log_json: bool | None = None  # None: JSON when stderr is not a TTY
     log_level: str = "info"
+    # Web console sign-in (docs/console.md, "Sessions and settings").
+    console_idle_s: float = 3600.0  # a session unused this long ends
+    console_absolute_s: float = 12 * 3600.0  # a session ends this long after sign-in
+    console_cookie_secure: bool | None = None  # None: Secure when the request came over TLS
+    sign_in_window_s: float = 900.0  # failed sign-ins are counted over this window
+    sign_in_max_failures: int = 5  # per name in the window, then refused until it passes
+    sign_in_max_failures_per_address: int = 20  # per client address in the window
 
 
 def _bool(name: str, value: str) -> bool:
@@ -168,6 +175,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             raise SettingsError("GATEWAY_WEBHOOK_URL is set but GATEWAY_WEBHOOK_SECRET is not")
         values["webhook_secret"] = secret
     values.update(_source_settings(environ))
+    values.update(_console_settings(environ))
     _check_sandbox(values)
     return msgspec.convert(values, Settings, from_attributes=False, strict=False)
 
@@ -275,3 +283,25 @@ def cli_token(environ: Mapping[str, str]) -> str | None:
     of the gateway itself, so not part of :class:`Settings`)."""
     token = environ.get(TOKEN_VARIABLE, "").strip()
     return token or None
+
+
+def _console_settings(environ: Mapping[str, str]) -> dict[str, object]:
+    values: dict[str, object] = {}
+    numbers: dict[str, tuple[str, type[int] | type[float]]] = {
+        "GATEWAY_CONSOLE_IDLE_S": ("console_idle_s", float),
+        "GATEWAY_CONSOLE_ABSOLUTE_S": ("console_absolute_s", float),
+        "GATEWAY_SIGN_IN_WINDOW_S": ("sign_in_window_s", float),
+        "GATEWAY_SIGN_IN_MAX_FAILURES": ("sign_in_max_failures", int),
+        "GATEWAY_SIGN_IN_MAX_FAILURES_PER_ADDRESS": ("sign_in_max_failures_per_address", int),
+    }
+    for var, (field, kind) in numbers.items():
+        if environ.get(var):
+            number = _number(var, environ[var], kind)
+            if number == 0:
+                raise SettingsError(f"{var} must be greater than 0")
+            values[field] = kind(number)
+    if environ.get("GATEWAY_CONSOLE_COOKIE_SECURE"):
+        values["console_cookie_secure"] = _bool(
+            "GATEWAY_CONSOLE_COOKIE_SECURE", environ["GATEWAY_CONSOLE_COOKIE_SECURE"]
+        )
+    return values

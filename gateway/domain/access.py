@@ -2,7 +2,9 @@
 
     AccessError
     ├── Unauthenticated   no token, or a token that is unknown, disabled or rotated
-    └── RoleRefused       the user's role may not do this
+    │   └── SignInRequired    a console page without a live session (sign in again)
+    ├── RoleRefused       the user's role may not do this
+    └── CsrfRefused       a console form or htmx request without this session's CSRF token
 
 Admins may do everything; everyone else needs one of the roles an action names. The
 token → user lookup is ``gateway.store.users.user_by_token`` (no cache: a disabled or
@@ -22,7 +24,15 @@ class Unauthenticated(AccessError):
     pass
 
 
+class SignInRequired(Unauthenticated):
+    pass
+
+
 class RoleRefused(AccessError):
+    pass
+
+
+class CsrfRefused(AccessError):
     pass
 
 

@@ -1,40 +1,80 @@
-"""Bearer-token authentication and role checks for the API.
+"""One way in: authentication and role checks for the API and the console.
 
-Every ``/v1`` call needs ``Authorization: Bearer TOKEN``, except the few routes marked
-``opt={"public": True}`` (the checkpoint signing key, and inbound webhooks, which are
-authenticated by their signature instead). A missing or unknown token is 401, a user whose
-role may not do the thing is 403; both answered as problem+json. The role rule and the
-errors live in ``gateway.domain.access`` (the CLI uses the same).
+Every route passes the app-wide guard ``authenticated``, which Litestar runs before it reads
+the request's body or converts its parameters (an unauthenticated caller learns nothing
+about what a route accepts):
 
-The token is checked by the app-wide guard ``authenticated``, which Litestar runs before it
-reads the request's body or converts its parameters: an unauthenticated caller learns
-nothing about what a route accepts.
+- ``/v1/...``: ``Authorization: Bearer TOKEN`` (except routes marked ``opt=PUBLIC``: the
+  checkpoint signing key, and inbound webhooks, which are authenticated by their signature);
+- ``/ui/...``: the console's session cookie (``session_cookie.py``), plus this session's
+  CSRF token on every state-changing request (except ``opt=PUBLIC`` pages: sign-in);
+- anything else must be marked ``opt=PUBLIC`` (``/health``, ``/static``) or be the OpenAPI
+  documents under ``/schema``; any other route is refused (fail closed).
 
-Tokens are looked up on every request (one indexed query, no cache), so a disabled or
-rotated token is refused on the very next request on every instance.
+Who may do what is a role guard on each route: ``guards=[roles("compliance")]``
+(``gateway.domain.access.require``: admins may do everything). ``tests/unit/http/
+test_route_guards.py`` walks every route and fails on one without a role guard that is not
+on its short public list. Handlers get the signed-in user and the running parts by
+dependency injection: ``user: CurrentUser`` and ``runtime: Services`` (``DEPENDENCIES``).
+
+A missing or unknown token is 401, a user whose role may not do the thing is 403 (API:
+problem+json; console: a sign-in redirect or an error page). Tokens and sessions are looked
+up on every request (one indexed query, no cache), so a disabled or rotated token, or an
+ended session, is refused on the very next request on every instance.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
 from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency, Provide
 from litestar.handlers import BaseRouteHandler
 
-from gateway.domain.access import RoleRefused, Unauthenticated, require
-from gateway.domain.records import User
+from gateway.domain.access import (
+    CsrfRefused,
+    RoleRefused,
+    SignInRequired,
+    Unauthenticated,
+    require,
+)
+from gateway.domain.records import ROLES, User
+from gateway.http.session_cookie import (
+    CONSOLE_PATH,
+    SAFE_METHODS,
+    SESSION_COOKIE,
+    check_csrf,
+    csrf_for_session,
+)
+from gateway.runtime import Runtime
 from gateway.store import users
 
 __all__ = [
+    "ANY_ROLE",
+    "DEPENDENCIES",
     "PUBLIC",
+    "CsrfRefused",
+    "CurrentUser",
     "RoleRefused",
+    "Services",
+    "SignInRequired",
     "Unauthenticated",
     "authenticate",
     "authenticated",
     "authenticated_user",
+    "console_session_id",
     "require",
+    "roles",
 ]
+
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
+
+PUBLIC = {"public": True}  # opt= of a route that needs no token or session
+_USER_KEY = "gateway_user"
+_SESSION_KEY = "gateway_console_session"
+OPENAPI_PATH = "/schema"
 
 
 async def authenticate(request: ASGIConnection[Any, Any, Any, Any], pool: asyncpg.Pool) -> User:
@@ -50,22 +90,47 @@ async def authenticate(request: ASGIConnection[Any, Any, Any, Any], pool: asyncp
     return user
 
 
-PUBLIC = {"public": True}  # opt= of a /v1 route that needs no token
-_USER_KEY = "gateway_user"
+def is_console(path: str) -> bool:
+    return path == CONSOLE_PATH or path.startswith(CONSOLE_PATH + "/")
 
 
-async def authenticated(
-    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
-) -> None:
-    """Guard: every /v1 route not marked public needs a valid token, checked first."""
-    if not connection.url.path.startswith("/v1/") or handler.opt.get("public"):
-        return
+def _runtime(connection: ASGIConnection[Any, Any, Any, Any]) -> Any:
     runtime = getattr(connection.app.state, "runtime", None)
     if runtime is None:
         from gateway.store.errors import Unavailable
 
         raise Unavailable("the gateway is starting; try again in a moment")
-    user = await authenticate(connection, runtime.db.pool)
+    return runtime
+
+
+async def _console_user(connection: ASGIConnection[Any, Any, Any, Any], runtime: Any) -> User:
+    from gateway.pipeline.sign_in import SignIn
+
+    session_id = connection.cookies.get(SESSION_COOKIE, "")
+    found = (
+        await SignIn(runtime.db.pool, runtime.settings).session(session_id) if session_id else None
+    )
+    if found is None:
+        raise SignInRequired("sign in to use the console (your session ended or never began)")
+    if connection.scope.get("method", "GET") not in SAFE_METHODS:
+        await check_csrf(connection, csrf_for_session(session_id))
+    connection.scope.setdefault("state", {})[_SESSION_KEY] = session_id
+    return found.user
+
+
+async def authenticated(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """Guard: bearer token on /v1, session (and CSRF) on /ui, else public or refused."""
+    path = connection.url.path
+    if handler.opt.get("public") or path == OPENAPI_PATH or path.startswith(OPENAPI_PATH + "/"):
+        return
+    if path.startswith("/v1/"):
+        user = await authenticate(connection, _runtime(connection).db.pool)
+    elif is_console(path):
+        user = await _console_user(connection, _runtime(connection))
+    else:
+        raise Unauthenticated("this route is neither in the API nor in the console")
     connection.scope.setdefault("state", {})[_USER_KEY] = user
 
 
@@ -73,3 +138,54 @@ def authenticated_user(connection: ASGIConnection[Any, Any, Any, Any]) -> User |
     """The user the guard authenticated for this request (None on a public route)."""
     user: User | None = connection.scope.get("state", {}).get(_USER_KEY)
     return user
+
+
+def console_session_id(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    """The console session id of this request (set by the guard on /ui routes)."""
+    session_id: str | None = connection.scope.get("state", {}).get(_SESSION_KEY)
+    return session_id
+
+
+def roles(*allowed: str) -> Guard:
+    """A route guard: the signed-in user needs one of ``allowed`` (admins pass always)."""
+    unknown = set(allowed) - set(ROLES)
+    if not allowed or unknown:
+        raise ValueError(f"roles() needs roles from {ROLES}, not {sorted(unknown)}")
+
+    async def role_guard(
+        connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+    ) -> None:
+        user = authenticated_user(connection)
+        if user is None:
+            raise Unauthenticated("sign in first")
+        require(user, *allowed)
+
+    role_guard.roles = allowed  # type: ignore[attr-defined]  # read by the route-walk test
+    role_guard.__qualname__ = f"roles{allowed}"
+    return role_guard
+
+
+ANY_ROLE = ROLES  # roles(*ANY_ROLE): any signed-in user
+
+
+def provide_user(request: ASGIConnection[Any, Any, Any, Any]) -> User:
+    user = authenticated_user(request)
+    if user is None:  # a public route asked for a user: a programming error, fail closed
+        raise Unauthenticated("this route needs a signed-in user")
+    return user
+
+
+def provide_runtime(request: ASGIConnection[Any, Any, Any, Any]) -> Runtime:
+    runtime: Runtime = _runtime(request)
+    return runtime
+
+
+# Handler parameters: ``user: CurrentUser`` and ``runtime: Services`` (the names matter).
+CurrentUser = NamedDependency[User]
+Services = NamedDependency[Runtime]
+
+
+DEPENDENCIES = {
+    "user": Provide(provide_user, sync_to_thread=False),
+    "runtime": Provide(provide_runtime, sync_to_thread=False),
+}

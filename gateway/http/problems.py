@@ -12,7 +12,7 @@ from litestar.exceptions import HTTPException, ValidationException
 
 from gateway.audit.bundle import EvidenceError
 from gateway.domain.identity import InvalidIdentity
-from gateway.http.auth import RoleRefused, Unauthenticated
+from gateway.http.auth import CsrfRefused, RoleRefused, Unauthenticated
 from gateway.pipeline.errors import Forbidden, InvalidInput, StateConflict, with_hint
 from gateway.policy.errors import BundleError, PolicyLoadError, PolicyRunError, SandboxBusy
 from gateway.sources.errors import (
@@ -140,6 +140,7 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     HTTPException: _http,
     Unauthenticated: _mapped(401),
     RoleRefused: _mapped(403),
+    CsrfRefused: _mapped(403),
     Forbidden: _mapped(403),
     NotFound: _mapped(404),
     Conflict: _mapped(409),

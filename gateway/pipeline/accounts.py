@@ -4,7 +4,8 @@ A token is ``egw_`` and 256 random bits (URL-safe base64), shown once and stored
 hash. The prefix lets secret scanners recognise a leaked token, and means a token never
 starts with ``-``, which a command line would take for an option (``--token -x...``).
 Disabling a user or replacing their token takes effect on the next request: tokens are never
-cached.
+cached. Either also ends the user's console sessions (in the same transaction), and so does
+setting a new password.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import structlog
 
 from gateway.domain.records import ROLES, User, UserAccount
 from gateway.pipeline.errors import InvalidInput
+from gateway.pipeline.passwords import hash_password
 from gateway.store import audit, users
+from gateway.store.sessions import end_user_sessions
 
 log = structlog.get_logger(__name__)
 
@@ -78,6 +81,7 @@ class Accounts:
         now = datetime.now(UTC)
         async with self._pool.acquire() as conn, conn.transaction():
             account = await users.disable_user(conn, name, now=now)
+            await end_user_sessions(conn, account.id)
             await audit.append(
                 conn,
                 kind="user_disabled",
@@ -94,6 +98,7 @@ class Accounts:
         now = datetime.now(UTC)
         async with self._pool.acquire() as conn, conn.transaction():
             account = await users.rotate_token(conn, name, token=token, now=now, issued_by=actor)
+            await end_user_sessions(conn, account.id)
             await audit.append(
                 conn,
                 kind="user_token_rotated",
@@ -103,3 +108,20 @@ class Accounts:
             )
         log.info("user_token_rotated", user=account.name, actor=actor)
         return account, token
+
+    async def set_password(self, name: str, password: str, *, actor: str) -> User:
+        """Give ``name`` a console password (argon2 hash); their sessions end."""
+        password_hash = await hash_password(password)
+        now = datetime.now(UTC)
+        async with self._pool.acquire() as conn, conn.transaction():
+            user = await users.set_password(conn, name, password_hash=password_hash, now=now)
+            ended = await end_user_sessions(conn, user.id)
+            await audit.append(
+                conn,
+                kind="user_password_set",
+                actor=actor,
+                subject=f"user:{user.name}",
+                payload={"user_id": user.id, "name": user.name, "sessions_ended": ended},
+            )
+        log.info("user_password_set", user=user.name, actor=actor)
+        return user

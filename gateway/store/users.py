@@ -95,3 +95,26 @@ async def rotate_token(
     if row is None:
         raise NotFound(f"no user named {name!r}")
     return _account(row)
+
+
+async def password_hash_by_name(conn: Conn, name: str) -> tuple[User, str | None] | None:
+    """An enabled user named ``name`` and their password hash (None: no password set)."""
+    row = await conn.fetchrow(
+        f"SELECT {_USER_COLUMNS}, password_hash FROM users WHERE name = $1 AND disabled_at IS NULL",
+        name,
+    )
+    return (user_from_row(row), row["password_hash"]) if row else None
+
+
+async def set_password(conn: Conn, name: str, *, password_hash: str, now: datetime) -> User:
+    """Store a new password hash for ``name`` (the old password stops working)."""
+    row = await conn.fetchrow(
+        "UPDATE users SET password_hash = $2, password_set_at = $3"
+        f" WHERE name = $1 RETURNING {_USER_COLUMNS}",
+        name,
+        password_hash,
+        now,
+    )
+    if row is None:
+        raise NotFound(f"no user named {name!r}")
+    return user_from_row(row)
