@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, unquote
 
-from litestar import Request
+from litestar import MediaType, Request
 from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 
@@ -60,6 +60,7 @@ def page(
         context={**base, **context},
         status_code=status_code,
         cookies=cookies,
+        media_type=MediaType.HTML,
     )
 
 
