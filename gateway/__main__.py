@@ -65,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="bundle folder (default: GATEWAY_POLICY_DIR, else policies/)",
     )
-    schema = policy.add_parser("schema", help="write the policy input's JSON Schema")
+    schema = policy.add_parser("schema", help="write the JSON Schemas of the policy input and data")
     schema.add_argument(
         "--out",
         type=Path,
@@ -214,10 +214,14 @@ async def _migrate(settings: Settings) -> int:
 
 
 def _policy_schema(path: Path) -> int:
+    from gateway.domain.policy_data import data_schema_json
     from gateway.domain.policy_input import input_schema_json
 
     path.write_bytes(input_schema_json())
     print(f"wrote {path}")
+    data_path = path.parent / "data.schema.json"  # the tunables' schema, beside it
+    data_path.write_bytes(data_schema_json())
+    print(f"wrote {data_path}")
     return 0
 
 
