@@ -25,7 +25,7 @@ import asyncpg
 import msgspec
 import structlog
 
-from gateway.domain.records import PolicyRequest, PolicyState, PolicyVersion, User
+from gateway.domain.records import AuditEvent, PolicyRequest, PolicyState, PolicyVersion, User
 from gateway.pipeline.errors import CLI, Forbidden, InvalidInput, StateConflict
 from gateway.pipeline.policy_budget import ActivationBudget, check_activation_budget
 from gateway.pipeline.two_person import ensure_second_person
@@ -76,6 +76,20 @@ class ImpactReport(msgspec.Struct, frozen=True, kw_only=True):
     reasons: list[ReasonImpact]
     errors: int  # inputs on which the draft failed (policy_error)
     duration_ms: int
+
+
+class ImpactExample(msgspec.Struct, frozen=True, kw_only=True):
+    """One stored decision replayed: what it was, what the active policy and the draft
+    decide for its input now."""
+
+    proposal_id: int
+    input: dict[str, Any]  # the stored policy input
+    recorded: Replayed
+    recorded_revision: str
+    active: Replayed
+    active_revision: str
+    draft: Replayed
+    draft_revision: str
 
 
 class ShadowReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -279,6 +293,11 @@ class PolicyService:
         async with self._pool.acquire() as conn:
             return await store.get_version(conn, revision)
 
+    async def history(self, *, limit: int = 200) -> list[AuditEvent]:
+        """The latest lifecycle events (drafted, tested, proposed, activated, ...)."""
+        async with self._pool.acquire() as conn:
+            return await store.policy_events(conn, limit=limit)
+
     async def diff(self, old: str, new: str) -> list[FileDiff]:
         a, b = await self.version(old), await self.version(new)
         return diff_versions(a, b)
@@ -416,6 +435,31 @@ class PolicyService:
                 for _batch, future in in_flight:
                     future.cancel()
         return tally.report(revision, active.revision, int((time.perf_counter() - started) * 1000))
+
+    async def impact_example(self, revision: str, proposal_id: int) -> ImpactExample:
+        """One stored decision through the draft (and the active policy, when it was not
+        recorded under it), in the sandbox as the impact analysis does."""
+        async with self._pool.acquire() as conn:
+            state = await store.get_state(conn)
+            draft = bundle_of(await store.get_version(conn, revision))
+            active = bundle_of(await store.get_version(conn, state.active_revision or ""))
+            pid, text, outcome, codes, recorded_revision = await store.stored_input(
+                conn, proposal_id
+            )
+        recheck = recorded_revision != active.revision or "policy_error" in codes
+        job = ReplayJob(draft=draft, active=active, inputs=[text], recheck=[recheck])
+        result = await self._sandbox.run(job, ReplayResult, revision=revision)
+        recorded = msgspec.convert({"outcome": outcome, "codes": codes}, Replayed)
+        return ImpactExample(
+            proposal_id=pid,
+            input=msgspec.json.decode(text),
+            recorded=recorded,
+            recorded_revision=recorded_revision,
+            active=result.old[0] or recorded,
+            active_revision=active.revision,
+            draft=result.new[0],
+            draft_revision=revision,
+        )
 
     async def propose_shadow(self, revision: str, *, user: User) -> PolicyRequest:
         """Propose evaluating ``revision`` beside every live decision; it starts only when

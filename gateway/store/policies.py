@@ -16,7 +16,8 @@ import msgspec
 import structlog
 
 from gateway.domain.policy_content import canonical_content, decode_content, revision_of
-from gateway.domain.records import PolicyState, PolicyVersion
+from gateway.domain.records import AuditEvent, PolicyState, PolicyVersion
+from gateway.store._rows import AUDIT_COLUMNS, audit_from_row
 from gateway.store.connection import Conn
 from gateway.store.errors import Conflict, NotFound
 
@@ -257,3 +258,47 @@ async def shadow_pairs(
         (r["id"], r["outcome"], r["shadow_outcome"], list(r["codes"]), list(r["shadow_codes"]))
         for r in rows
     ]
+
+
+POLICY_EVENT_KINDS = (
+    "policy_activated",
+    "policy_change_proposed",
+    "policy_change_withdrawn",
+    "policy_drafted",
+    "policy_rolled_back",
+    "policy_shadow_started",
+    "policy_shadow_stopped",
+    "policy_tested",
+)
+
+
+async def policy_events(conn: Conn, *, limit: int = 200) -> list[AuditEvent]:
+    """The latest lifecycle events of every revision (who drafted, tested, proposed,
+    activated, rolled back, shadowed), newest first. Each kind is read through the
+    (kind, seq) index."""
+    rows = await conn.fetch(
+        f"SELECT {AUDIT_COLUMNS} FROM audit_events WHERE kind = ANY($1::text[])"
+        " ORDER BY seq DESC LIMIT $2",
+        list(POLICY_EVENT_KINDS),
+        limit,
+    )
+    return [audit_from_row(r) for r in rows]
+
+
+async def stored_input(conn: Conn, proposal_id: int) -> tuple[int, str, str, list[str], str]:
+    """One proposal's row as ``recent_inputs`` yields it (impact examples)."""
+    row = await conn.fetchrow(
+        "SELECT id, policy_input::text AS input, outcome, policy_revision,"
+        " ARRAY(SELECT r ->> 'code' FROM jsonb_array_elements(reasons) r) AS codes"
+        " FROM proposals WHERE id = $1 AND policy_input IS NOT NULL",
+        proposal_id,
+    )
+    if row is None:
+        raise NotFound(f"proposal {proposal_id} does not exist or has no stored policy input")
+    return (
+        row["id"],
+        row["input"],
+        row["outcome"],
+        sorted(set(row["codes"])),
+        row["policy_revision"],
+    )

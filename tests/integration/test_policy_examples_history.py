@@ -1,0 +1,42 @@
+"""What the console's Policies pages read from the lifecycle service: one impact example
+replayed (in the sandbox), and the history of who drafted, tested and activated."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.domain.records import User
+from gateway.runtime import Runtime
+from gateway.store.errors import NotFound
+from tests.integration.support import COMPLAINT, GOOD_REPLY, ingest_one, make_user
+from tests.integration.test_policy_lifecycle import active_files, service
+
+
+async def test_an_impact_example_shows_before_and_after_and_history_names_people(
+    runtime: Runtime, agent: User, officer: User
+) -> None:
+    colleague = await make_user(runtime, "dave", "compliance")
+    first = await ingest_one(runtime, COMPLAINT, handle="@p1@social.example")
+    await runtime.decider.propose(mention_id=first, text=GOOD_REPLY, user=agent)
+    second = await ingest_one(runtime, "@acme the refund is missing", handle="@p1@social.example")
+    allowed = await runtime.decider.propose(mention_id=second, text="On it.", user=agent)
+    assert allowed.status == "approved"
+
+    files, data = await active_files(runtime)
+    data["caps"]["per_customer_24h"] = 1  # type: ignore[index]
+    draft, _ = await service(runtime).draft(
+        files=files, data=data, description="one a day", user=officer
+    )
+    example = await service(runtime).impact_example(draft.revision, allowed.id)
+    assert example.proposal_id == allowed.id
+    assert (example.recorded.outcome, example.active.outcome) == ("allow", "allow")
+    assert example.draft.outcome == "deny" and "frequency_cap" in example.draft.codes
+    assert example.input["reply"]["text"] == "On it."
+    with pytest.raises(NotFound):
+        await service(runtime).impact_example(draft.revision, 10**9)
+
+    await service(runtime).activate(draft.revision, user=colleague)
+    history = await service(runtime).history()
+    mine = [(e.kind, e.actor) for e in history if e.subject == f"policy:{draft.revision}"]
+    assert mine == [("policy_activated", "dave"), ("policy_drafted", officer.name)]
+    assert history[0].seq > history[-1].seq  # newest first
