@@ -196,11 +196,12 @@ class PolicyVersion(msgspec.Struct, frozen=True, kw_only=True):
 
 class PolicyRequest(msgspec.Struct, frozen=True, kw_only=True):
     """A change to what is enforced, proposed by one compliance officer and carried out only
-    when another confirms it: ``rollback`` (re-activate ``revision``, enforced before) or
-    ``shadow`` (evaluate ``revision`` beside every live decision)."""
+    when another confirms it: ``rollback`` (re-activate ``revision``, enforced before),
+    ``shadow`` (evaluate ``revision`` beside every live decision) or ``activate`` (enforce
+    a draft never enforced before; the confirming officer is not its author either)."""
 
     id: int
-    action: Literal["rollback", "shadow"]
+    action: Literal["rollback", "shadow", "activate"]
     revision: str
     base_revision: str | None  # the active revision when proposed
     proposed_by: str

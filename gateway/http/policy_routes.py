@@ -145,6 +145,19 @@ async def activate_policy(
 
 
 @post(
+    "/v1/policies/{revision:str}/request-activation",
+    status_code=202,
+    summary="Ask another officer to activate this draft (tests must pass); it is enforced "
+    "when someone who neither wrote it nor asked confirms the request",
+)
+async def request_activation(
+    request: Request[Any, Any, Any], revision: PathRevision
+) -> PolicyRequest:
+    user = await user_with(request, "compliance")
+    return await _service(request).request_activation(revision, user=user)
+
+
+@post(
     "/v1/policies/rollback",
     status_code=202,
     summary="Propose re-activating an earlier revision (default: the previous one); "
@@ -157,7 +170,10 @@ async def rollback_policy(
     return await _service(request).rollback(user=user, to=data.to if data else None)
 
 
-@get("/v1/policies/requests", summary="Rollbacks and shadows waiting for a second officer")
+@get(
+    "/v1/policies/requests",
+    summary="Activations, rollbacks and shadows waiting for a second officer",
+)
 async def list_policy_requests(
     request: Request[Any, Any, Any], include_decided: FromQuery[bool] = False
 ) -> list[PolicyRequest]:
@@ -202,6 +218,7 @@ POLICY_ROUTES = [
     stop_shadow,
     shadow_report,
     activate_policy,
+    request_activation,
     rollback_policy,
     list_policy_requests,
     confirm_policy_request,

@@ -514,28 +514,26 @@ class PolicyService:
         async with self._pool.acquire() as conn, conn.transaction():
             state = await store.get_state(conn, lock=True)
             version = await store.get_version(conn, revision)
-            if revision == state.active_revision:
-                raise StateConflict(f"{revision} is already the active policy")
-            if version.activated_at is not None:
-                raise StateConflict(
-                    f"revision {revision[:19]}… was enforced before; going back to it is a "
-                    "rollback, which one officer proposes and another confirms",
-                    api_hint=f'propose it with POST /v1/policies/rollback {{"to": "{revision}"}}',
-                    cli_hint=f"propose it with `{CLI} policy rollback --to {revision}`",
-                )
-            if version.author == user.name:
-                raise Forbidden(
-                    f"you wrote revision {revision[:19]}…, so you cannot activate it; "
-                    "another compliance officer must (two-person rule)",
-                    api_hint=f"they call POST /v1/policies/{revision}/activate",
-                    cli_hint=f"they run `{CLI} policy activate {revision} --token THEIR_TOKEN`",
-                )
-            ensure_second_person(user, version.author, did="wrote this revision")
-            _check_tests(version)
+            _check_activatable(version, state, user)
             extra = {"author": version.author, "proposed_by": version.author}
             state = await _enforce(conn, version, state, actor=user.name, extra=extra)
         await self.reload()
         return state
+
+    async def request_activation(self, revision: str, *, user: User) -> PolicyRequest:
+        """Ask another compliance officer to activate a draft (its tests must pass); it
+        is enforced when someone who neither wrote it nor asked confirms the request."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            state = await store.get_state(conn, lock=True)
+            version = await store.get_version(conn, revision)
+            _check_activatable(version, state, None)
+            for pending in await requests.list_requests(conn, pending_only=True):
+                if pending.action == "activate" and pending.revision == revision:
+                    raise StateConflict(
+                        f"activating {revision[:19]}… was already requested "
+                        f"(request {pending.id} by {pending.proposed_by})"
+                    )
+            return await _propose(conn, "activate", revision, state, user)
 
     async def rollback(self, *, user: User, to: str | None = None) -> PolicyRequest:
         """Propose re-activating ``to`` (default: the previous revision), which was enforced
@@ -561,6 +559,10 @@ class PolicyService:
     async def confirm(self, request_id: int, *, user: User) -> PolicyState:
         """Carry out a pending request proposed by someone else (two-person rule)."""
         now = datetime.now(UTC)
+        async with self._pool.acquire() as conn:
+            asked = await requests.get_request(conn, request_id)
+        if asked.action == "activate":
+            await self._check_budget(asked.revision, user)
         async with self._pool.acquire() as conn, conn.transaction():
             state = await store.get_state(conn, lock=True)
             request = await requests.get_request(conn, request_id, lock=True)
@@ -578,7 +580,14 @@ class PolicyService:
             ensure_second_person(user, request.proposed_by, did=f"proposed request {request_id}")
             version = await store.get_version(conn, request.revision)
             extra = {"request_id": request_id, "proposed_by": request.proposed_by}
-            if request.action == "rollback":
+            if request.action == "activate":
+                _check_activatable(version, state, user)
+                extra["author"] = version.author
+                await requests.decide_request(
+                    conn, request_id, status="confirmed", by=user.name, now=now
+                )
+                state = await _enforce(conn, version, state, actor=user.name, extra=extra)
+            elif request.action == "rollback":
                 if state.active_revision != request.base_revision:
                     raise StateConflict(
                         f"the active policy changed since request {request_id} was proposed; "
@@ -659,6 +668,31 @@ class PolicyService:
             ):
                 return
             await check_activation_budget(conn, self._sandbox, bundle_of(version), self._budget)
+
+
+def _check_activatable(version: PolicyVersion, state: PolicyState, user: User | None) -> None:
+    """A draft ``user`` may enforce: never enforced, tests pass, not written by ``user``
+    (nor by whoever issued ``user``'s token). ``user=None`` checks the draft only."""
+    revision = version.revision
+    if revision == state.active_revision:
+        raise StateConflict(f"{revision} is already the active policy")
+    if version.activated_at is not None:
+        raise StateConflict(
+            f"revision {revision[:19]}… was enforced before; going back to it is a "
+            "rollback, which one officer proposes and another confirms",
+            api_hint=f'propose it with POST /v1/policies/rollback {{"to": "{revision}"}}',
+            cli_hint=f"propose it with `{CLI} policy rollback --to {revision}`",
+        )
+    if user is not None and version.author == user.name:
+        raise Forbidden(
+            f"you wrote revision {revision[:19]}…, so you cannot activate it; "
+            "another compliance officer must (two-person rule)",
+            api_hint=f"they call POST /v1/policies/{revision}/activate",
+            cli_hint=f"they run `{CLI} policy activate {revision} --token THEIR_TOKEN`",
+        )
+    if user is not None:
+        ensure_second_person(user, version.author, did="wrote this revision")
+    _check_tests(version)
 
 
 def _check_tests(version: PolicyVersion) -> None:
