@@ -1,0 +1,393 @@
+"""The benchmark: every figure of issue 11 measured side by side in one run, one command.
+
+    python bench/run.py [--smoke] [--seconds S] [--out FILE] [--database-url DSN]
+                        [--env GATEWAY_X=VALUE ...] [--python-load]
+
+On one PostgreSQL (a throwaway embedded one unless ``--database-url`` names a cluster whose
+``postgres`` database we may CREATE DATABASE from), in this order:
+
+1. pgbench: one ~0.8 KB durable row per transaction (``synchronous_commit`` as the server
+   has it, on by default) at 1 and 64 clients;
+2. the reference: a Litestar + msgspec echo of the proposal body, 1 uvicorn process, loaded
+   like the gateway at 1 and 64 connections;
+3. the gateway (``python -m gateway serve --no-worker``, 1 process): ingest
+   (``POST /v1/mentions``, batches of 1,000, with classification), then
+   ``POST /v1/proposals`` at 1, 16 and 64 connections, each proposal on a fresh mention,
+   from wrk (or ``bench/harness/pyload.py`` with ``--python-load`` or without wrk) in its
+   own process; the server's peak RSS is sampled throughout;
+4. releases: ``python -m gateway worker`` drains the outbox to a local webhook receiver;
+5. in-process: policy evaluations/s (embedded regorus vs OPA), impact analysis over the
+   stored decisions, verification of the whole audit chain.
+
+Prints a table (each figure, its target from issue 11 and the ratio to it: >= 1.0 meets
+it) and writes everything to ``bench/results/<date>.json`` (``<date>-smoke.json`` with
+``--smoke``: tiny sizes, seconds; CI runs that).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import asyncpg  # noqa: E402
+import httpx  # noqa: E402
+
+from bench.harness import cluster as pg  # noqa: E402
+from bench.harness import inproc  # noqa: E402
+from bench.harness.load import find_wrk, post_load  # noqa: E402
+from bench.harness.procs import HttpServer, Proc, RssSampler, free_port, uvicorn_app  # noqa: E402
+from bench.harness.report import render_table, targets  # noqa: E402
+from gateway.logging import configure_logging  # noqa: E402
+from gateway.pipeline.accounts import Accounts  # noqa: E402
+from gateway.settings import Settings  # noqa: E402
+from gateway.store.database import Database  # noqa: E402
+
+SECRET = "bench-webhook-secret"
+FULL = {
+    "seconds": 10.0,
+    "ingest_batches": 20,
+    "batch": 1000,
+    "releases": 5000,
+    "policy_inputs": 2000,
+    "impact": 10_000,
+}
+SMOKE = {
+    "seconds": 1.0,
+    "ingest_batches": 1,
+    "batch": 1000,
+    "releases": 50,
+    "policy_inputs": 50,
+    "impact": 200,
+}
+MENTION_TEXT = "@acme my order {i} is three weeks late and nobody answers my emails, terrible"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks it runs")
+    parser.add_argument("--seconds", type=float, help="seconds per load level")
+    parser.add_argument("--out", type=Path, help="JSON file (default bench/results/DATE.json)")
+    parser.add_argument("--database-url", help="an existing cluster's postgres database")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="GATEWAY_X=VALUE",
+        help="extra environment for the gateway processes",
+    )
+    parser.add_argument(
+        "--python-load",
+        action="store_true",
+        help="use the Python load generator even when wrk is installed",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    configure_logging(json=False, level="warning")  # the in-process parts log like the server
+    sizes = dict(SMOKE if args.smoke else FULL)
+    if args.seconds:
+        sizes["seconds"] = args.seconds
+    extra = dict(item.split("=", 1) for item in args.env)
+    started = datetime.now(UTC)
+    results = asyncio.run(_run(sizes, args, extra))
+    results["meta"].update(
+        started_at=started.isoformat(timespec="seconds"),
+        seconds_total=round((datetime.now(UTC) - started).total_seconds(), 1),
+    )
+    rows = targets(results)
+    results["targets"] = rows
+    print(render_table(rows, results))
+    day = started.strftime("%Y-%m-%d") + ("-smoke" if args.smoke else "")
+    out = args.out or REPO / "bench" / "results" / f"{day}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    print(f"\nwritten to {out}")
+    return 0
+
+
+class _Phases:
+    """Wall time of each phase, kept in the results (``meta.phase_seconds``)."""
+
+    def __init__(self, into: dict[str, float]) -> None:
+        self._into = into
+
+    @contextlib.contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self._into[name] = round(time.perf_counter() - started, 2)
+
+
+async def _run(
+    sizes: dict[str, Any], args: argparse.Namespace, extra: dict[str, str]
+) -> dict[str, Any]:
+    cluster = pg.Cluster(args.database_url)
+    wrk = None if args.python_load else find_wrk()
+    results: dict[str, Any] = {
+        "meta": {
+            "smoke": args.smoke,
+            "sizes": sizes,
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+            "load_tool": "wrk" if wrk else "pyload",
+            "gateway_env": extra,
+        },
+        "skipped": {},
+    }
+    try:
+        results["meta"]["postgres"] = await cluster.settings()
+        with tempfile.TemporaryDirectory(prefix="egw-bench-") as tmp:
+            logs = Path(tmp)
+            phase = _Phases(results["meta"].setdefault("phase_seconds", {}))
+            with phase("pgbench"):
+                await _pgbench(cluster, sizes, results)
+            with phase("echo"):
+                _echo(sizes, wrk, logs, results)
+            dsn = await cluster.create_database("bench_gateway")
+            await _gateway(dsn, sizes, wrk, logs, extra, results, phase)
+            with phase("policy"):
+                results["policy"] = await inproc.policy_evaluations(
+                    await inproc.stored_inputs(dsn, sizes["policy_inputs"])
+                )
+            with phase("impact_verify"):
+                results.update(await inproc.impact_and_verify(dsn, sizes["impact"]))
+    finally:
+        cluster.close()
+    return results
+
+
+async def _pgbench(cluster: pg.Cluster, sizes: dict[str, Any], results: dict[str, Any]) -> None:
+    binary, where = pg.find_pgbench()
+    if binary is None:
+        results["skipped"]["pgbench"] = where
+        print(f"pgbench rows skipped: {where}", file=sys.stderr)
+        return
+    runs = await pg.run_pgbench(binary, cluster, [1, 64], sizes["seconds"])
+    results["pgbench"] = {"binary": where, **{f"c{c}": r for c, r in runs.items()}}
+
+
+def _echo(sizes: dict[str, Any], wrk: str | None, logs: Path, results: dict[str, Any]) -> None:
+    server = uvicorn_app("bench.harness.echo_app:app", logs / "echo.log", "/")
+    try:
+        ids = list(range(1, int(20_000 * sizes["seconds"]) + 1))  # any id: nothing is stored
+        results["echo"] = {
+            f"c{c}": post_load(
+                url=server.url,
+                path="/v1/proposals",
+                token=None,
+                ids=ids,
+                connections=c,
+                seconds=sizes["seconds"],
+                wrk=wrk,
+            )
+            for c in (1, 64)
+        }
+    finally:
+        server.stop()
+
+
+async def _gateway(
+    dsn: str,
+    sizes: dict[str, Any],
+    wrk: str | None,
+    logs: Path,
+    extra: dict[str, str],
+    results: dict[str, Any],
+    phase: _Phases,
+) -> None:
+    receiver = uvicorn_app("bench.harness.receiver_app:app", logs / "receiver.log", "/stats")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env.update(
+        {
+            "DATABASE_URL": dsn,
+            "GATEWAY_DATA_DIR": str(logs / "data"),
+            "GATEWAY_DEMO": "false",
+            "GATEWAY_LOG_LEVEL": "warning",
+            "GATEWAY_LOG_JSON": "true",
+            "GATEWAY_RETENTION_DAYS": "off",
+            "GATEWAY_WEBHOOK_URL": receiver.url + "/hook",
+            "GATEWAY_WEBHOOK_SECRET": SECRET,
+            **extra,
+        }
+    )
+    try:
+        with phase("gateway_setup"):
+            tokens = await _setup_database(dsn, logs)
+        port = free_port()
+        with phase("gateway_start"):
+            server = HttpServer(
+                ["-m", "gateway", "serve", "--no-worker", "--port", str(port)],
+                logs / "gateway.log",
+                port=port,
+                ready_path="/health",
+                env=env,
+            )
+        rss = RssSampler(server.pid)
+        try:
+            async with httpx.AsyncClient(
+                base_url=server.url,
+                timeout=120,
+                headers={"Authorization": f"Bearer {tokens['admin']}"},
+            ) as client:
+                with phase("ingest"):
+                    pool, results["ingest"] = await _ingest(client, sizes)
+                with phase("proposals"):
+                    results["proposals"] = await _proposals(
+                        client, server.url, pool, tokens["agent"], sizes, wrk
+                    )
+        finally:
+            results["server"] = rss.stop()
+            server.stop()
+        with phase("release"):
+            results["release"] = await _release(dsn, env, sizes, logs, receiver)
+    finally:
+        receiver.stop()
+
+
+async def _proposals(
+    client: httpx.AsyncClient,
+    url: str,
+    pool: list[int],
+    token: str,
+    sizes: dict[str, Any],
+    wrk: str | None,
+) -> dict[str, Any]:
+    """POST /v1/proposals at 1, 16, 64 connections; every request on a mention never
+    proposed on (more are ingested, untimed, when the pool runs short)."""
+    out: dict[str, Any] = {}
+    estimate, fresh = 600.0, 10_000_000  # rps guess; external ids not used yet
+    for conns in (1, 16, 64):
+        need = int(estimate * sizes["seconds"] * 1.3) + 100
+        while len(pool) < need:
+            pool += await _post_mentions(client, fresh, need - len(pool))
+            fresh += 1000
+        out[f"c{conns}"] = post_load(
+            url=url,
+            path="/v1/proposals",
+            token=token,
+            ids=pool[:need],
+            connections=conns,
+            seconds=sizes["seconds"],
+            wrk=wrk,
+        )
+        del pool[:need]
+        estimate = max(estimate, out[f"c{conns}"]["rps"] * 4)
+    return out
+
+
+async def _setup_database(dsn: str, logs: Path) -> dict[str, str]:
+    """Migrate and add an admin and an agent (in-process: saves two interpreter starts)."""
+    db = await Database.open(Settings(database_url=dsn, data_dir=logs / "setup", demo=False))
+    try:
+        accounts = Accounts(db.pool)
+        return {
+            role: (await accounts.add(name=f"bench-{role}", role=role, actor="bench"))[1]
+            for role in ("admin", "agent")
+        }
+    finally:
+        await db.close()
+
+
+async def _ingest(
+    client: httpx.AsyncClient, sizes: dict[str, Any]
+) -> tuple[list[int], dict[str, Any]]:
+    batches, batch = sizes["ingest_batches"], sizes["batch"]
+    await _post_mentions(client, 90_000_000, 10)  # warm up (connections, classifier)
+    ids: list[int] = []
+    started = time.perf_counter()
+    for n in range(batches):
+        ids += await _post_mentions(client, n * batch, batch)
+    elapsed = time.perf_counter() - started
+    return ids, {
+        "mentions": len(ids),
+        "batch": batch,
+        "seconds": elapsed,
+        "per_s": len(ids) / elapsed,
+    }
+
+
+async def _post_mentions(client: httpx.AsyncClient, first: int, count: int) -> list[int]:
+    ids: list[int] = []
+    for start in range(first, first + count, 1000):
+        body = {
+            "mentions": [
+                {
+                    "channel": "webhook",
+                    "external_id": f"m{i}",
+                    "url": None,
+                    "author": {"handle": f"c{i}@example.com", "display_name": f"Customer {i}"},
+                    "text": MENTION_TEXT.format(i=i),
+                    "created_at": datetime.now(UTC).isoformat(),
+                }
+                for i in range(start, min(start + 1000, first + count))
+            ]
+        }
+        answer = await client.post("/v1/mentions", json=body)
+        answer.raise_for_status()
+        ids += answer.json()["ids"]
+    return ids
+
+
+async def _release(
+    dsn: str, env: dict[str, str], sizes: dict[str, Any], logs: Path, receiver: HttpServer
+) -> dict[str, Any]:
+    """Time the worker draining the outbox (up to ``releases`` rows) to the receiver."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        queued = await conn.fetchval("SELECT count(*) FROM outbox WHERE state <> 'done'")
+        goal = min(int(queued), sizes["releases"])
+        worker = Proc(["-m", "gateway", "worker"], logs / "worker.log", env)
+        rss = RssSampler(worker.pid)
+        try:
+            first_at: float | None = None
+            first_done = 0
+            deadline = time.monotonic() + 60 + goal / 50
+            done = 0
+            while done < goal and time.monotonic() < deadline:
+                done = int(await conn.fetchval("SELECT count(*) FROM outbox WHERE state = 'done'"))
+                if first_at is None and done > 0:
+                    first_at, first_done = time.perf_counter(), done
+                await asyncio.sleep(0.05)
+            ended = time.perf_counter()
+        finally:
+            memory = rss.stop()
+            worker.stop()
+        released = await conn.fetchval("SELECT count(*) FROM proposals WHERE status = 'released'")
+    finally:
+        await conn.close()
+    async with httpx.AsyncClient(timeout=5) as client:
+        stats = (await client.get(receiver.url + "/stats")).json()
+    span = ended - first_at if first_at is not None else 0.0
+    return {
+        "queued": int(queued),
+        "goal": goal,
+        "done": done,
+        "released": int(released),
+        "per_s": (done - first_done) / span if span > 0 else 0.0,
+        "seconds": span,
+        "receiver": stats,
+        "worker_peak_rss_mb": memory["peak_rss_mb"],
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

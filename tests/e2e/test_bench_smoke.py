@@ -1,0 +1,46 @@
+"""``bench/run.py --smoke`` runs end to end (tiny sizes) and writes every figure, so the
+benchmark cannot rot; its numbers are not judged here, only that each was measured and
+that the run itself saw no errors, no duplicate delivery and a chain that verifies."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent.parent
+
+
+@pytest.mark.slow
+def test_bench_smoke_measures_every_figure(pg_cluster: str, tmp_path: Path) -> None:
+    out = tmp_path / "smoke.json"
+    command = ["bench/run.py", "--smoke", "--database-url", pg_cluster, "--out", str(out)]
+    done = subprocess.run(
+        [sys.executable, *command],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    assert "ratio" in done.stdout and "POST /v1/proposals, 64 conn" in done.stdout
+    r = json.loads(out.read_text())
+    for c in ("c1", "c16", "c64"):
+        assert r["proposals"][c]["requests"] > 0, r["proposals"]
+        assert r["proposals"][c]["errors"] == 0, r["proposals"]
+        assert r["proposals"][c]["ids_exhausted"] == 0, r["proposals"]
+    assert r["echo"]["c64"]["rps"] > 0 and r["echo"]["c64"]["errors"] == 0
+    if "pgbench" not in r["skipped"]:
+        assert r["pgbench"]["c1"]["tps"] > 0 and r["pgbench"]["c64"]["tps"] > 0
+    assert r["ingest"]["mentions"] == 1000 and r["ingest"]["per_s"] > 0
+    assert r["release"]["done"] >= r["release"]["goal"] > 0, r["release"]
+    assert r["release"]["receiver"]["duplicates"] == 0
+    assert r["policy"]["embedded_per_s"] > 0
+    assert r["impact"]["decisions"] > 0 and r["verify"]["ok"] and r["verify"]["events"] > 0
+    assert r["server"]["peak_rss_mb"] > 0
+    figures = {row["figure"] for row in r["targets"]}
+    assert {"ingest, batches of 1,000", "server peak RSS", "proposals p50, 1 conn"} <= figures
