@@ -7,10 +7,11 @@ receipt, counts deliveries and repeated idempotency keys (which must stay 0).
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 _seen: set[bytes] = set()
-_stats = {"deliveries": 0, "duplicates": 0}
+_stats: dict[str, float] = {"deliveries": 0, "duplicates": 0, "first_at": 0.0, "last_at": 0.0}
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -26,6 +27,9 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     key = dict(scope["headers"]).get(b"idempotency-key", b"")
     duplicate = key in _seen
     _seen.add(key)
+    now = time.time()
+    _stats["first_at"] = _stats["first_at"] or now
+    _stats["last_at"] = now
     _stats["deliveries"] += 1
     _stats["duplicates"] += int(duplicate)
     await _answer(send, 200, {"id": key.decode() or "x", "duplicate": duplicate})
