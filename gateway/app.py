@@ -11,6 +11,7 @@ from litestar import Litestar, Request, Response, get
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
+from gateway.http.agent_routes import AGENT_ROUTES
 from gateway.http.audit_routes import AUDIT_ROUTES
 from gateway.http.auth import DEPENDENCIES, PUBLIC, authenticated
 from gateway.http.bodies import MAX_BODY_BYTES, GatewayRequest
@@ -102,6 +103,7 @@ def create_app(
         route_handlers=[
             health,
             *ROUTES,
+            *AGENT_ROUTES,
             *POLICY_ROUTES,
             *AUDIT_ROUTES,
             *SOURCE_ROUTES,

@@ -19,6 +19,7 @@ from gateway.audit.checkpoints import load_or_create_signing_key, public_key_pem
 from gateway.audit.suppression import SuppressionKeys, ensure_key_matches
 from gateway.audit.verify import verify_stored_chain
 from gateway.net_guard import OutboundClients
+from gateway.pipeline.agent_desk import AgentDesk
 from gateway.pipeline.classify import Classifier
 from gateway.pipeline.consent import Claims, Consent
 from gateway.pipeline.decide import Decider
@@ -64,6 +65,7 @@ class Runtime:
     outbound: OutboundClients | None = None  # guarded clients for configured sources
     secrets: Secrets | None = None
     connectors: Connectors | None = None
+    desk: AgentDesk = field(init=False)  # built from the parts above
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -138,6 +140,11 @@ class Runtime:
             secrets=secrets,
             connectors=connectors,
             **_audit_signing(settings, db),
+        )
+
+    def __post_init__(self) -> None:
+        self.desk = AgentDesk(
+            self.db.pool, decider=self.decider, engine=self.engine, keys=self.suppression_keys
         )
 
     def start_checkpointer(self) -> None:

@@ -168,3 +168,11 @@ class Claims:
             )
         log.info("mention_claimed", mention_id=mention_id, agent=user.name)
         return mention
+
+    async def release(self, mention_id: int, *, user: User) -> Mention:
+        """Give up one's claim so another agent can answer; refused for another's claim."""
+        now = datetime.now(UTC)
+        async with self._pool.acquire() as conn, conn.transaction():
+            mention = await mentions.release_claim(conn, mention_id, agent=user.name, now=now)
+        log.info("mention_claim_released", mention_id=mention_id, agent=user.name)
+        return mention

@@ -143,6 +143,24 @@ async def set_status(conn: Conn, mention_id: int, status: str) -> None:
     await conn.execute("UPDATE mentions SET status = $2 WHERE id = $1", mention_id, status)
 
 
+async def release_claim(conn: Conn, mention_id: int, *, agent: str, now: datetime) -> Mention:
+    """Give a claim up; Conflict when another agent holds it (an expired claim, or none,
+    releases as a no-op)."""
+    row = await conn.fetchrow(
+        "UPDATE mentions SET claimed_by = NULL, claim_expires_at = NULL WHERE id = $1"
+        " AND (claimed_by IS NULL OR claimed_by = $2 OR claim_expires_at <= $3)"
+        f" RETURNING {MENTION_COLUMNS}",
+        mention_id,
+        agent,
+        now,
+    )
+    if row is not None:
+        return mention_from_row(row, now=now)
+    current = await get_mention(conn, mention_id, now=now)
+    holder = current.claim.agent if current.claim else "another agent"
+    raise Conflict(f"mention {mention_id} is claimed by {holder}; only they can release it")
+
+
 async def thread_mentions(
     conn: Conn, *, channel: str, thread_id: str, now: datetime, limit: int = 20
 ) -> list[Mention]:

@@ -143,3 +143,14 @@ async def is_opted_out(conn: Conn, *, channel: str, handle: str) -> bool:
             handle,
         )
     )
+
+
+async def active_opt_out(conn: Conn, *, channel: str, handle: str) -> OptOut | None:
+    """The customer's active opt-out (``handle`` is the canonical identity), if any."""
+    row = await conn.fetchrow(
+        f"SELECT {OPT_OUT_COLUMNS} FROM opt_outs"
+        " WHERE channel = $1 AND handle = $2 AND removed_at IS NULL",
+        channel,
+        handle,
+    )
+    return opt_out_from_row(row) if row else None

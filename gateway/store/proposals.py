@@ -202,6 +202,20 @@ async def list_proposals(
     return [proposal_from_row(r) for r in rows]
 
 
+async def list_agent_proposals(
+    conn: Conn, *, agent: str, status: str | None = None, limit: int = 50
+) -> list[Proposal]:
+    """One agent's proposals, newest first (``proposals_agent_idx``)."""
+    rows = await conn.fetch(
+        f"SELECT {PROPOSAL_COLUMNS} FROM proposals WHERE agent = $1"
+        " AND ($2::text IS NULL OR status = $2) ORDER BY id DESC LIMIT $3",
+        agent,
+        status,
+        limit,
+    )
+    return [proposal_from_row(r) for r in rows]
+
+
 async def transition(
     conn: Conn,
     proposal_id: int,
