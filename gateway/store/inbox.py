@@ -41,6 +41,7 @@ class InboxFilter:
     addressed: bool | None = None
     sentiment_above: float | None = None
     sentiment_below: float | None = None
+    sentiment_bucket: str | None = None  # a key of SENTIMENT_BUCKETS
     claim: str | None = None  # "mine" | "others" | "free"
     before_id: int | None = None  # the cursor: ids below this one
     limit: int = 50
@@ -80,6 +81,8 @@ class _Where:
             parts.append(f"sentiment_compound > {self.arg(where.sentiment_above)}::float8")
         if where.sentiment_below is not None:
             parts.append(f"sentiment_compound < {self.arg(where.sentiment_below)}::float8")
+        if where.sentiment_bucket is not None:
+            parts.append(SENTIMENT_BUCKETS[where.sentiment_bucket])
         if parts and skip != "sentiment":
             self.facets["sentiment"] = " AND ".join(parts)
         if where.claim is not None and skip != "claim":
