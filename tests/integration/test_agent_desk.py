@@ -76,6 +76,9 @@ async def test_inbox_filters_counts_claims_and_opted_out_marks(
     negative = await runtime.desk.inbox(where(agent, sentiment_below=-0.05))
     assert [i.mention.id for i in negative.items] == [complaint]
     assert negative.counts.sentiment == {"negative": 1, "neutral": 1, "positive": 1}
+    bucket = await runtime.desk.inbox(where(agent, sentiment_bucket="negative"))
+    assert [i.mention.id for i in bucket.items] == [complaint]
+    assert bucket.counts.total == 1 and bucket.counts.sentiment == negative.counts.sentiment
     praise_only = await runtime.desk.inbox(where(agent, intent="praise", status="new"))
     assert [i.mention.id for i in praise_only.items] == [praise]
     assert (await runtime.desk.inbox(where(agent, channel="mastodon"))).items == []
