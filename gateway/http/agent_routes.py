@@ -1,8 +1,9 @@
 """The agents' API beyond mentions and proposals: the inbox with counts, a customer's
 contact history, a live verdict on a draft, and giving a claim up.
 
-Thin: each handler checks the role through the same ``user_with`` as every API route
-and calls one ``AgentDesk`` (or ``Claims``) method; the console's agent pages call the same.
+Thin: each route has its role guard (``roles``, as the console's pages) and the handler
+takes the user through the same ``user_with`` as every API route, then calls one
+``AgentDesk`` (or ``Claims``) method; the console's agent pages call the same.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from gateway.http.agent_views import (
     inbox_out,
     verdict_out,
 )
+from gateway.http.auth import roles
 from gateway.http.controllers import IntentQ, MentionStatusQ, rt, user_with
 from gateway.http.params import (
     MAX_INT64,
@@ -48,7 +50,11 @@ def before_id(cursor: str | None) -> int | None:
     return int(cursor)
 
 
-@get("/v1/inbox", summary="The agents' inbox: newest first, filtered, with counts per filter")
+@get(
+    "/v1/inbox",
+    guards=[roles("agent", "compliance", "auditor")],
+    summary="The agents' inbox: newest first, filtered, with counts per filter",
+)
 async def get_inbox(
     request: Request[Any, Any, Any],
     status: FromQuery[MentionStatusQ | None] = None,
@@ -80,6 +86,7 @@ async def get_inbox(
 
 @get(
     "/v1/mentions/{mention_id:int}/contacts",
+    guards=[roles("agent", "compliance", "auditor")],
     summary="The customer's contact history against the active caps, and opt-out status",
 )
 async def get_contacts(request: Request[Any, Any, Any], mention_id: PathId) -> ContactsOut:
@@ -89,6 +96,7 @@ async def get_contacts(request: Request[Any, Any, Any], mention_id: PathId) -> C
 
 @post(
     "/v1/mentions/{mention_id:int}/verdict",
+    guards=[roles("agent")],
     status_code=200,
     summary="What the policy would decide on a draft reply, with the words behind each reason",
 )
@@ -102,7 +110,12 @@ async def post_verdict(
     return verdict_out(verdict)
 
 
-@delete("/v1/mentions/{mention_id:int}/claim", status_code=200, summary="Give a claim up")
+@delete(
+    "/v1/mentions/{mention_id:int}/claim",
+    guards=[roles("agent")],
+    status_code=200,
+    summary="Give a claim up",
+)
 async def release_claim(request: Request[Any, Any, Any], mention_id: PathId) -> MentionOut:
     user = await user_with(request, "agent")
     return mention_out(await rt(request).claims.release(mention_id, user=user))
