@@ -12,6 +12,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from gateway.http.agent_routes import AGENT_ROUTES
+from gateway.http.audit_log_routes import AUDIT_LOG_ROUTES
 from gateway.http.audit_routes import AUDIT_ROUTES
 from gateway.http.auth import DEPENDENCIES, PUBLIC, authenticated
 from gateway.http.bodies import MAX_BODY_BYTES, GatewayRequest
@@ -106,6 +107,7 @@ def create_app(
             *AGENT_ROUTES,
             *POLICY_ROUTES,
             *AUDIT_ROUTES,
+            *AUDIT_LOG_ROUTES,
             *SOURCE_ROUTES,
             *USER_ROUTES,
             *COMPLIANCE_ROUTES,

@@ -172,6 +172,7 @@ def _verify_bundle(bundle: Path, key: Path | None, *, allow_unanchored: bool) ->
                 evidence.checkpoints,
                 public_key,
                 allow_unanchored=allow_unanchored,
+                selection=evidence.selection.events if evidence.selection else None,
             )
             signed = len(evidence.checkpoints)
     except (EvidenceError, CheckpointError, OSError, tarfile.TarError, EOFError) as exc:

@@ -7,6 +7,12 @@ Layout (every name under one folder, so extracting it makes no mess)::
     audit-evidence/audit-key.pem     the Ed25519 public key that signs checkpoints
     audit-evidence/checkpoints/checkpoint-{size:012d}.json
                                      every signed checkpoint up to N; the last covers N
+    audit-evidence/selection.json    only in a bundle made for a filter: the filter and
+                                     the seq and hash of every event 1..N it matches
+
+A bundle for a filter holds the whole chain 1..N all the same: the chain and the
+checkpoints can only be verified whole. ``selection.json`` says which of those events the
+filter picked; the verifier checks each of them is in the verified chain with that hash.
 
 Building one signs a checkpoint of the chain as it is now and exports exactly the events
 that checkpoint covers, so every event in the bundle is anchored. ``open_evidence`` reads
@@ -42,16 +48,26 @@ from gateway.audit.export import export_stream
 from gateway.audit.offline import ExportedEvent, read_export_lines
 from gateway.store import checkpoints as checkpoint_store
 from gateway.store.audit import ExportFilter
+from gateway.store.audit_search import AuditQuery, matching_seqs
 
 BUNDLE_DIR = "audit-evidence"
 EXPORT_NAME = "audit.jsonl"
 KEY_NAME = "audit-key.pem"
 CHECKPOINT_DIR = "checkpoints"
 README_NAME = "README.txt"
+SELECTION_NAME = "selection.json"
 
 
 class EvidenceError(Exception):
     """A bundle cannot be built or read; the message says why."""
+
+
+class Selection(msgspec.Struct, frozen=True, kw_only=True):
+    """The events of a bundle a filter picked: ``filter`` as the auditor set it (a customer
+    as their pseudonymous subject ids, never the handle), ``events`` as [seq, hash]."""
+
+    filter: dict[str, str | list[str]]
+    events: list[tuple[int, str]]
 
 
 class BundleInfo(msgspec.Struct, frozen=True, kw_only=True):
@@ -59,6 +75,7 @@ class BundleInfo(msgspec.Struct, frozen=True, kw_only=True):
     checkpoints: int
     key_id: str
     made_at: str
+    selected: int | None = None  # events the filter picked (a bundle for a filter)
 
     @property
     def filename(self) -> str:
@@ -71,12 +88,22 @@ class Evidence(msgspec.Struct, kw_only=True):
     events: Iterator[ExportedEvent]
     checkpoints: list[Checkpoint]
     public_pem: bytes
+    selection: Selection | None = None
 
 
 async def build_evidence(
-    pool: asyncpg.Pool, checkpointer: Checkpointer, public_pem: bytes, dest: Path
+    pool: asyncpg.Pool,
+    checkpointer: Checkpointer,
+    public_pem: bytes,
+    dest: Path,
+    *,
+    selection: tuple[AuditQuery, dict[str, str | list[str]]] | None = None,
 ) -> BundleInfo:
-    """Sign a checkpoint of the chain now, then write the bundle of events 1..its size."""
+    """Sign a checkpoint of the chain now, then write the bundle of events 1..its size.
+
+    ``selection`` (a query and how to describe it) adds ``selection.json``: the events of
+    the bundle that match it.
+    """
     async with pool.acquire() as conn:
         await checkpointer.checkpoint(conn)
     with tempfile.TemporaryDirectory(prefix="audit-evidence-") as scratch:
@@ -94,24 +121,48 @@ async def build_evidence(
                     conn, ExportFilter(), fmt="jsonl", through_seq=latest.size
                 ):
                     out.write(chunk)
+            picked = (
+                Selection(
+                    filter=selection[1],
+                    events=[
+                        item
+                        async for batch in matching_seqs(
+                            conn, selection[0], through_seq=latest.size
+                        )
+                        for item in batch
+                    ],
+                )
+                if selection is not None
+                else None
+            )
         info = BundleInfo(
             events=latest.size,
             checkpoints=len(checkpoints),
             key_id=key_id(public_key_from_pem(public_pem, source="the gateway's public key")),
             made_at=format_time(datetime.now(UTC)),
+            selected=len(picked.events) if picked is not None else None,
         )
-        await asyncio.to_thread(_write_archive, dest, export, checkpoints, public_pem, info)
+        await asyncio.to_thread(_write_archive, dest, export, checkpoints, public_pem, info, picked)
     return info
 
 
 def readme(info: BundleInfo) -> str:
+    selected = (
+        ""
+        if info.selected is None
+        else f"""
+  selection.json   the filter this bundle was made for, and the {info.selected} event(s)
+                   of 1..{info.events} it matches (seq and hash); the verifier checks
+                   each is in the verified chain
+"""
+    )
     return f"""\
 Audit evidence from the Engagement Gateway, made {info.made_at}
 
   audit.jsonl      events 1..{info.events} of the audit log, in the form the hashes cover
   checkpoints/     {info.checkpoints} signed checkpoint(s), the last covering all {info.events}
   audit-key.pem    the Ed25519 public key that signed them (key id {info.key_id})
-
+{selected}
 Verify it offline, from a checkout of the gateway (no database, no server needed):
 
   ./dev verify {info.filename}
@@ -131,7 +182,12 @@ with your own copy: add --key YOUR-COPY.pem.
 
 
 def _write_archive(
-    dest: Path, export: Path, checkpoints: list[Checkpoint], public_pem: bytes, info: BundleInfo
+    dest: Path,
+    export: Path,
+    checkpoints: list[Checkpoint],
+    public_pem: bytes,
+    info: BundleInfo,
+    selection: Selection | None,
 ) -> None:
     mtime = datetime.now(UTC).timestamp()
 
@@ -149,6 +205,8 @@ def _write_archive(
         for checkpoint in checkpoints:
             name = f"{CHECKPOINT_DIR}/{checkpoint_filename(checkpoint.size)}"
             add_bytes(tar, name, encode_checkpoint(checkpoint))
+        if selection is not None:
+            add_bytes(tar, SELECTION_NAME, msgspec.json.format(msgspec.json.encode(selection)))
         with export.open("rb") as handle:
             tar.addfile(member(EXPORT_NAME, export.stat().st_size), handle)
 
@@ -167,11 +225,13 @@ def open_evidence(path: Path) -> Iterator[Evidence]:
                 f"{path} is not an evidence bundle: it needs {EXPORT_NAME} and {KEY_NAME}"
             )
         folder = root / CHECKPOINT_DIR
+        selection = root / SELECTION_NAME
         with export.open("rb") as handle:
             yield Evidence(
                 events=read_export_lines(handle),
                 checkpoints=read_checkpoints(folder) if folder.is_dir() else [],
                 public_pem=key.read_bytes(),
+                selection=_selection(selection.read_bytes()) if selection.is_file() else None,
             )
         return
     if not path.is_file() or not tarfile.is_tarfile(path):
@@ -214,5 +274,15 @@ def _from_archive(path: Path, tar: tarfile.TarFile) -> Evidence:
     handle = tar.extractfile(files[EXPORT_NAME])
     assert handle is not None
     return Evidence(
-        events=read_export_lines(handle), checkpoints=checkpoints, public_pem=read(KEY_NAME)
+        events=read_export_lines(handle),
+        checkpoints=checkpoints,
+        public_pem=read(KEY_NAME),
+        selection=_selection(read(SELECTION_NAME)) if SELECTION_NAME in files else None,
     )
+
+
+def _selection(data: bytes) -> Selection:
+    try:
+        return msgspec.json.decode(data, type=Selection)
+    except msgspec.DecodeError as error:
+        raise EvidenceError(f"{SELECTION_NAME} is not a selection of events: {error}") from error

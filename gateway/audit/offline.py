@@ -30,7 +30,7 @@ from typing import IO, Annotated, Any
 import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from gateway.audit.chain import ChainVerifier
+from gateway.audit.chain import ChainEvent, ChainVerifier
 from gateway.audit.checkpoints import Checkpoint, key_id, verify_checkpoint
 from gateway.audit.merkle import ConsistencyProver, MerkleAccumulator, verify_consistency
 
@@ -94,6 +94,7 @@ class OfflineReport(msgspec.Struct, frozen=True, kw_only=True):
     problems: list[str]
     unanchored: int
     anchors: list[Anchor] = []
+    selected: int | None = None  # events a bundle's selection.json names (None: none)
 
     def summary(self) -> list[str]:
         """Lines for a person: the verdict, then which checkpoints cover which events."""
@@ -115,6 +116,11 @@ class OfflineReport(msgspec.Struct, frozen=True, kw_only=True):
             lines.append(
                 f"  events {first}..{self.events}: unanchored ({self.unanchored} events "
                 "no signed checkpoint covers)"
+            )
+        if self.selected is not None:
+            lines.append(
+                f"  selection: {self.selected} event(s) picked by the bundle's filter, "
+                f"{'each in the verified chain' if self.ok else 'see the problems above'}"
             )
         return lines
 
@@ -149,19 +155,31 @@ def verify_export(
     public_key: Ed25519PublicKey,
     *,
     allow_unanchored: bool = False,
+    selection: Iterable[tuple[int, str]] | None = None,
 ) -> OfflineReport:
     """Check an export against signed checkpoints; see the module docstring for what.
 
     Unanchored events (after the latest signed checkpoint) are a problem unless
-    ``allow_unanchored``; they are counted either way.
+    ``allow_unanchored``; they are counted either way. ``selection`` ([seq, hash] of the
+    events a bundle's filter picked): each must be in the export with that hash.
     """
     check = _ExportCheck(checkpoints, public_key, allow_unanchored=allow_unanchored)
+    if selection is not None:
+        check.select(selection)
     try:
         for event in events:
             check.feed(event)
     except ExportFormatError as error:
         check.unreadable(error)
     return check.report()
+
+
+def stream_check(
+    checkpoints: list[Checkpoint], public_key: Ed25519PublicKey, *, allow_unanchored: bool
+) -> _ExportCheck:
+    """The checker ``verify_export`` runs, for callers that feed events one at a time
+    themselves (e.g. from an async database cursor): ``feed`` each, then ``report()``."""
+    return _ExportCheck(checkpoints, public_key, allow_unanchored=allow_unanchored)
 
 
 def _leaf(event_hash: str) -> bytes:
@@ -216,11 +234,30 @@ class _ExportCheck:
         self.mismatches = 0
         self.bad_seqs: list[int] = []
         self.unreadable_line: ExportFormatError | None = None
+        self.selected: dict[int, str] | None = None
+        self.selected_seen: set[int] = set()
 
-    def feed(self, event: ExportedEvent) -> None:
+    def select(self, selection: Iterable[tuple[int, str]]) -> None:
+        self.selected = {int(seq): str(digest) for seq, digest in selection}
+
+    def _check_selected(self, event: ChainEvent) -> None:
+        assert self.selected is not None
+        expected = self.selected.get(event.seq)
+        if expected is None:
+            return
+        self.selected_seen.add(event.seq)
+        if expected != event.hash:
+            self.problems.append(
+                f"the selection names event {event.seq} with hash {_short(expected)}…, but "
+                f"the export's event {event.seq} has hash {_short(event.hash)}…"
+            )
+
+    def feed(self, event: ChainEvent) -> None:
         if self.chain.failure is None and not self.chain.feed(event):
             assert self.chain.failure is not None
             self.problems.append(self.chain.failure.detail or "the hash chain is broken")
+        if self.selected is not None:
+            self._check_selected(event)
         leaf = _leaf(event.hash)
         self.tree.append(leaf)
         if self.prover is not None and not self.prover.complete:
@@ -332,6 +369,12 @@ class _ExportCheck:
                 "them (a newer evidence bundle), or pass --allow-unanchored to accept them "
                 "unverified"
             )
+        if self.selected is not None and len(self.selected_seen) < len(self.selected):
+            absent = sorted(set(self.selected) - self.selected_seen)
+            problems.append(
+                f"the selection names {len(absent)} event(s) the export does not hold "
+                f"(seq {', '.join(map(str, absent[:3]))}{', …' if len(absent) > 3 else ''})"
+            )
         bad = list(self.bad_seqs)
         if self.chain.failure is not None and self.chain.failure.first_bad_seq is not None:
             bad.append(self.chain.failure.first_bad_seq)
@@ -343,4 +386,5 @@ class _ExportCheck:
             problems=problems,
             unanchored=unanchored,
             anchors=list(self.anchors),
+            selected=len(self.selected) if self.selected is not None else None,
         )

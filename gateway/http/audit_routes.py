@@ -19,6 +19,7 @@ from litestar.response import Stream
 from gateway.audit.bundle import build_evidence
 from gateway.audit.checkpoints import Checkpoint
 from gateway.audit.export import export_stream
+from gateway.audit.log_search import LogFilter, selection_for
 from gateway.audit.proofs import ConsistencyProof, InclusionProof, consistency, inclusion
 from gateway.audit.replay import ReplayResult, replay_event
 from gateway.audit.subjects import Erasure, erase_subject
@@ -158,16 +159,45 @@ async def export_audit(
     "/v1/audit/bundle",
     summary="An evidence bundle (.tar.gz): the export, its checkpoints, the key, a README",
 )
-async def evidence_bundle(request: Request[Any, Any, Any]) -> Stream:
+async def evidence_bundle(
+    request: Request[Any, Any, Any],
+    since: FromQuery[datetime | None] = None,
+    until: FromQuery[datetime | None] = None,
+    kind: QueryFilter = None,
+    actor: QueryFilter = None,
+    customer: QueryFilter = None,
+    channel: QueryFilter = None,
+    outcome: FromQuery[Literal["allow", "review", "deny"] | None] = None,
+    reason: QueryFilter = None,
+    revision: QueryFilter = None,
+) -> Stream:
+    """The filters (those of ``GET /v1/audit/events``) add ``selection.json``: which of
+    the bundle's events they match. The bundle still holds the whole chain."""
     await user_with(request, *READERS)
     runtime = rt(request)
     if runtime.checkpointer is None or runtime.audit_public_pem is None:
         raise StateConflict("checkpoint signing is not configured on this gateway")
+    where = LogFilter(
+        since=instant("since", since),
+        until=instant("until", until),
+        kind=kind,
+        actor=actor,
+        customer=customer,
+        channel=channel,
+        outcome=outcome,
+        reason=reason,
+        revision=revision,
+    )
+    selection = await selection_for(runtime.db.pool, where)  # a bad filter: 400 first
     scratch = Path(tempfile.mkdtemp(prefix="audit-bundle-"))
     try:
         path = scratch / "bundle.tar.gz"
         info = await build_evidence(
-            runtime.db.pool, runtime.checkpointer, runtime.audit_public_pem, path
+            runtime.db.pool,
+            runtime.checkpointer,
+            runtime.audit_public_pem,
+            path,
+            selection=selection,
         )
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)

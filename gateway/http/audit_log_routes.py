@@ -1,0 +1,111 @@
+"""The audit log as the console reads it: search, verification record, reports, dashboard."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from litestar import Request, get, post
+from litestar.params import FromQuery, QueryParameter
+
+from gateway.audit.log_search import LogFilter, LogPage, search_log
+from gateway.audit.reports import AuditReports, audit_reports
+from gateway.audit.verification import last_verification, verify_log
+from gateway.http.controllers import rt, user_with
+from gateway.http.params import MAX_INT64, QueryFilter, instant
+from gateway.pipeline.dashboard import Dashboard, dashboard, window
+from gateway.store.audit_search import MAX_PAGE
+from gateway.store.errors import NotFound
+from gateway.store.verifications import Verification
+
+READERS = ("auditor", "compliance")
+Outcome = Literal["allow", "review", "deny"]
+
+
+@get(
+    "/v1/audit/events",
+    summary="The audit log, newest first, by any of its filters (auditor, compliance)",
+)
+async def search_audit(
+    request: Request[Any, Any, Any],
+    since: FromQuery[datetime | None] = None,
+    until: FromQuery[datetime | None] = None,
+    kind: QueryFilter = None,
+    actor: QueryFilter = None,
+    customer: QueryFilter = None,
+    channel: QueryFilter = None,
+    outcome: FromQuery[Outcome | None] = None,
+    reason: QueryFilter = None,
+    revision: QueryFilter = None,
+    before: Annotated[
+        int | None, QueryParameter(ge=1, le=MAX_INT64, description="next_before of a page")
+    ] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
+) -> LogPage:
+    await user_with(request, *READERS)
+    where = LogFilter(
+        since=instant("since", since),
+        until=instant("until", until),
+        kind=kind,
+        actor=actor,
+        customer=customer,
+        channel=channel,
+        outcome=outcome,
+        reason=reason,
+        revision=revision,
+    )
+    return await search_log(rt(request).db.pool, where, before=before, limit=limit)
+
+
+@post(
+    "/v1/audit/verifications",
+    status_code=200,
+    summary="Verify the chain and every signed checkpoint now, and record it",
+)
+async def run_verification(request: Request[Any, Any, Any]) -> Verification:
+    user = await user_with(request, *READERS)
+    runtime = rt(request)
+    return await verify_log(runtime.db.pool, runtime.audit_public_pem, by=user.name)
+
+
+@get("/v1/audit/verifications/latest", summary="When the log was last verified, and the result")
+async def latest_verification(request: Request[Any, Any, Any]) -> Verification:
+    await user_with(request, *READERS)
+    found = await last_verification(rt(request).db.pool)
+    if found is None:
+        raise NotFound("the audit log has not been verified yet: POST /v1/audit/verifications")
+    return found
+
+
+@get(
+    "/v1/audit/reports/activity",
+    summary="Decisions per day by outcome and reason, overrides by reviewer, releases per channel",
+)
+async def activity_reports(
+    request: Request[Any, Any, Any],
+    since: FromQuery[datetime | None] = None,
+    until: FromQuery[datetime | None] = None,
+) -> AuditReports:
+    await user_with(request, *READERS)
+    span = window(instant("since", since), instant("until", until), days=30)
+    return await audit_reports(rt(request).db.pool, span)
+
+
+@get("/v1/dashboard", summary="The dashboard's figures for the signed-in role (everyone)")
+async def dashboard_figures(
+    request: Request[Any, Any, Any],
+    since: FromQuery[datetime | None] = None,
+    until: FromQuery[datetime | None] = None,
+) -> Dashboard:
+    user = await user_with(request, "agent", "compliance", "auditor", "admin")
+    span = window(instant("since", since), instant("until", until))
+    return await dashboard(rt(request).db.pool, user, span)
+
+
+AUDIT_LOG_ROUTES = [
+    search_audit,
+    run_verification,
+    latest_verification,
+    activity_reports,
+    dashboard_figures,
+]
