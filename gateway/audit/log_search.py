@@ -18,7 +18,8 @@ from gateway.domain.identity import ANY_CHANNEL, canonical_id
 from gateway.domain.records import AuditEvent
 from gateway.pipeline.errors import InvalidInput
 from gateway.store import identities
-from gateway.store.audit_search import MAX_PAGE, AuditQuery, search_events
+from gateway.store.audit import get_event
+from gateway.store.audit_search import MAX_PAGE, AuditQuery, distinct_values, search_events
 from gateway.store.connection import Conn
 from gateway.store.subjects import subject_ids_of
 
@@ -137,3 +138,24 @@ async def selection_for(
         query = await to_query(conn, where)
     shown = described(where, query)
     return (query, shown) if shown else None
+
+
+class FilterChoices(msgspec.Struct, frozen=True, kw_only=True):
+    """Values the log holds, for the console's filter menus."""
+
+    kinds: list[str]
+    actors: list[str]
+
+
+async def filter_choices(pool: asyncpg.Pool) -> FilterChoices:
+    async with pool.acquire() as conn:
+        return FilterChoices(
+            kinds=await distinct_values(conn, "kind"), actors=await distinct_values(conn, "actor")
+        )
+
+
+async def event_detail(pool: asyncpg.Pool, seq: int) -> AuditEvent:
+    """One event, personal fields opened where the key remains (NotFound if none)."""
+    async with pool.acquire() as conn:
+        [event] = await opened(conn, [await get_event(conn, seq)])
+    return event

@@ -38,6 +38,7 @@ from gateway.http.params import (
     instant,
 )
 from gateway.pipeline.errors import InvalidInput, StateConflict
+from gateway.runtime import Runtime
 from gateway.store import checkpoints as checkpoint_store
 from gateway.store import identities, reports
 from gateway.store.audit import ExportFilter
@@ -174,9 +175,6 @@ async def evidence_bundle(
     """The filters (those of ``GET /v1/audit/events``) add ``selection.json``: which of
     the bundle's events they match. The bundle still holds the whole chain."""
     await user_with(request, *READERS)
-    runtime = rt(request)
-    if runtime.checkpointer is None or runtime.audit_public_pem is None:
-        raise StateConflict("checkpoint signing is not configured on this gateway")
     where = LogFilter(
         since=instant("since", since),
         until=instant("until", until),
@@ -188,6 +186,13 @@ async def evidence_bundle(
         reason=reason,
         revision=revision,
     )
+    return await bundle_download(rt(request), where)
+
+
+async def bundle_download(runtime: Runtime, where: LogFilter) -> Stream:
+    """The evidence bundle for ``where`` as a download (the API's and the console's)."""
+    if runtime.checkpointer is None or runtime.audit_public_pem is None:
+        raise StateConflict("checkpoint signing is not configured on this gateway")
     selection = await selection_for(runtime.db.pool, where)  # a bad filter: 400 first
     scratch = Path(tempfile.mkdtemp(prefix="audit-bundle-"))
     try:
