@@ -68,6 +68,8 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from gateway.http.auth import PUBLIC
+from gateway.web.audit import AuditController
+from gateway.web.dashboard import DashboardController
 from gateway.web.home import HomeController
 from gateway.web.sign_in import SignInController
 
@@ -80,6 +82,8 @@ STATIC_PATH = "/static"
 WEB_ROUTES: list[Any] = [
     SignInController,
     HomeController,
+    AuditController,
+    DashboardController,
 ]
 
 
