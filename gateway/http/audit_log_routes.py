@@ -11,6 +11,7 @@ from litestar.params import FromQuery, QueryParameter
 from gateway.audit.log_search import LogFilter, LogPage, search_log
 from gateway.audit.reports import AuditReports, audit_reports
 from gateway.audit.verification import last_verification, verify_log
+from gateway.http.auth import ANY_ROLE, roles
 from gateway.http.controllers import rt, user_with
 from gateway.http.params import MAX_INT64, QueryFilter, instant
 from gateway.pipeline.dashboard import Dashboard, dashboard, window
@@ -25,6 +26,7 @@ Outcome = Literal["allow", "review", "deny"]
 @get(
     "/v1/audit/events",
     summary="The audit log, newest first, by any of its filters (auditor, compliance)",
+    guards=[roles(*READERS)],
 )
 async def search_audit(
     request: Request[Any, Any, Any],
@@ -61,6 +63,7 @@ async def search_audit(
     "/v1/audit/verifications",
     status_code=200,
     summary="Verify the chain and every signed checkpoint now, and record it",
+    guards=[roles(*READERS)],
 )
 async def run_verification(request: Request[Any, Any, Any]) -> Verification:
     user = await user_with(request, *READERS)
@@ -68,7 +71,11 @@ async def run_verification(request: Request[Any, Any, Any]) -> Verification:
     return await verify_log(runtime.db.pool, runtime.audit_public_pem, by=user.name)
 
 
-@get("/v1/audit/verifications/latest", summary="When the log was last verified, and the result")
+@get(
+    "/v1/audit/verifications/latest",
+    summary="When the log was last verified, and the result",
+    guards=[roles(*READERS)],
+)
 async def latest_verification(request: Request[Any, Any, Any]) -> Verification:
     await user_with(request, *READERS)
     found = await last_verification(rt(request).db.pool)
@@ -80,6 +87,7 @@ async def latest_verification(request: Request[Any, Any, Any]) -> Verification:
 @get(
     "/v1/audit/reports/activity",
     summary="Decisions per day by outcome and reason, overrides by reviewer, releases per channel",
+    guards=[roles(*READERS)],
 )
 async def activity_reports(
     request: Request[Any, Any, Any],
@@ -91,7 +99,11 @@ async def activity_reports(
     return await audit_reports(rt(request).db.pool, span)
 
 
-@get("/v1/dashboard", summary="The dashboard's figures for the signed-in role (everyone)")
+@get(
+    "/v1/dashboard",
+    summary="The dashboard's figures for the signed-in role (everyone)",
+    guards=[roles(*ANY_ROLE)],
+)
 async def dashboard_figures(
     request: Request[Any, Any, Any],
     since: FromQuery[datetime | None] = None,

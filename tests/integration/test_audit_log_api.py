@@ -15,6 +15,7 @@ from litestar import Litestar
 
 from gateway.http.audit_log_routes import AUDIT_LOG_ROUTES
 from gateway.http.audit_routes import AUDIT_ROUTES
+from gateway.http.auth import DEPENDENCIES, authenticated
 from gateway.http.controllers import ROUTES
 from gateway.http.problems import EXCEPTION_HANDLERS
 from gateway.runtime import Runtime
@@ -33,6 +34,8 @@ async def clients(runtime: Runtime) -> AsyncIterator[dict[str, httpx.AsyncClient
     app = Litestar(
         route_handlers=[*ROUTES, *AUDIT_ROUTES, *AUDIT_LOG_ROUTES],
         exception_handlers=EXCEPTION_HANDLERS,
+        guards=[authenticated],  # the app's own: role guards read the user it sets
+        dependencies=DEPENDENCIES,
         debug=False,
     )
     app.state.runtime = runtime
