@@ -32,3 +32,13 @@ async def test_everyone_sees_the_dashboard_by_role(page_for: PageFactory, consol
     auditor = await page_for("auditor")
     await auditor.goto("/ui/dashboard")
     assert await auditor.locator("#table-top-deny").is_visible()
+
+
+async def test_the_home_page_links_every_area_of_the_role(page_for: PageFactory) -> None:
+    page = await page_for("auditor")
+    await page.goto("/ui/home")
+    areas = page.get_by_role("navigation", name="Areas")
+    for label in ("Dashboard", "Audit log", "Reports"):
+        assert await areas.get_by_role("link", name=label).is_visible()
+    await assert_accessible(page, context="the home page")
+    await doc_shot(page, "home")
