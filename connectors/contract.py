@@ -93,6 +93,16 @@ class ChannelLimits(msgspec.Struct, frozen=True, kw_only=True):
     rate_budget: str | None = None  # human-readable, e.g. "300 requests / 5 min"
 
 
+class PublishBudget(msgspec.Struct, frozen=True, kw_only=True):
+    """How hard the release worker may use a channel: at most ``requests`` publishes in any
+    ``window_s`` seconds (the channel's published rate budget), and at most
+    ``concurrency`` in flight at once (None: the worker's default)."""
+
+    requests: int | None = None  # None: no rate budget
+    window_s: float = 1.0
+    concurrency: int | None = None
+
+
 class Source(Protocol):
     channel: str
 
@@ -100,7 +110,8 @@ class Source(Protocol):
 
 
 class Publisher(Protocol):
-    """Sends one reply. Publishers may also expose ``limits: ChannelLimits``."""
+    """Sends one reply. Publishers may also expose ``limits: ChannelLimits`` and
+    ``budget: PublishBudget``."""
 
     channel: str
 

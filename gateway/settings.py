@@ -41,6 +41,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     release_lease_s: float = 60.0  # a release stuck in "releasing" longer is retried
     release_max_attempts: int = 5
     release_backoff_s: float = 2.0  # first retry delay; doubles each attempt
+    release_batch_size: int = 64  # outbox rows claimed, checked and published together
+    release_concurrency: int = 16  # publishes in flight per channel without its own budget
     # The demo source and demo publisher on channel "demo". None: on only with the
     # embedded database, so a production DATABASE_URL never gets fictional mentions;
     # read it through demo_enabled().
@@ -136,6 +138,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     ints = {
         "GATEWAY_CLAIM_TTL_S": "claim_ttl_s",
         "GATEWAY_RELEASE_MAX_ATTEMPTS": "release_max_attempts",
+        "GATEWAY_RELEASE_BATCH_SIZE": "release_batch_size",
+        "GATEWAY_RELEASE_CONCURRENCY": "release_concurrency",
         "GATEWAY_POLICY_THREADS": "policy_threads",
         "GATEWAY_DB_POOL_MAX": "db_pool_max",
         "GATEWAY_CHECKPOINT_EVERY_EVENTS": "checkpoint_every_events",

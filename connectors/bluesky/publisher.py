@@ -46,7 +46,13 @@ from connectors.bluesky.rkey import reply_rkey
 from connectors.bluesky.session import BlueskySession
 from connectors.bluesky.xrpc import XrpcPermanentError, XrpcTransientError
 from connectors.clock import aware as _aware
-from connectors.contract import ChannelLimits, OutgoingReply, PermanentError, Receipt
+from connectors.contract import (
+    ChannelLimits,
+    OutgoingReply,
+    PermanentError,
+    PublishBudget,
+    Receipt,
+)
 
 _CREATE = "com.atproto.repo.createRecord"
 _GET = "com.atproto.repo.getRecord"
@@ -112,6 +118,8 @@ class BlueskyPublisher:
         max_bytes=MAX_UTF8_BYTES,
         rate_budget="5,000 points / hour",
     )
+    # A post (createRecord) costs 3 of the 5,000 points an account may spend per hour.
+    budget = PublishBudget(requests=5000 // 3, window_s=3600.0, concurrency=4)
 
     def __init__(
         self,

@@ -53,6 +53,7 @@ from connectors.contract import (
     ChannelLimits,
     OutgoingReply,
     PermanentError,
+    PublishBudget,
     Receipt,
     TransientError,
 )
@@ -61,6 +62,7 @@ from connectors.mastodon.mapping import CHANNEL, rfc3339
 
 DEFAULT_MAX_LENGTH = 500
 RATE_BUDGET = "300 requests / 5 min"
+BUDGET = PublishBudget(requests=300, window_s=300.0, concurrency=4)
 VISIBILITIES = ("public", "unlisted", "private", "direct")  # widest first
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
@@ -188,6 +190,7 @@ class MastodonPublisher:
         self.limits = ChannelLimits(
             max_length=max_length, length_unit="characters", rate_budget=RATE_BUDGET
         )
+        self.budget = BUDGET
         self._root = _http.instance_url(base_url)
         self._instance = (instance_domain or _http.instance_domain(self._root)).lower()
         self._token = access_token

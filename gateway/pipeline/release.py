@@ -1,18 +1,22 @@
 """Release: hand approved replies to their channel's publisher, audited first.
 
-For each due outbox row (claimed with ``FOR UPDATE SKIP LOCKED``, so any number of
-workers share the queue):
+One batch at a time::
 
-1. re-evaluate the policy with fresh state; a deny (say, an opt-out that arrived
-   meanwhile) withdraws the reply, audited, and nothing is published;
-2. COMMIT a ``releasing`` audit event (attempt, idempotency key, decision);
-3. call the publisher with the idempotency key;
-4. COMMIT ``delivered`` with the channel's receipt, or schedule a retry with backoff
-   (``delivery_retry``), finally ``failed``.
+    ONE transaction:
+      claim up to release_batch_size due outbox rows (FOR UPDATE SKIP LOCKED)
+      lock their proposals; re-evaluate each with fresh state (a deny, say an opt-out that
+        arrived meanwhile, withdraws the reply, audited; nothing is published)
+      take a slot in the channel's rate budget, or leave the row queued until one frees
+      mark the batch releasing (a lease) and append one ``releasing`` event per reply
+    COMMIT                                   every publish of the batch starts after this
+    publish concurrently, at most the channel's concurrency in flight per channel, each
+      with its idempotency key, all within half the lease
+    ONE transaction: ``delivered`` with the receipt, or ``delivery_retry`` (backoff; a
+      Retry-After is waited for without using an attempt), finally ``failed``
 
-A worker killed between 2 and 4 leaves the row ``releasing`` with a lease; when the lease
-runs out another worker retries with the same idempotency key, so the channel still sees
-one reply.
+A worker killed between the two commits leaves its rows ``releasing`` with a lease; when
+the lease runs out the next claim retries them with the same idempotency keys, so the
+channel still sees one reply each.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeAlias
 
 import asyncpg
 import msgspec
@@ -38,22 +43,24 @@ from connectors.contract import (
     Receipt,
     TransientError,
 )
-from gateway.audit.subjects import decision_subject_id, sealed_for
+from gateway.audit.subjects import sealed_for
 from gateway.audit.suppression import SuppressionKeys
 from gateway.domain.records import OutboxItem, Proposal
+from gateway.pipeline import release_outcomes as outcomes
 from gateway.pipeline.decide import decision_payload
-from gateway.pipeline.recheck import recheck, record_withdrawal
+from gateway.pipeline.publish_budget import PublishBudgets
+from gateway.pipeline.recheck import FreshCheck, recheck
+from gateway.pipeline.release_outcomes import WORKER_ACTOR
 from gateway.policy.engine import PolicyEngine
 from gateway.settings import Settings
 from gateway.sources.secrets import Secrets
-from gateway.store import audit, mentions, outbox, proposals
+from gateway.store import audit, outbox, proposals
 from gateway.store.connection import Conn
 from gateway.store.errors import LOOP_ERRORS
 
 log = structlog.get_logger(__name__)
 
-WORKER_ACTOR = "release-worker"
-MIN_RETRY_AFTER_S = 0.05  # never spin on a Retry-After of 0
+__all__ = ["WORKER_ACTOR", "ReleaseWorker", "channel_limits"]
 
 
 def channel_limits(publisher: Publisher | None) -> ChannelLimits | None:
@@ -66,6 +73,28 @@ class _Prepared(msgspec.Struct, frozen=True, kw_only=True):
     item: OutboxItem
     proposal: Proposal
     reply: OutgoingReply
+
+
+class _Release(msgspec.Struct, frozen=True, kw_only=True):
+    item: OutboxItem
+    proposal: Proposal
+    fresh: FreshCheck
+
+
+class _Withdraw(msgspec.Struct, frozen=True, kw_only=True):
+    item: OutboxItem
+    proposal: Proposal
+    fresh: FreshCheck
+
+
+class _GiveUp(msgspec.Struct, frozen=True, kw_only=True):
+    item: OutboxItem
+    proposal: Proposal
+    error: str
+
+
+_Plan: TypeAlias = _Release | _Withdraw | _GiveUp
+_Result: TypeAlias = Receipt | ConnectorError
 
 
 class ReleaseWorker:
@@ -86,6 +115,7 @@ class ReleaseWorker:
         self._engine = engine
         self._publishers = publishers
         self._settings = settings
+        self._budgets = PublishBudgets(publishers, default_concurrency=settings.release_concurrency)
         self._wake = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -96,7 +126,7 @@ class ReleaseWorker:
             while not stop.is_set():
                 self._beat()
                 try:
-                    worked = await self.release_one()
+                    worked = await self.release_batch() > 0
                 except LOOP_ERRORS as exc:
                     log.warning("release_worker_database_error", error=str(exc))
                     worked = False
@@ -148,33 +178,83 @@ class ReleaseWorker:
 
     async def release_one(self) -> bool:
         """Process one due outbox row; False when none was due."""
+        return await self.release_batch(limit=1) > 0
+
+    async def release_batch(self, limit: int | None = None) -> int:
+        """Claim up to ``limit`` (default ``release_batch_size``) due rows, commit their
+        ``releasing`` events, publish them concurrently and record the outcomes; the
+        number of rows claimed (0: none was due)."""
         now = datetime.now(UTC)
+        size = limit or self._settings.release_batch_size
         async with self._pool.acquire() as conn, conn.transaction():
-            item = await outbox.claim_due(conn, now=now)
-            if item is None:
-                return False
-            prepared = await self._prepare(conn, item, now)
-        if prepared is None:
-            return True
-        await self._deliver(prepared)
-        return True
+            items = await outbox.claim_due_batch(conn, now=now, limit=size)
+            if not items:
+                return 0
+            prepared = await self._prepare_batch(conn, items, now)
+        # Committed: every reply below has its ``releasing`` event; publishing may start.
+        if prepared:
+            deadline = asyncio.get_running_loop().time() + self._settings.release_lease_s / 2
+            results = await asyncio.gather(*(self._publish(p, deadline) for p in prepared))
+            await self._record(list(zip(prepared, results, strict=True)))
+        return len(items)
 
     async def _prepare(self, conn: Conn, item: OutboxItem, now: datetime) -> _Prepared | None:
-        """Re-check and commit ``releasing``; None when nothing is to be published."""
-        proposal = await proposals.lock_proposal(conn, item.proposal_id)
-        if proposal.status != "approved":
-            await outbox.mark_done(conn, item.id, now=now)
-            return None
-        if item.attempts >= self._settings.release_max_attempts:
-            await self._fail(
-                conn,
-                item,
-                proposal,
-                now,
-                f"gave up after {item.attempts} attempts: {item.last_error or 'no answer'}",
-            )
-            return None
-        fresh = await recheck(
+        """One row's :meth:`_prepare_batch` (tests drive a single release step by step)."""
+        prepared = await self._prepare_batch(conn, [item], now)
+        return prepared[0] if prepared else None
+
+    async def _prepare_batch(
+        self, conn: Conn, items: list[OutboxItem], now: datetime
+    ) -> list[_Prepared]:
+        """Re-check the claimed rows, then write: rows with nothing to publish done,
+        withdrawals and give-ups recorded, rows over their channel's rate budget deferred,
+        the rest ``releasing`` with their audit events. The replies to publish."""
+        locked = await proposals.lock_proposals(conn, [i.proposal_id for i in items])
+        finished: list[int] = []
+        deferred: list[tuple[int, datetime]] = []
+        plans: list[_Plan] = []
+        for item in items:
+            proposal = locked.get(item.proposal_id)
+            if proposal is None or proposal.status != "approved":
+                finished.append(item.id)
+                continue
+            if item.attempts >= self._settings.release_max_attempts:
+                error = f"gave up after {item.attempts} attempts: {item.last_error or 'no answer'}"
+                plans.append(_GiveUp(item=item, proposal=proposal, error=error))
+                continue
+            fresh = await self._recheck(conn, proposal, now)
+            if fresh.decision.outcome == "deny" or (
+                fresh.decision.outcome == "review" and proposal.reviewed_by is None
+            ):
+                plans.append(_Withdraw(item=item, proposal=proposal, fresh=fresh))
+                continue
+            wait = self._budgets.reserve(proposal.channel)
+            if wait > 0:
+                deferred.append((item.id, now + timedelta(seconds=wait)))
+                continue
+            plans.append(_Release(item=item, proposal=proposal, fresh=fresh))
+        # Writes last: the chain head stays locked from the first append to the commit.
+        if finished:
+            await outbox.mark_done_many(conn, finished, now=now)
+        if deferred:
+            await outbox.defer(conn, deferred, now=now)
+            log.info("release_deferred", rows=len(deferred), reason="channel_rate_budget")
+        releasing = [p.item.id for p in plans if isinstance(p, _Release)]
+        if releasing:
+            lease = timedelta(seconds=self._settings.release_lease_s)
+            await outbox.mark_releasing_many(conn, releasing, now=now, lease_until=now + lease)
+        prepared: list[_Prepared] = []
+        for plan in plans:
+            if isinstance(plan, _GiveUp):
+                await outcomes.fail(conn, plan.item, plan.proposal, now, plan.error)
+            elif isinstance(plan, _Withdraw):
+                await outcomes.withdraw(conn, plan.item, plan.proposal, plan.fresh, now)
+            else:
+                prepared.append(await self._releasing(conn, plan))
+        return prepared
+
+    async def _recheck(self, conn: Conn, proposal: Proposal, now: datetime) -> FreshCheck:
+        return await recheck(
             conn,
             proposal,
             engine=self._engine,
@@ -182,26 +262,11 @@ class ReleaseWorker:
             limits={proposal.channel: channel_limits(self._publishers.get(proposal.channel))},
             now=now,
         )
-        mention, policy_input, decision = fresh.mention, fresh.input, fresh.decision
-        human_approved = proposal.reviewed_by is not None
-        if decision.outcome == "deny" or (decision.outcome == "review" and not human_approved):
-            to_state = "withdrawn" if decision.outcome == "deny" else "pending_review"
-            await proposals.transition(
-                conn, proposal.id, from_states=("approved",), to_state=to_state, now=now
-            )
-            await outbox.mark_done(conn, item.id, now=now)
-            await record_withdrawal(
-                conn, proposal.id, fresh, actor=WORKER_ACTOR, status=to_state, stage="release"
-            )
-            log.info(
-                "release_withdrawn",
-                proposal_id=proposal.id,
-                status=to_state,
-                reasons=[r.code for r in decision.reasons],
-            )
-            return None
-        lease = timedelta(seconds=self._settings.release_lease_s)
-        await outbox.mark_releasing(conn, item.id, now=now, lease_until=now + lease)
+
+    async def _releasing(self, conn: Conn, plan: _Release) -> _Prepared:
+        """Append the ``releasing`` event of one reply; the reply to publish."""
+        item, proposal, fresh = plan.item, plan.proposal, plan.fresh
+        mention = fresh.mention
         await audit.append(
             conn,
             kind="releasing",
@@ -214,13 +279,13 @@ class ReleaseWorker:
                     "attempt": item.attempts + 1,
                     "idempotency_key": proposal.idempotency_key,
                     "channel": proposal.channel,
-                    "input": msgspec.to_builtins(policy_input),
-                    "decision": decision_payload(decision),
+                    "input": msgspec.to_builtins(fresh.input),
+                    "decision": decision_payload(fresh.decision),
                 },
                 channel=mention.channel,
                 customer=mention.customer,
             ),
-            policy_revision=decision.policy_revision,
+            policy_revision=fresh.decision.policy_revision,
         )
         reply = OutgoingReply(
             channel=proposal.channel,
@@ -236,150 +301,49 @@ class ReleaseWorker:
         )
         return _Prepared(item=item, proposal=proposal, reply=reply)
 
-    async def _deliver(self, prepared: _Prepared) -> None:
-        publisher = self._publishers.get(prepared.reply.channel)
-        receipt: Receipt | None = None
-        error: ConnectorError
+    async def _publish(self, prepared: _Prepared, deadline: float) -> _Result:
+        """The channel's answer, or the error to record; never raises."""
+        channel = prepared.reply.channel
+        publisher = self._publishers.get(channel)
         if publisher is None:
-            error = PermanentError(
-                f"no publisher is configured for channel {prepared.reply.channel!r}"
-            )
-        else:
-            try:
-                receipt = await publisher.publish(prepared.reply)
-            except ConnectorError as exc:
-                error = exc
-            except Exception as exc:  # a publisher bug must not kill the worker
-                log.exception("publisher_crashed", channel=prepared.reply.channel)
-                error = TransientError(f"publisher raised {type(exc).__name__}: {exc}")
+            return PermanentError(f"no publisher is configured for channel {channel!r}")
+        try:
+            # Bounded by the lease: no publish is still in flight when another worker may
+            # take the row over (it would still carry the same idempotency key).
+            async with asyncio.timeout_at(deadline), self._budgets.slot(channel):
+                return await publisher.publish(prepared.reply)
+        except ConnectorError as exc:
+            return exc
+        except TimeoutError:
+            return TransientError("the channel did not answer within half the release lease")
+        except Exception as exc:  # a publisher bug must not kill the worker
+            log.exception("publisher_crashed", channel=channel)
+            return TransientError(f"publisher raised {type(exc).__name__}: {exc}")
+
+    async def _record(self, results: list[tuple[_Prepared, _Result]]) -> None:
+        """Record every outcome of a batch in one transaction."""
         now = datetime.now(UTC)
         async with self._pool.acquire() as conn, conn.transaction():
-            item = await outbox.lock_item(conn, prepared.item.id)
-            if item is None or item.state == "done":
-                return
-            proposal = await proposals.lock_proposal(conn, prepared.proposal.id)
-            if receipt is not None:
-                await self._delivered(conn, item, proposal, receipt, now)
-            elif isinstance(error, TransientError) and (
-                error.retry_after is not None or item.attempts < self._settings.release_max_attempts
-            ):
-                await self._retry(conn, item, proposal, error, now)
-            else:
-                await self._fail(conn, item, proposal, now, str(error))
-
-    async def _delivered(
-        self,
-        conn: Conn,
-        item: OutboxItem,
-        proposal: Proposal,
-        receipt: Receipt,
-        now: datetime,
-    ) -> None:
-        receipt_doc = msgspec.to_builtins(receipt)
-        await proposals.transition(
-            conn,
-            proposal.id,
-            from_states=("approved",),
-            to_state="released",
-            now=now,
-            receipt=receipt_doc,
-        )
-        await mentions.set_status(conn, proposal.mention_id, "replied")
-        await outbox.mark_done(conn, item.id, now=now)
-        await audit.append(
-            conn,
-            kind="delivered",
-            actor=WORKER_ACTOR,
-            subject=f"proposal:{proposal.id}",
-            payload={
-                "proposal_id": proposal.id,
-                "subject_id": await decision_subject_id(conn, proposal),
-                "attempt": item.attempts,
-                "idempotency_key": proposal.idempotency_key,
-                "receipt": receipt_doc,
-            },
-            policy_revision=proposal.policy_revision,
-        )
-        log.info(
-            "reply_released",
-            proposal_id=proposal.id,
-            channel=receipt.channel,
-            external_id=receipt.external_id,
-            duplicate=receipt.duplicate,
-        )
-
-    async def _retry(
-        self,
-        conn: Conn,
-        item: OutboxItem,
-        proposal: Proposal,
-        error: TransientError,
-        now: datetime,
-    ) -> None:
-        # A channel that says when to come back (429/503 with Retry-After) is waited for,
-        # and that wait does not use up an attempt: the release waits, it does not fail.
-        rate_limited = error.retry_after is not None
-        if rate_limited:
-            delay = max(error.retry_after or 0.0, MIN_RETRY_AFTER_S)
-        else:
-            delay = self._settings.release_backoff_s * (2 ** max(item.attempts - 1, 0))
-        at = now + timedelta(seconds=delay)
-        await outbox.reschedule(
-            conn, item.id, now=now, at=at, error=str(error), refund=rate_limited
-        )
-        await audit.append(
-            conn,
-            kind="delivery_retry",
-            actor=WORKER_ACTOR,
-            subject=f"proposal:{proposal.id}",
-            payload={
-                "proposal_id": proposal.id,
-                "subject_id": await decision_subject_id(conn, proposal),
-                "attempt": item.attempts,
-                "error": str(error),
-                "retry_at": at.isoformat(),
-                "rate_limited": rate_limited,
-                "idempotency_key": proposal.idempotency_key,
-            },
-            policy_revision=proposal.policy_revision,
-        )
-        log.warning(
-            "delivery_retry_scheduled",
-            proposal_id=proposal.id,
-            attempt=item.attempts,
-            delay_s=delay,
-            error=str(error),
-        )
-
-    async def _fail(
-        self,
-        conn: Conn,
-        item: OutboxItem,
-        proposal: Proposal,
-        now: datetime,
-        error: str,
-    ) -> None:
-        await proposals.transition(
-            conn,
-            proposal.id,
-            from_states=("approved",),
-            to_state="failed",
-            now=now,
-            receipt={"error": error},
-        )
-        await outbox.mark_done(conn, item.id, now=now)
-        await audit.append(
-            conn,
-            kind="failed",
-            actor=WORKER_ACTOR,
-            subject=f"proposal:{proposal.id}",
-            payload={
-                "proposal_id": proposal.id,
-                "subject_id": await decision_subject_id(conn, proposal),
-                "attempts": item.attempts,
-                "error": error,
-                "idempotency_key": proposal.idempotency_key,
-            },
-            policy_revision=proposal.policy_revision,
-        )
-        log.warning("reply_failed", proposal_id=proposal.id, attempts=item.attempts, error=error)
+            items = await outbox.lock_items(conn, [p.item.id for p, _ in results])
+            locked = await proposals.lock_proposals(conn, [p.proposal.id for p, _ in results])
+            for prepared, result in results:
+                item = items.get(prepared.item.id)
+                proposal = locked.get(prepared.proposal.id)
+                if item is None or item.state == "done" or proposal is None:
+                    continue
+                if isinstance(result, Receipt):
+                    await outcomes.delivered(conn, item, proposal, result, now)
+                elif isinstance(result, TransientError) and (
+                    result.retry_after is not None
+                    or item.attempts < self._settings.release_max_attempts
+                ):
+                    await outcomes.retry(
+                        conn,
+                        item,
+                        proposal,
+                        result,
+                        now,
+                        backoff_s=self._settings.release_backoff_s,
+                    )
+                else:
+                    await outcomes.fail(conn, item, proposal, now, str(result))

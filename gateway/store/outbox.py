@@ -77,3 +77,58 @@ async def lock_item(conn: Conn, item_id: int) -> OutboxItem | None:
 
 async def pending_count(conn: Conn) -> int:
     return int(await conn.fetchval("SELECT count(*) FROM outbox WHERE state <> 'done'"))
+
+
+async def claim_due_batch(conn: Conn, *, now: datetime, limit: int) -> list[OutboxItem]:
+    """Lock up to ``limit`` due rows for this transaction, oldest first, skipping rows
+    other workers hold."""
+    rows = await conn.fetch(
+        f"SELECT {OUTBOX_COLUMNS} FROM outbox"
+        " WHERE state <> 'done' AND next_attempt_at <= $1"
+        " ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED",
+        now,
+        limit,
+    )
+    return [outbox_from_row(row) for row in rows]
+
+
+async def lock_items(conn: Conn, item_ids: list[int]) -> dict[int, OutboxItem]:
+    """Lock rows by id (in id order, so two batches never deadlock)."""
+    rows = await conn.fetch(
+        f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE",
+        item_ids,
+    )
+    items = [outbox_from_row(row) for row in rows]
+    return {item.id: item for item in items}
+
+
+async def mark_releasing_many(
+    conn: Conn, item_ids: list[int], *, now: datetime, lease_until: datetime
+) -> None:
+    await conn.execute(
+        "UPDATE outbox SET state = 'releasing', attempts = attempts + 1,"
+        " next_attempt_at = $3, updated_at = $2 WHERE id = ANY($1::bigint[])",
+        item_ids,
+        now,
+        lease_until,
+    )
+
+
+async def mark_done_many(conn: Conn, item_ids: list[int], *, now: datetime) -> None:
+    await conn.execute(
+        "UPDATE outbox SET state = 'done', updated_at = $2 WHERE id = ANY($1::bigint[])",
+        item_ids,
+        now,
+    )
+
+
+async def defer(conn: Conn, due: list[tuple[int, datetime]], *, now: datetime) -> None:
+    """Move rows' next attempt to later without using an attempt (the channel's rate
+    budget is spent; nothing was published)."""
+    await conn.execute(
+        "UPDATE outbox SET next_attempt_at = d.at, updated_at = $3"
+        " FROM unnest($1::bigint[], $2::timestamptz[]) AS d(id, at) WHERE outbox.id = d.id",
+        [item_id for item_id, _ in due],
+        [at for _, at in due],
+        now,
+    )

@@ -281,3 +281,15 @@ async def thread_proposals(
         limit,
     )
     return [proposal_from_row(r) for r in reversed(rows)]
+
+
+async def lock_proposals(conn: Conn, proposal_ids: list[int]) -> dict[int, Proposal]:
+    """Lock proposals by id (in id order, so two batches never deadlock); missing ids are
+    absent from the answer."""
+    rows = await conn.fetch(
+        f"SELECT {PROPOSAL_COLUMNS} FROM proposals WHERE id = ANY($1::bigint[])"
+        " ORDER BY id FOR UPDATE",
+        proposal_ids,
+    )
+    found = [proposal_from_row(row) for row in rows]
+    return {proposal.id: proposal for proposal in found}
