@@ -1,6 +1,6 @@
 """The CLI: serve, worker, migrate, users, policy, sources, review, opt-outs, subjects, audit.
 
-    python -m gateway serve [--host H] [--port P] [--no-worker]
+    python -m gateway serve [--host H] [--port P] [--workers N] [--no-worker]
     python -m gateway worker
     python -m gateway migrate
     python -m gateway users add NAME --role ROLE | demo | list | disable NAME | rotate NAME
@@ -29,6 +29,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import msgspec
+
 from gateway.logging import configure_logging
 from gateway.settings import Settings, SettingsError, cli_token, demo_enabled, load_settings
 
@@ -44,6 +46,14 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the API (and, unless --no-worker, the worker)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="API processes sharing the port (1); the release worker, source polling, "
+        "retention and checkpoints still run once, in whichever process holds their lease",
+    )
     serve.add_argument(
         "--no-worker",
         action="store_true",
@@ -114,6 +124,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         if args.command == "serve":
+            if args.workers > 1:
+                return _serve_workers(
+                    settings, args.host, args.port, args.workers, worker=not args.no_worker
+                )
             return _serve(settings, args.host, args.port, worker=not args.no_worker)
         if args.command == "worker":
             return asyncio.run(_worker(settings))
@@ -159,6 +173,50 @@ def _serve(settings: Settings, host: str, port: int, *, worker: bool) -> int:
     print(f"Engagement Gateway on http://{host}:{port}  (API docs: /schema)", file=sys.stderr)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
     return 0
+
+
+def _serve_workers(settings: Settings, host: str, port: int, workers: int, *, worker: bool) -> int:
+    """N uvicorn worker processes on one port. This process prepares what they share once
+    (the embedded database started and kept up, migrations, the first policy, keys), then
+    hands them the database by environment: they read their settings from it."""
+    import uvicorn
+
+    from gateway.store.database import resolve_dsn
+
+    _announce(settings, "serve")
+    dsn, server = resolve_dsn(settings)
+    try:
+        prepared = msgspec.structs.replace(settings, database_url=dsn, demo=demo_enabled(settings))
+        asyncio.run(_prepare_shared(prepared))
+        os.environ["DATABASE_URL"] = dsn
+        os.environ["GATEWAY_DEMO"] = "true" if prepared.demo else "false"
+        factory = (
+            "gateway.app:app_from_environment" if worker else "gateway.app:api_from_environment"
+        )
+        print(
+            f"Engagement Gateway on http://{host}:{port}  ({workers} processes; API docs: /schema)",
+            file=sys.stderr,
+        )
+        uvicorn.run(
+            factory,
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+        )
+    finally:
+        if server is not None:
+            server.cleanup()
+    return 0
+
+
+async def _prepare_shared(settings: Settings) -> None:
+    from gateway.runtime import Runtime
+
+    runtime = await Runtime.start(settings)
+    await runtime.close()
 
 
 async def _worker(settings: Settings) -> int:

@@ -76,6 +76,29 @@ def _api_docs() -> SwaggerRenderPlugin:
     )
 
 
+def app_from_environment() -> Litestar:
+    """The app of one ``serve --workers N`` worker process (uvicorn's factory): settings
+    from the environment the ``serve`` process prepared, background jobs included (each
+    runs in the one process holding its lease)."""
+    return _app_from_environment(worker=True)
+
+
+def api_from_environment() -> Litestar:
+    """As :func:`app_from_environment`, for ``serve --workers N --no-worker``."""
+    return _app_from_environment(worker=False)
+
+
+def _app_from_environment(*, worker: bool) -> Litestar:
+    import os
+
+    from gateway.logging import configure_logging
+    from gateway.settings import load_settings
+
+    settings = load_settings(os.environ)
+    configure_logging(json=settings.log_json, level=settings.log_level)
+    return create_app(settings, worker=worker)
+
+
 def create_app(
     settings: Settings, *, worker: bool = True, engine: PolicyEngine | None = None
 ) -> Litestar:

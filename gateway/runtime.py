@@ -18,6 +18,7 @@ from gateway.audit.checkpointer import Checkpointer
 from gateway.audit.checkpoints import load_or_create_signing_key, public_key_pem
 from gateway.audit.suppression import SuppressionKeys, ensure_key_matches
 from gateway.audit.verify import verify_stored_chain
+from gateway.leases import Job, run_with_lease
 from gateway.net_guard import OutboundClients
 from gateway.pipeline.agent_desk import AgentDesk
 from gateway.pipeline.classify import Classifier
@@ -154,14 +155,23 @@ class Runtime:
                 asyncio.create_task(self.checkpointer.run(self._stop), name="checkpointer")
             )
 
+    def _start_once_per_deployment(self, name: str, job: Job) -> None:
+        """Run ``job`` while this process holds the lease ``name`` (gateway/leases.py)."""
+        self._tasks.append(
+            asyncio.create_task(
+                run_with_lease(
+                    self.db.dsn, name, job, self._stop, retry_s=self.settings.lease_retry_s
+                ),
+                name=name,
+            )
+        )
+
     def start_retention(self) -> None:
-        """Purge mention texts older than ``retention_days``, hourly."""
-        if self.settings.retention_days:
-            self._tasks.append(
-                asyncio.create_task(
-                    run_retention(self.db.pool, days=self.settings.retention_days, stop=self._stop),
-                    name="retention",
-                )
+        """Purge mention texts older than ``retention_days``, hourly (once per deployment)."""
+        days = self.settings.retention_days
+        if days:
+            self._start_once_per_deployment(
+                "retention", lambda stop: run_retention(self.db.pool, days=days, stop=stop)
             )
 
     def start_policy_follower(self) -> None:
@@ -172,6 +182,7 @@ class Runtime:
             )
 
     def start_worker(self) -> None:
+        """Release approved replies (once per deployment)."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         worker = ReleaseWorker(
             self.db.pool,
@@ -181,26 +192,25 @@ class Runtime:
             heartbeat=self.settings.data_dir / "worker.heartbeat",
             suppression_keys=self.suppression_keys,
         )
-        self._tasks.append(asyncio.create_task(worker.run(self._stop), name="release-worker"))
+        self._start_once_per_deployment("release-worker", worker.run)
 
     def start_demo_source(self) -> None:
         source = DemoSource(brand_handle=self.settings.brand_handles[0])
-        self._tasks.append(
-            asyncio.create_task(
-                poll_forever(
-                    self.db.pool,
-                    self.ingestor,
-                    "demo",
-                    source,
-                    interval_s=self.settings.demo_interval_s,
-                    stop=self._stop,
-                ),
-                name="demo-source",
-            )
+        self._start_once_per_deployment(
+            "demo-source",
+            lambda stop: poll_forever(
+                self.db.pool,
+                self.ingestor,
+                "demo",
+                source,
+                interval_s=self.settings.demo_interval_s,
+                stop=stop,
+            ),
         )
 
     def start_sources(self) -> None:
-        """Poll the configured sources (each on its interval; one instance per source)."""
+        """Poll the configured sources, each on its interval (once per deployment; each
+        source's poll lease also keeps two schedulers off one source)."""
         assert self.outbound is not None
         scheduler = SourceScheduler(
             self.db.pool,
@@ -210,7 +220,7 @@ class Runtime:
             secrets=self.secrets,
             connectors=self.connectors,
         )
-        self._tasks.append(asyncio.create_task(scheduler.run(self._stop), name="source-scheduler"))
+        self._start_once_per_deployment("source-scheduler", scheduler.run)
 
     async def verify_chain(self) -> VerifyResult:
         async with self.db.pool.acquire() as conn:

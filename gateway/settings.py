@@ -43,6 +43,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     release_backoff_s: float = 2.0  # first retry delay; doubles each attempt
     release_batch_size: int = 64  # outbox rows claimed, checked and published together
     release_concurrency: int = 16  # publishes in flight per channel without its own budget
+    # How often a process without a deployment-wide job's lease (release worker, source
+    # scheduler, retention, demo source) tries to take it over (gateway/leases.py).
+    lease_retry_s: float = 2.0
     # The demo source and demo publisher on channel "demo". None: on only with the
     # embedded database, so a production DATABASE_URL never gets fictional mentions;
     # read it through demo_enabled().
@@ -126,6 +129,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         "GATEWAY_RELEASE_POLL_S": "release_poll_s",
         "GATEWAY_RELEASE_LEASE_S": "release_lease_s",
         "GATEWAY_RELEASE_BACKOFF_S": "release_backoff_s",
+        "GATEWAY_LEASE_RETRY_S": "lease_retry_s",
         "GATEWAY_DEMO_INTERVAL_S": "demo_interval_s",
         "GATEWAY_CHECKPOINT_EVERY_S": "checkpoint_every_s",
         "GATEWAY_SANDBOX_TIMEOUT_S": "sandbox_timeout_s",

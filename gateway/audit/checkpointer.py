@@ -63,6 +63,7 @@ class Checkpointer:
             try:
                 async with self._pool.acquire() as conn:
                     if await conn.fetchval("SELECT pg_try_advisory_lock($1)", _LOCK_KEY):
+                        log.info("checkpointer_lock_taken")
                         try:
                             await self._write_loop(conn, stop)
                         finally:

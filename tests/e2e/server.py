@@ -36,6 +36,7 @@ def gateway_env(database_url: str, data_dir: Path, **extra: str) -> dict[str, st
             "GATEWAY_RELEASE_BACKOFF_S": "0.1",
             "GATEWAY_LOG_JSON": "true",
             "GATEWAY_CHECKPOINT_EVERY_EVENTS": "5",
+            "GATEWAY_LEASE_RETRY_S": "0.2",  # a second instance takes over quickly
             "PYTHONPATH": str(REPO),
         }
     )
@@ -97,10 +98,13 @@ class Process:
 
 
 class Server(Process):
-    def __init__(self, env: dict[str, str], log_path: Path, *, worker: bool = True) -> None:
+    def __init__(
+        self, env: dict[str, str], log_path: Path, *, worker: bool = True, workers: int = 1
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         args = ["serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        args += ["--workers", str(workers)] if workers > 1 else []
         super().__init__(env, args + ([] if worker else ["--no-worker"]), log_path)
         self._wait_healthy()
 
