@@ -85,14 +85,14 @@ async def _hold(
     finally:
         stopping.cancel()
         job_stop.set()
-        with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+        try:
             await asyncio.wait_for(asyncio.shield(task), 15)
-        if not task.done():
+        except TimeoutError:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        elif not task.cancelled() and task.exception() is not None:
-            log.error("lease_job_crashed", lease=name, error=repr(task.exception()))
+        except Exception as exc:  # the job crashed: give the lease up, start it again later
+            log.error("lease_job_crashed", lease=name, error=repr(exc))
         log.info("lease_released", lease=name)
 
 
