@@ -45,6 +45,7 @@ sys.path.insert(0, str(REPO))
 
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
+import psutil  # noqa: E402
 
 from bench.harness import cluster as pg  # noqa: E402
 from bench.harness import inproc  # noqa: E402
@@ -252,7 +253,7 @@ async def _gateway(
                     pool, results["ingest"] = await _ingest(client, sizes)
                 with phase("proposals"):
                     results["proposals"] = await _proposals(
-                        client, server.url, pool, tokens["agent"], sizes, wrk
+                        client, server, pool, tokens["agent"], sizes, wrk
                     )
         finally:
             results["server"] = rss.stop()
@@ -265,7 +266,7 @@ async def _gateway(
 
 async def _proposals(
     client: httpx.AsyncClient,
-    url: str,
+    server: HttpServer,
     pool: list[int],
     token: str,
     sizes: dict[str, Any],
@@ -280,14 +281,20 @@ async def _proposals(
         while len(pool) < need:
             pool += await _post_mentions(client, fresh, need - len(pool))
             fresh += 1000
+        process = psutil.Process(server.pid)
+        cpu_before, wall_before = sum(process.cpu_times()[:2]), time.perf_counter()
         out[f"c{conns}"] = post_load(
-            url=url,
+            url=server.url,
             path="/v1/proposals",
             token=token,
             ids=pool[:need],
             connections=conns,
             seconds=sizes["seconds"],
             wrk=wrk,
+        )
+        # How busy the server process was: well under 1.0 (one core) means it waited.
+        out[f"c{conns}"]["server_cpu_cores"] = (sum(process.cpu_times()[:2]) - cpu_before) / (
+            time.perf_counter() - wall_before
         )
         del pool[:need]
         estimate = max(estimate, out[f"c{conns}"]["rps"] * 4)

@@ -58,6 +58,9 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
                 None if p50 is None else f"{p50:.1f} / {p99:.1f}",
                 "ms",
             )
+        cpu = _get(r, "proposals", c, "server_cpu_cores")
+        if cpu is not None:
+            row(f"server CPU during proposals, {c[1:]} conn", cpu, "cores")
         errors = _get(r, "proposals", c, "errors")
         if errors:
             row(f"proposal errors, {c[1:]} conn (must be 0)", errors, "requests")
