@@ -326,24 +326,21 @@ class ReleaseWorker:
         async with self._pool.acquire() as conn, conn.transaction():
             items = await outbox.lock_items(conn, [p.item.id for p, _ in results])
             locked = await proposals.lock_proposals(conn, [p.proposal.id for p, _ in results])
+            delivered: list[tuple[OutboxItem, Proposal, Receipt]] = []
             for prepared, result in results:
                 item = items.get(prepared.item.id)
                 proposal = locked.get(prepared.proposal.id)
                 if item is None or item.state == "done" or proposal is None:
                     continue
                 if isinstance(result, Receipt):
-                    await outcomes.delivered(conn, item, proposal, result, now)
+                    delivered.append((item, proposal, result))
                 elif isinstance(result, TransientError) and (
                     result.retry_after is not None
                     or item.attempts < self._settings.release_max_attempts
                 ):
-                    await outcomes.retry(
-                        conn,
-                        item,
-                        proposal,
-                        result,
-                        now,
-                        backoff_s=self._settings.release_backoff_s,
-                    )
+                    backoff = self._settings.release_backoff_s
+                    await outcomes.retry(conn, item, proposal, result, now, backoff_s=backoff)
                 else:
                     await outcomes.fail(conn, item, proposal, now, str(result))
+            if delivered:
+                await outcomes.delivered_many(conn, delivered, now)

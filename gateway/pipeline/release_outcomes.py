@@ -1,9 +1,9 @@
-"""What the release worker writes about one reply once it knows what happened to it.
+"""What the release worker writes about replies once it knows what happened to them.
 
-Each function runs inside the caller's transaction, which holds the outbox row and the
-proposal locked: ``delivered`` (the channel's receipt), ``delivery_retry`` (back off, or wait
-for the channel's Retry-After without using an attempt), ``failed`` (given up), and the
-withdrawal of a reply the fresh re-check stopped.
+Each function runs inside the caller's transaction, which holds the outbox rows and the
+proposals locked: ``delivered`` (the channel's receipts, a batch at a time),
+``delivery_retry`` (back off, or wait for the channel's Retry-After without using an
+attempt), ``failed`` (given up), and the withdrawal of a reply the fresh re-check stopped.
 """
 
 from __future__ import annotations
@@ -26,41 +26,46 @@ WORKER_ACTOR = "release-worker"
 MIN_RETRY_AFTER_S = 0.05  # never spin on a Retry-After of 0
 
 
-async def delivered(
-    conn: Conn, item: OutboxItem, proposal: Proposal, receipt: Receipt, now: datetime
+async def delivered_many(
+    conn: Conn, done: list[tuple[OutboxItem, Proposal, Receipt]], now: datetime
 ) -> None:
-    receipt_doc = msgspec.to_builtins(receipt)
-    await proposals.transition(
+    """:func:`delivered` for a whole batch: one statement per kind, one event each."""
+    docs = [msgspec.to_builtins(receipt) for _, _, receipt in done]
+    moved = await proposals.mark_released(
         conn,
-        proposal.id,
-        from_states=("approved",),
-        to_state="released",
+        [
+            (p.id, msgspec.json.encode(doc).decode())
+            for (_, p, _), doc in zip(done, docs, strict=True)
+        ],
         now=now,
-        receipt=receipt_doc,
     )
-    await mentions.set_status(conn, proposal.mention_id, "replied")
-    await outbox.mark_done(conn, item.id, now=now)
-    await audit.append(
-        conn,
-        kind="delivered",
-        actor=WORKER_ACTOR,
-        subject=f"proposal:{proposal.id}",
-        payload={
-            "proposal_id": proposal.id,
-            "subject_id": await decision_subject_id(conn, proposal),
-            "attempt": item.attempts,
-            "idempotency_key": proposal.idempotency_key,
-            "receipt": receipt_doc,
-        },
-        policy_revision=proposal.policy_revision,
-    )
-    log.info(
-        "reply_released",
-        proposal_id=proposal.id,
-        channel=receipt.channel,
-        external_id=receipt.external_id,
-        duplicate=receipt.duplicate,
-    )
+    await mentions.set_status_many(conn, [p.mention_id for _, p, _ in done], "replied")
+    await outbox.mark_done_many(conn, [item.id for item, _, _ in done], now=now)
+    subject_ids = await audit.payload_fields(conn, [p.audit_seq for _, p, _ in done], "subject_id")
+    for (item, proposal, receipt), doc in zip(done, docs, strict=True):
+        if proposal.id not in moved:  # delivered all the same: the record must say so
+            log.warning("released_proposal_not_approved", proposal_id=proposal.id)
+        await audit.append(
+            conn,
+            kind="delivered",
+            actor=WORKER_ACTOR,
+            subject=f"proposal:{proposal.id}",
+            payload={
+                "proposal_id": proposal.id,
+                "subject_id": subject_ids.get(proposal.audit_seq),
+                "attempt": item.attempts,
+                "idempotency_key": proposal.idempotency_key,
+                "receipt": doc,
+            },
+            policy_revision=proposal.policy_revision,
+        )
+        log.info(
+            "reply_released",
+            proposal_id=proposal.id,
+            channel=receipt.channel,
+            external_id=receipt.external_id,
+            duplicate=receipt.duplicate,
+        )
 
 
 async def retry(

@@ -208,3 +208,13 @@ async def get_event(conn: Conn, seq: int) -> AuditEvent:
     if row is None:
         raise NotFound(f"audit event {seq} does not exist")
     return audit_from_row(row)
+
+
+async def payload_fields(conn: Conn, seqs: list[int], key: str) -> dict[int, str | None]:
+    """One top-level text field of each event's payload, by seq (None if absent)."""
+    rows = await conn.fetch(
+        "SELECT seq, payload ->> $2 AS value FROM audit_events WHERE seq = ANY($1::bigint[])",
+        seqs,
+        key,
+    )
+    return {int(r["seq"]): (str(r["value"]) if r["value"] is not None else None) for r in rows}

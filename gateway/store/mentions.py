@@ -173,3 +173,9 @@ async def thread_mentions(
         limit,
     )
     return [mention_from_row(r, now=now) for r in reversed(rows)]
+
+
+async def set_status_many(conn: Conn, mention_ids: list[int], status: str) -> None:
+    await conn.execute(
+        "UPDATE mentions SET status = $2 WHERE id = ANY($1::bigint[])", mention_ids, status
+    )

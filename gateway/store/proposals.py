@@ -293,3 +293,17 @@ async def lock_proposals(conn: Conn, proposal_ids: list[int]) -> dict[int, Propo
     )
     found = [proposal_from_row(row) for row in rows]
     return {proposal.id: proposal for proposal in found}
+
+
+async def mark_released(conn: Conn, receipts: list[tuple[int, str]], *, now: datetime) -> set[int]:
+    """Move approved proposals to ``released`` with their receipts (JSON text), in one
+    statement; the ids moved (a proposal no longer approved is left as it is)."""
+    rows = await conn.fetch(
+        "UPDATE proposals SET status = 'released', updated_at = $3, receipt = d.receipt::jsonb"
+        " FROM unnest($1::bigint[], $2::text[]) AS d(id, receipt)"
+        " WHERE proposals.id = d.id AND proposals.status = 'approved' RETURNING proposals.id",
+        [proposal_id for proposal_id, _ in receipts],
+        [receipt for _, receipt in receipts],
+        now,
+    )
+    return {int(row["id"]) for row in rows}
