@@ -60,7 +60,12 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
             )
         cpu = _get(r, "proposals", c, "server_cpu_cores")
         if cpu is not None:
-            row(f"server CPU during proposals, {c[1:]} conn", cpu, "cores")
+            per = _get(r, "proposals", c, "server_cpu_ms_per_request")
+            row(
+                f"server CPU / per proposal, {c[1:]} conn",
+                f"{cpu:.2f} / {per:.2f}" if per is not None else f"{cpu:.2f} / -",
+                "cores / ms",
+            )
         errors = _get(r, "proposals", c, "errors")
         if errors:
             row(f"proposal errors, {c[1:]} conn (must be 0)", errors, "requests")
@@ -86,6 +91,7 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
         ">= 500",
         release / 500 if release else None,
     )
+    row("release worker CPU per release", _get(r, "release", "worker_cpu_ms_per_release"), "ms")
     row("duplicate deliveries (must be 0)", _get(r, "release", "receiver", "duplicates"), "")
     row("policy evaluations, embedded (regorus)", _get(r, "policy", "embedded_per_s"), "/s")
     row("policy evaluations, OPA (in-process)", _get(r, "policy", "opa_per_s"), "/s")
