@@ -10,8 +10,9 @@ from __future__ import annotations
 import pytest
 
 from gateway.domain.classification import Addressed
-from gateway.pipeline import classify as module
 from gateway.pipeline.classify import Classifier, ClassifyItem
+from gateway.pipeline.classify import text as prep
+from gateway.pipeline.classify.intent import LEXICONS as LEXICON_SET
 
 CLASSIFIER = Classifier(["@acme"])
 
@@ -416,7 +417,7 @@ def test_urls_are_ignored_by_every_rule() -> None:
 
 # --- the anchor prefilter is an optimisation only -----------------------------------------------
 
-LEXICONS = [module._COMPLAINT, module._SOFT_COMPLAINT, module._QUESTION, module._PRAISE]
+LEXICONS = list(LEXICON_SET.lexicons)
 
 CORPUS = (
     [text for text, _ in INTENT_CASES]
@@ -435,14 +436,16 @@ CORPUS = (
 def test_anchor_prefilter_never_changes_which_terms_match() -> None:
     """Only alternatives whose anchor literal occurs are searched; searching every
     alternative from the start of the text must find exactly the same matches."""
-    everywhere = dict.fromkeys(module._BY_KEY, 0)
+    everywhere = dict.fromkeys(LEXICON_SET.by_key, 0)
     matched = 0
     for text in CORPUS:
-        lowered = module._lower(module._prepare(text))
-        starts = module._starts(lowered)
+        lowered = prep.lower(prep.prepare(text))
+        starts = LEXICON_SET.starts(lowered)
         for lexicon in LEXICONS:
-            fast = [(label, m.span()) for label, m in module._find(lexicon, lowered, starts)]
-            full = [(label, m.span()) for label, m in module._find(lexicon, lowered, everywhere)]
+            fast = [(label, m.span()) for label, m in LEXICON_SET.find(lexicon, lowered, starts)]
+            full = [
+                (label, m.span()) for label, m in LEXICON_SET.find(lexicon, lowered, everywhere)
+            ]
             assert fast == full, text
             matched += len(full)
     assert matched > 60  # the corpus exercises the lexicons
@@ -450,10 +453,13 @@ def test_anchor_prefilter_never_changes_which_terms_match() -> None:
 
 def test_every_match_contains_its_anchor() -> None:
     alternatives = [
-        alternative for lexicon in LEXICONS for term in lexicon for alternative in term.alternatives
+        alternative
+        for lexicon in LEXICON_SET.lexicons.values()
+        for term in lexicon
+        for alternative in term.alternatives
     ]
     for text in CORPUS:
-        flat = module._lower(module._prepare(text)).replace("\n", " ")
+        flat = prep.lower(prep.prepare(text)).replace("\n", " ")
         for alternative in alternatives:
             for match in alternative.pattern.finditer(flat):
                 assert alternative.anchor in match.group(), (alternative.anchor, match.group())

@@ -1,0 +1,92 @@
+"""The classifier's one entry point: every concern of one mention, in one call.
+
+Pure and deterministic: the same text and flags always give the same ``Classification``.
+Build one ``Classifier`` per process (loading VADER's lexicon takes ~10 ms) and share it;
+it holds no mutable state, so threads may call it concurrently. Everything here is pure
+Python CPU work, so callers run ``classify_many`` in a worker thread, never on the event
+loop.
+
+Each concern has its own module: ``text`` (preparation), ``sentiment`` (VADER),
+``intent`` (lexicons and precedence), ``addressed`` (brand handles), ``opt_out`` (the
+opt-out detector's signal).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import msgspec
+
+from gateway.domain.classification import Classification
+from gateway.pipeline.classify.addressed import BrandHandles
+from gateway.pipeline.classify.intent import intent_of
+from gateway.pipeline.classify.opt_out import opt_out_request
+from gateway.pipeline.classify.sentiment import SentimentScorer
+from gateway.pipeline.classify.text import lower, prepare
+
+
+class ClassifyItem(msgspec.Struct, frozen=True, kw_only=True):
+    """One mention to classify in a batch; the fields are ``Classifier.classify``'s."""
+
+    text: str
+    in_reply_to_handle: str | None = None
+    is_direct: bool = False
+    connector_addressed: bool | None = None
+
+
+class Classifier:
+    """Classifies mention texts for one brand; build once, share freely (no mutable state).
+
+    ``brand_handles``: the brand's accounts, e.g. ``["@acme", "acme@mastodon.example",
+    "acme.bsky.social"]``. Raises ``ValueError`` for a string that is not a handle and
+    ``TypeError`` when given one string instead of a sequence of them.
+    """
+
+    def __init__(self, brand_handles: Sequence[str]) -> None:
+        self._handles = BrandHandles(brand_handles)
+        self._sentiment = SentimentScorer()
+
+    def classify(
+        self,
+        text: str,
+        *,
+        in_reply_to_handle: str | None = None,
+        is_direct: bool = False,
+        connector_addressed: bool | None = None,
+    ) -> Classification:
+        """Classify one mention. Never raises for a ``str``.
+
+        ``in_reply_to_handle``: the handle of the author of the post this one replies to.
+        ``is_direct``: the mention arrived as a direct/private message to the brand.
+        ``connector_addressed``: the connector's own verdict, None when it cannot tell.
+        """
+        prepared = prepare(text)
+        sentiment = self._sentiment.score(prepared)
+        return Classification(
+            sentiment=sentiment,
+            intent=intent_of(lower(prepared), sentiment.compound),
+            addressed=self._handles.addressed(
+                prepared, in_reply_to_handle, is_direct, connector_addressed
+            ),
+            opt_out=opt_out_request(text),
+        )
+
+    def classify_many(self, items: Iterable[ClassifyItem | str]) -> list[Classification]:
+        """Classify a batch, in order; a plain ``str`` is a mention with no flags set.
+
+        Equal, item by item, to calling ``classify``; meant to run in a worker thread.
+        """
+        results: list[Classification] = []
+        for item in items:
+            if isinstance(item, str):
+                results.append(self.classify(item))
+                continue
+            results.append(
+                self.classify(
+                    item.text,
+                    in_reply_to_handle=item.in_reply_to_handle,
+                    is_direct=item.is_direct,
+                    connector_addressed=item.connector_addressed,
+                )
+            )
+        return results
