@@ -18,6 +18,7 @@ from gateway.http.auth import DEPENDENCIES, PUBLIC, authenticated
 from gateway.http.bodies import MAX_BODY_BYTES, GatewayRequest
 from gateway.http.compliance_routes import COMPLIANCE_ROUTES
 from gateway.http.controllers import ROUTES
+from gateway.http.intent_flag_routes import INTENT_FLAG_ROUTES
 from gateway.http.openapi import document_answers
 from gateway.http.policy_routes import POLICY_ROUTES
 from gateway.http.problems import EXCEPTION_HANDLERS
@@ -128,6 +129,7 @@ def create_app(
             health,
             *ROUTES,
             *AGENT_ROUTES,
+            *INTENT_FLAG_ROUTES,
             *POLICY_ROUTES,
             *AUDIT_ROUTES,
             *AUDIT_LOG_ROUTES,

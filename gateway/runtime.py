@@ -25,6 +25,7 @@ from gateway.pipeline.classify import Classifier
 from gateway.pipeline.consent import Claims, Consent
 from gateway.pipeline.decide import Decider
 from gateway.pipeline.ingest import Ingestor
+from gateway.pipeline.intent_flags import IntentFlagging
 from gateway.pipeline.policies import EngineFactory, PolicyService
 from gateway.pipeline.policy_budget import ActivationBudget
 from gateway.pipeline.poll import poll_forever
@@ -58,6 +59,7 @@ class Runtime:
     reviewer: Reviewer
     consent: Consent
     claims: Claims
+    intent_flags: IntentFlagging
     suppression_keys: SuppressionKeys
     policies: PolicyService | None = None  # None when an engine was given (tests)
     checkpointer: Checkpointer | None = None
@@ -136,6 +138,7 @@ class Runtime:
             ),
             consent=Consent(db.pool),
             claims=Claims(db.pool, ttl_s=settings.claim_ttl_s),
+            intent_flags=IntentFlagging(db.pool),
             policies=policies,
             outbound=outbound,
             secrets=secrets,

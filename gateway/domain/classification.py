@@ -12,7 +12,12 @@ from typing import Literal
 
 import msgspec
 
-Intent = Literal["complaint", "question", "praise", "other"]
+Intent = Literal["complaint", "question", "praise", "other", "unknown"]
+"""``unknown``: the text is in a language the classifier does not read (only en, es, de, fr
+and pt are classified); the default policy sends replies to such posts to review."""
+
+FlaggableIntent = Literal["complaint", "question", "praise", "other"]
+"""What an agent may say a mention really is."""
 
 AddressedVia = Literal["mention", "reply", "direct", "connector"]
 
@@ -30,6 +35,13 @@ class Sentiment(msgspec.Struct, frozen=True, kw_only=True):
     neg: float
 
 
+class IntentScore(msgspec.Struct, frozen=True, kw_only=True):
+    """One intent present in a mention, with how sure the rules are (0.0 .. 1.0)."""
+
+    intent: Intent
+    score: float
+
+
 class IntentResult(msgspec.Struct, frozen=True, kw_only=True):
     """The intent and every rule signal that fired, so a person can see why.
 
@@ -43,6 +55,9 @@ class IntentResult(msgspec.Struct, frozen=True, kw_only=True):
 
     intent: Intent
     features: list[str]
+    # Every intent present, strongest first; the first is ``intent`` (for "other" and
+    # "unknown" the list holds only that). A complaint asked as a question holds both.
+    intents: list[IntentScore] = []
 
 
 class Addressed(msgspec.Struct, frozen=True, kw_only=True):
@@ -86,3 +101,4 @@ class Classification(msgspec.Struct, frozen=True, kw_only=True):
     intent: IntentResult
     addressed: Addressed
     opt_out: OptOutRequest
+    language: str | None = None  # ISO 639-1 code; None when the text is too short to tell

@@ -12,7 +12,15 @@ from typing import Literal
 
 import msgspec
 
-Intent = Literal["complaint", "question", "praise", "other"]
+Intent = Literal["complaint", "question", "praise", "other", "unknown"]
+"""``unknown``: a language the classifier does not read (``mention.language``)."""
+
+FlaggableIntent = Literal["complaint", "question", "praise", "other"]
+
+
+class IntentScore(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    intent: Intent
+    score: float  # 0.0 .. 1.0, how sure the classifier's rules are
 
 
 class Author(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -42,6 +50,15 @@ class MentionInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     # The post may ask not to be answered ("don't reply to this", "not now"), not clearly
     # enough to register an opt-out; the default policy sends replies to review.
     possible_opt_out: bool = False
+    # Every intent the classifier found, strongest first (``intent`` is the primary one):
+    # "why is my order still not here?" is a complaint and a question. [] for mentions
+    # classified before intents were reported.
+    intents: list[IntentScore] = []
+    # ISO 639-1 code of the mention's language; None when the text is too short to tell.
+    language: str | None = None
+    # The intent an agent said the mention really has (they flagged the classification
+    # as wrong); None when nobody disagreed. The default policy sends replies to review.
+    flagged_intent: FlaggableIntent | None = None
 
 
 class ReplyInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from gateway.domain.classification import OptOutSignal
+from gateway.domain.classification import IntentScore, OptOutSignal
 
 Role = Literal["agent", "compliance", "auditor", "admin"]
 ROLES: tuple[str, ...] = ("agent", "compliance", "auditor", "admin")
@@ -78,6 +78,9 @@ class Mention(msgspec.Struct, frozen=True, kw_only=True):
     claim: Claim | None
     customer_id: str | None = None  # canonical identity (domain/identity.py); None once erased
     customer_key: str | None = None  # suppression key, kept on the mention once erased
+    language: str | None = None  # ISO 639-1; None: too little text, or stored before 0015
+    intents: list[IntentScore] = []  # every intent found, strongest first
+    flagged_intent: str | None = None  # the intent an agent last said it really has
 
     @property
     def customer(self) -> str:
@@ -111,6 +114,20 @@ class NewMention(msgspec.Struct, frozen=True, kw_only=True):
     optout_requested: bool
     customer_id: str | None = None  # canonical identity of the author
     optout_signal: OptOutSignal = "none"  # "requested" exactly when optout_requested
+    language: str | None = None
+    intents: list[IntentScore] = []
+
+
+class IntentFlag(msgspec.Struct, frozen=True, kw_only=True):
+    """An agent's statement that a mention's classified intent is wrong."""
+
+    id: int
+    mention_id: int
+    intent: str  # what the agent believes it is
+    classified_intent: str  # what the classifier said when the flag was raised
+    flagged_by: str
+    note: str
+    created_at: datetime
 
 
 class OptOut(msgspec.Struct, frozen=True, kw_only=True):

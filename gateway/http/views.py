@@ -9,9 +9,9 @@ import msgspec
 from msgspec import Meta
 
 from connectors.contract import RawAuthor, RawMention
-from gateway.domain.classification import OptOutSignal
+from gateway.domain.classification import FlaggableIntent, OptOutSignal
 from gateway.domain.decisions import Decision
-from gateway.domain.records import Mention, Proposal
+from gateway.domain.records import IntentFlag, Mention, Proposal
 from gateway.http.params import NO_CONTROL, TEXT_CHARS, Channel, Id
 
 Text = Annotated[str, Meta(min_length=1, max_length=10_000, pattern=TEXT_CHARS)]
@@ -111,6 +111,11 @@ class SentimentOut(msgspec.Struct, frozen=True, kw_only=True):
     neg: float
 
 
+class IntentScoreOut(msgspec.Struct, frozen=True, kw_only=True):
+    intent: str
+    score: float
+
+
 class ClaimOut(msgspec.Struct, frozen=True, kw_only=True):
     agent: str
     expires_at: datetime
@@ -140,6 +145,26 @@ class MentionOut(msgspec.Struct, frozen=True, kw_only=True):
     optout_signal: OptOutSignal
     status: str
     claim: ClaimOut | None
+    # Every intent found, strongest first (intent is the first); [] for mentions stored
+    # before the classifier reported them.
+    intents: list[IntentScoreOut] = []
+    language: str | None = None  # ISO 639-1; null: too little text to tell
+    flagged_intent: str | None = None  # the intent an agent said it really has
+
+
+class IntentFlagIn(_In, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    intent: FlaggableIntent
+    note: Annotated[str, Meta(max_length=500, pattern=TEXT_CHARS)] = ""
+
+
+class IntentFlagOut(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    mention_id: int
+    intent: str
+    classified_intent: str
+    flagged_by: str
+    note: str
+    created_at: datetime
 
 
 class ReasonOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -217,6 +242,21 @@ def mention_out(m: Mention) -> MentionOut:
         optout_signal=m.optout_signal,
         status=m.status,
         claim=ClaimOut(agent=m.claim.agent, expires_at=m.claim.expires_at) if m.claim else None,
+        intents=[IntentScoreOut(intent=s.intent, score=s.score) for s in m.intents],
+        language=m.language,
+        flagged_intent=m.flagged_intent,
+    )
+
+
+def intent_flag_out(f: IntentFlag) -> IntentFlagOut:
+    return IntentFlagOut(
+        id=f.id,
+        mention_id=f.mention_id,
+        intent=f.intent,
+        classified_intent=f.classified_intent,
+        flagged_by=f.flagged_by,
+        note=f.note,
+        created_at=f.created_at,
     )
 
 

@@ -200,6 +200,8 @@ def _to_new(raw: RawMention, cls: Classification, customer: Identity) -> NewMent
         addressed_via=cls.addressed.via,
         optout_requested=cls.opt_out.requested,
         optout_signal=cls.opt_out.signal,
+        language=cls.language,
+        intents=list(cls.intent.intents),
     )
 
 

@@ -12,6 +12,7 @@ from gateway.domain.policy_input import (
     Author,
     ChannelInput,
     CustomerInput,
+    IntentScore,
     MentionInput,
     PolicyInput,
     ReplyInput,
@@ -19,6 +20,7 @@ from gateway.domain.policy_input import (
 )
 from gateway.domain.records import CustomerHistory, Mention
 
+_INTENTS = frozenset({"complaint", "question", "praise", "other", "unknown"})
 _LINK = re.compile(r"\bhttps?://[^\s<>\"']+|\bwww\.[^\s<>\"']+", re.IGNORECASE)
 
 
@@ -58,7 +60,8 @@ def build_policy_input(
     ``reply.bytes`` is always the text's UTF-8 size, so a byte limit (the publisher's, or
     ``channel_byte_limits`` in the policy data) is checked at decision time.
     """
-    intent = mention.intent if mention.intent in ("complaint", "question", "praise") else "other"
+    intent = mention.intent if mention.intent in _INTENTS else "other"
+    flagged = mention.flagged_intent if mention.flagged_intent in _INTENTS else None
     return PolicyInput(
         mention=MentionInput(
             id=mention.id,
@@ -78,6 +81,13 @@ def build_policy_input(
             visibility=mention.visibility,
             is_direct=mention.is_direct,
             possible_opt_out=mention.optout_signal == "possible",
+            intents=[
+                IntentScore(intent=s.intent, score=s.score)
+                for s in mention.intents
+                if s.intent in _INTENTS
+            ],
+            language=mention.language,
+            flagged_intent=flagged,  # type: ignore[arg-type]  # narrowed by the check above
         ),
         reply=ReplyInput(
             text=text,

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
+import msgspec
 
+from gateway.domain.classification import IntentScore
 from gateway.domain.records import (
     AuditEvent,
     Claim,
+    IntentFlag,
     Mention,
     OptOut,
     OutboxItem,
@@ -23,7 +26,7 @@ MENTION_COLUMNS = (
     " channel_data, ingested_at, intent, intent_features, sentiment_compound,"
     " sentiment_pos, sentiment_neu, sentiment_neg, addressed, addressed_via,"
     " optout_requested, optout_signal, status, claimed_by, claim_expires_at, customer_id,"
-    " customer_key"
+    " customer_key, language, intents, flagged_intent"
 )
 PROPOSAL_COLUMNS = (
     "id, mention_id, channel, customer_handle, thread_id, agent, text, ai_generated, status,"
@@ -85,6 +88,9 @@ def mention_from_row(row: asyncpg.Record, *, now: Any = None) -> Mention:
         claim=claim,
         customer_id=row["customer_id"],
         customer_key=row["customer_key"],
+        language=row["language"],
+        intents=msgspec.convert(row["intents"], list[IntentScore]),
+        flagged_intent=row["flagged_intent"],
     )
 
 
@@ -122,3 +128,10 @@ def audit_from_row(row: asyncpg.Record) -> AuditEvent:
 
 def outbox_from_row(row: asyncpg.Record) -> OutboxItem:
     return OutboxItem(**{k: row[k] for k in OUTBOX_COLUMNS.replace(" ", "").split(",")})
+
+
+INTENT_FLAG_COLUMNS = "id, mention_id, intent, classified_intent, flagged_by, note, created_at"
+
+
+def intent_flag_from_row(row: asyncpg.Record) -> IntentFlag:
+    return IntentFlag(**{k: row[k] for k in INTENT_FLAG_COLUMNS.replace(" ", "").split(",")})

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import msgspec
+
 from gateway.domain.records import Mention, NewMention
 from gateway.store._rows import MENTION_COLUMNS, mention_from_row
 from gateway.store.connection import Conn
@@ -18,9 +20,10 @@ async def insert_mention(conn: Conn, mention: NewMention) -> int | None:
         " text, created_at, in_reply_to, thread_id, addressed_hint, intent, intent_features,"
         " sentiment_compound, sentiment_pos, sentiment_neu, sentiment_neg, addressed,"
         " addressed_via, optout_requested, author_bot, author_description, visibility,"
-        " is_direct, channel_data, customer_id, optout_signal)"
+        " is_direct, channel_data, customer_id, optout_signal, language, intents)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
-        " $18, $19, $20, $21, $22, $23, $24, $25, $26) ON CONFLICT DO NOTHING RETURNING id",
+        " $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)"
+        " ON CONFLICT DO NOTHING RETURNING id",
         mention.channel,
         mention.external_id,
         mention.url,
@@ -47,6 +50,8 @@ async def insert_mention(conn: Conn, mention: NewMention) -> int | None:
         mention.channel_data,
         mention.customer_id,
         mention.optout_signal,
+        mention.language,
+        msgspec.to_builtins(mention.intents),
     )
     return int(row["id"]) if row else None
 

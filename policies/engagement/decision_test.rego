@@ -22,12 +22,13 @@ import rego.v1
 _test_tunables := {
 	"eligible_intents": ["complaint", "question"],
 	"allow_praise": false,
+	"min_intent_score": 0.5,
 	"caps": {"per_customer_24h": 3, "per_customer_7d": 6, "per_customer_30d": 15, "per_thread_unanswered": 1},
 	"channel_limits": {"bluesky": 300, "demo": 500, "mastodon": 500, "webhook": 2000, "default": 1000},
 	"channel_byte_limits": {"bluesky": 3000},
 	"reason_order": [
 		"opted_out", "nobot", "possible_opt_out", "author_is_bot",
-		"not_addressed", "intent_not_eligible",
+		"not_addressed", "intent_not_eligible", "language_unsupported", "intent_overridden",
 		"frequency_cap",
 		"blocked_term", "marketing_offer", "personal_data", "too_long",
 		"legal_language", "sensitive_topic", "ai_generated",
@@ -143,6 +144,7 @@ _deny_for(inp, tunables) := reasons if {
 	reasons := data.engagement.deny_reasons with input as inp
 		with data.engagement.eligible_intents as t.eligible_intents
 		with data.engagement.allow_praise as t.allow_praise
+		with data.engagement.min_intent_score as t.min_intent_score
 		with data.engagement.caps as t.caps
 		with data.engagement.channel_limits as t.channel_limits
 		with data.engagement.channel_byte_limits as t.channel_byte_limits
@@ -161,6 +163,7 @@ _review_for(inp, tunables) := reasons if {
 	reasons := data.engagement.review_reasons with input as inp
 		with data.engagement.eligible_intents as t.eligible_intents
 		with data.engagement.allow_praise as t.allow_praise
+		with data.engagement.min_intent_score as t.min_intent_score
 		with data.engagement.caps as t.caps
 		with data.engagement.channel_limits as t.channel_limits
 		with data.engagement.channel_byte_limits as t.channel_byte_limits
@@ -179,6 +182,7 @@ _decision_for(inp, tunables) := d if {
 	d := data.engagement.decision with input as inp
 		with data.engagement.eligible_intents as t.eligible_intents
 		with data.engagement.allow_praise as t.allow_praise
+		with data.engagement.min_intent_score as t.min_intent_score
 		with data.engagement.caps as t.caps
 		with data.engagement.channel_limits as t.channel_limits
 		with data.engagement.channel_byte_limits as t.channel_byte_limits

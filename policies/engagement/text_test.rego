@@ -68,7 +68,7 @@ test_allow_data_reason_order_lists_every_code_once if {
 	}
 	known := {
 		"opted_out", "nobot", "possible_opt_out", "author_is_bot", "not_addressed",
-		"intent_not_eligible", "frequency_cap", "blocked_term", "marketing_offer",
+		"intent_not_eligible", "language_unsupported", "intent_overridden", "frequency_cap", "blocked_term", "marketing_offer",
 		"personal_data", "too_long", "legal_language", "sensitive_topic", "ai_generated",
 	}
 	every code in known {

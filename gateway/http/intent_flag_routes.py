@@ -1,0 +1,56 @@
+"""Agents disagree with the classifier: flag a mention's intent; export the flags."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.params import JSONBody
+
+from gateway.http.controllers import rt, user_with
+from gateway.http.params import PathId
+from gateway.http.views import IntentFlagIn, IntentFlagOut, intent_flag_out
+
+_ENCODER = msgspec.json.Encoder()
+
+
+@post(
+    "/v1/mentions/{mention_id:int}/intent-flags",
+    status_code=201,
+    summary="Flag the mention's classified intent as wrong (agent); replies go to review",
+)
+async def flag_intent(
+    request: Request[Any, Any, Any], mention_id: PathId, data: JSONBody[IntentFlagIn]
+) -> IntentFlagOut:
+    user = await user_with(request, "agent")
+    flag = await rt(request).intent_flags.flag(
+        mention_id, intent=data.intent, note=data.note, user=user
+    )
+    return intent_flag_out(flag)
+
+
+@get("/v1/mentions/{mention_id:int}/intent-flags", summary="The intent flags of a mention")
+async def list_intent_flags(
+    request: Request[Any, Any, Any], mention_id: PathId
+) -> list[IntentFlagOut]:
+    await user_with(request, "agent", "compliance", "auditor")
+    return [intent_flag_out(f) for f in await rt(request).intent_flags.flags(mention_id)]
+
+
+@get(
+    "/v1/intent-flags/export",
+    summary="Flagged mentions as evaluation-set candidates (JSONL, one line per mention)",
+)
+async def export_intent_flags(request: Request[Any, Any, Any]) -> Response[bytes]:
+    await user_with(request, "agent", "compliance")
+    lines = await rt(request).intent_flags.candidates()
+    body = b"".join(_ENCODER.encode(line) + b"\n" for line in lines)
+    return Response(
+        body,
+        media_type="application/x-ndjson",
+        headers={"Content-Disposition": 'attachment; filename="intent-flag-candidates.jsonl"'},
+    )
+
+
+INTENT_FLAG_ROUTES = [flag_intent, list_intent_flags, export_intent_flags]
