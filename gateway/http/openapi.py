@@ -48,6 +48,7 @@ _MEDIA = {
     ("get", "/v1/audit/key"): ("application/x-pem-file",),
     ("get", "/v1/audit/export"): ("application/x-ndjson", "text/csv"),
     ("get", "/v1/audit/bundle"): ("application/gzip",),
+    ("get", "/v1/intent-flags/export"): ("application/x-ndjson",),
 }
 
 _PROBLEM_SCHEMA = Schema(
