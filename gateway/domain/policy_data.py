@@ -127,6 +127,14 @@ DATA_SCHEMA: dict[str, Any] = {
             "description": "Praise is answered only when this is on.",
             "type": "boolean",
         },
+        "min_intent_score": {
+            "x-form": False,
+            "description": "A mention is eligible when any of its intents (mention.intents) "
+            "is eligible with at least this score (0 to 1); edited with the rules.",
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1,
+        },
         "blocked_terms": _terms(
             "Blocked terms",
             "A reply containing one of these words or phrases is denied (blocked_term). "
