@@ -68,6 +68,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from gateway.http.auth import PUBLIC
+from gateway.web.agent import AgentController
 from gateway.web.audit import AuditController
 from gateway.web.dashboard import DashboardController
 from gateway.web.home import HomeController
@@ -84,6 +85,7 @@ WEB_ROUTES: list[Any] = [
     HomeController,
     AuditController,
     DashboardController,
+    AgentController,
 ]
 
 
