@@ -25,7 +25,7 @@ from gateway.domain.records import User
 from gateway.http.agent_views import VerdictIn
 from gateway.http.auth import CurrentUser, Services, roles
 from gateway.http.params import PathId
-from gateway.http.views import ProposalIn
+from gateway.http.views import IntentFlagIn, ProposalIn
 from gateway.pipeline.agent_desk import ProposalView, Verdict
 from gateway.pipeline.errors import InvalidInput
 from gateway.runtime import Runtime
@@ -215,6 +215,30 @@ class AgentController(Controller):
             f"Reply {proposal.id} submitted: {words.STATUS_WORDS.get(proposal.status, '')}.",
         )
 
+    @post("/mentions/{mention_id:int}/intent-flags")
+    async def flag_intent(
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        runtime: Services,
+        mention_id: PathId,
+    ) -> Redirect:
+        """Disagree with the classifier: the API's own service and body type
+        (``POST /v1/mentions/{id}/intent-flags``); audited, replies then go to review."""
+        form = await request.form()
+        try:
+            body = msgspec.convert(
+                {"intent": form.get("intent", ""), "note": str(form.get("note", ""))}, IntentFlagIn
+            )
+        except msgspec.ValidationError as exc:
+            raise InvalidInput(f"the correction cannot be recorded: {exc}") from None
+        await runtime.intent_flags.flag(mention_id, intent=body.intent, note=body.note, user=user)
+        return redirect_with_flash(
+            f"/ui/agent/mentions/{mention_id}",
+            f"Recorded: you say this is {body.intent}. Replies to it now go to review "
+            "(intent_overridden).",
+        )
+
     @get("/proposals")
     async def proposals(
         self, request: Request[Any, Any, Any], user: CurrentUser, runtime: Services
@@ -281,6 +305,7 @@ async def _mention_page(
     item = await desk.mention(mention_id)
     thread = await desk.thread(item.mention)
     history = await desk.contact_history(mention_id)
+    flags = await runtime.intent_flags.flags(mention_id)
     return page(
         request,
         "agent/mention.html",
@@ -288,6 +313,8 @@ async def _mention_page(
         mention=item.mention,
         thread=thread,
         history=history,
+        flags=flags,
+        intents=INTENTS,
         mention_id=mention_id,
         **verdict_context(verdict, text),
         **WORDS,

@@ -108,3 +108,20 @@ async def test_a_reply_to_an_opted_out_customer_is_refused_while_typing(
     await page.wait_for_url("**/ui/agent/proposals/*")
     await expect(page.locator("#proposal-status")).to_contain_text("Refused by the policy")
     await expect(page.locator("#proposal-status")).to_contain_text("opted out")
+
+
+async def test_an_agent_disagrees_with_the_classifier_and_the_reply_goes_to_review(
+    page_for: PageFactory, console: Console
+) -> None:
+    mention_id = ingest(console, COMPLAINT.replace("5521", "7731"), handle="@pia@social.example")
+    page = await page_for("agent")
+    await page.goto(f"/ui/agent/mentions/{mention_id}")
+    await page.get_by_label("The intent really is").select_option("question")
+    await page.get_by_label("Why (optional)").fill("she asks where the parcel is")
+    await page.get_by_role("button", name="Disagree with the classifier").click()
+    await expect(page.get_by_text("alice says this is question")).to_be_visible()
+    await assert_accessible(page, context="mention page with an intent flag")
+    await type_reply(page, GOOD_REPLY.replace("5521", "7731"))
+    verdict = page.locator("#verdict")
+    await expect(verdict).to_contain_text("Would go to a compliance officer first")
+    await expect(verdict).to_contain_text("An agent corrected the classifier")
