@@ -72,6 +72,8 @@ from gateway.web.agent import AgentController
 from gateway.web.audit import AuditController
 from gateway.web.dashboard import DashboardController
 from gateway.web.home import HomeController
+from gateway.web.policies import PoliciesController
+from gateway.web.policies_edit import PolicyEditController
 from gateway.web.sign_in import SignInController
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -86,6 +88,8 @@ WEB_ROUTES: list[Any] = [
     AuditController,
     DashboardController,
     AgentController,
+    PoliciesController,
+    PolicyEditController,
 ]
 
 
