@@ -23,7 +23,7 @@ def _break(source: str) -> tuple[str, int]:
 async def test_a_compile_error_is_shown_at_its_line_in_the_editor(page_for: PageFactory) -> None:
     page = await page_for("compliance")
     await page.goto("/ui/policies")
-    await page.get_by_role("link", name="Edit rules (Rego)").click()
+    await page.get_by_role("button", name="Edit rules (Rego)").click()
     await page.get_by_role("link", name=FILE, exact=True).click()
     await page.locator(".CodeMirror-linenumber").first.wait_for()  # the editor took over
     assert await page.locator(".cm-keyword").count() > 0  # highlighted
@@ -57,14 +57,14 @@ async def test_without_javascript_the_editor_is_a_textarea_and_the_error_names_t
                 {
                     "name": "egw_session",
                     "value": console.session_cookie("compliance"),
-                    "url": console.url,
+                    "domain": "127.0.0.1",
                     "path": "/ui",
                 }
             ]
         )
         page = await context.new_page()
         await page.goto("/ui/policies")
-        await page.get_by_role("link", name="Edit rules (Rego)").click()
+        await page.get_by_role("button", name="Edit rules (Rego)").click()
         await page.get_by_role("link", name=FILE, exact=True).click()
         area = page.get_by_label(f"Source of {FILE}")
         source = await area.input_value()

@@ -62,7 +62,7 @@ async def _a_week_of_replies(console: Console) -> list[int]:
         async with httpx.AsyncClient(base_url=console.url, timeout=30) as client:
             for days_ago in range(6, 0, -1):
                 allowed = await _reply(console, client)
-                assert allowed["outcome"] == "allow", allowed
+                assert allowed["decision"]["outcome"] == "allow", allowed
                 await db.execute(
                     "UPDATE proposals SET approved_at = now() - make_interval(days => $2),"
                     " created_at = now() - make_interval(days => $2) WHERE id = $1",
@@ -73,8 +73,8 @@ async def _a_week_of_replies(console: Console) -> list[int]:
     finally:
         await db.close()
     for proposal in denied:
-        assert proposal["outcome"] == "deny", proposal
-        assert [r["code"] for r in proposal["reasons"]] == ["frequency_cap"], proposal
+        assert proposal["decision"]["outcome"] == "deny", proposal
+        assert [r["code"] for r in proposal["decision"]["reasons"]] == ["frequency_cap"], proposal
     return [p["id"] for p in denied]
 
 
@@ -88,7 +88,7 @@ async def test_raise_the_7_day_cap_test_impact_and_a_second_officer_activates(
     await page.goto("/ui/policies")
     await assert_accessible(page, context="policies overview")
     await doc_shot(page, "policies")
-    await page.get_by_role("link", name="Change tunables").click()
+    await page.get_by_role("button", name="Change tunables").click()
     await page.wait_for_url("**/tunables")
     cap = page.get_by_label("Replies per customer in 7 days")
     assert await cap.input_value() == "6"
@@ -112,7 +112,7 @@ async def test_raise_the_7_day_cap_test_impact_and_a_second_officer_activates(
     await assert_accessible(page, context="test results")
     await doc_shot(page, "policies-tests")
     await page.get_by_role("link", name="engagement/frequency.rego").click()
-    await page.wait_for_url("**/coverage?file=*")
+    await page.wait_for_url(re.compile(r".*/coverage\?file=.*"))
     assert await page.locator("tr.line-covered").count() > 0
     await assert_accessible(page, context="coverage")
 

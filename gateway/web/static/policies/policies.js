@@ -38,6 +38,10 @@
       screenReaderLabel: "Source of " + (area.dataset.file || "the policy file"),
       extraKeys: { Tab: false, "Shift-Tab": false }, // keyboard users can leave the editor
     });
+    // The scroller is a region keyboard users must be able to reach (axe: scrollable-region-focusable).
+    var scroller = cm.getScrollerElement();
+    scroller.setAttribute("tabindex", "0");
+    scroller.setAttribute("aria-label", "Scroll the source of " + (area.dataset.file || "the file"));
     var line = parseInt(area.dataset.errorLine || "", 10);
     if (line > 0) {
       var index = line - 1;
