@@ -184,3 +184,18 @@ async def set_status_many(conn: Conn, mention_ids: list[int], status: str) -> No
     await conn.execute(
         "UPDATE mentions SET status = $2 WHERE id = ANY($1::bigint[])", mention_ids, status
     )
+
+
+async def intents_by_external_id(
+    conn: Conn, keys: list[tuple[str, str]]
+) -> dict[tuple[str, str], str]:
+    """The stored intent of each (channel, external_id) that is a stored mention."""
+    if not keys:
+        return {}
+    rows = await conn.fetch(
+        "SELECT channel, external_id, intent FROM mentions"
+        " WHERE (channel, external_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
+        [channel for channel, _ in keys],
+        [external_id for _, external_id in keys],
+    )
+    return {(r["channel"], r["external_id"]): r["intent"] for r in rows}

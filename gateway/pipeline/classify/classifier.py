@@ -18,11 +18,20 @@ from collections.abc import Iterable, Sequence
 import msgspec
 
 from gateway.domain.classification import Classification
+from gateway.pipeline.classify import lang_de, lang_en, lang_es, lang_fr, lang_pt
 from gateway.pipeline.classify.addressed import BrandHandles
-from gateway.pipeline.classify.intent import intent_of
+from gateway.pipeline.classify.intent import decide, find_signals, unknown_intent
+from gateway.pipeline.classify.language import detect_language
 from gateway.pipeline.classify.opt_out import opt_out_request
-from gateway.pipeline.classify.sentiment import SentimentScorer
+from gateway.pipeline.classify.rules import LanguageRules
+from gateway.pipeline.classify.sentiment import SentimentScorer, for_sentiment
 from gateway.pipeline.classify.text import lower, prepare
+
+RULES: dict[str, LanguageRules] = {
+    rules.code: rules
+    for rules in (lang_en.RULES, lang_es.RULES, lang_de.RULES, lang_fr.RULES, lang_pt.RULES)
+}
+"""The classified languages; a text with no detectable language is read as English."""
 
 
 class ClassifyItem(msgspec.Struct, frozen=True, kw_only=True):
@@ -32,6 +41,7 @@ class ClassifyItem(msgspec.Struct, frozen=True, kw_only=True):
     in_reply_to_handle: str | None = None
     is_direct: bool = False
     connector_addressed: bool | None = None
+    context_intent: str | None = None
 
 
 class Classifier:
@@ -53,22 +63,35 @@ class Classifier:
         in_reply_to_handle: str | None = None,
         is_direct: bool = False,
         connector_addressed: bool | None = None,
+        context_intent: str | None = None,
     ) -> Classification:
         """Classify one mention. Never raises for a ``str``.
 
         ``in_reply_to_handle``: the handle of the author of the post this one replies to.
         ``is_direct``: the mention arrived as a direct/private message to the brand.
         ``connector_addressed``: the connector's own verdict, None when it cannot tell.
+        ``context_intent``: the intent of the post this one replies to, when known (a
+        short reply in a complaint thread continues the complaint).
         """
         prepared = prepare(text)
-        sentiment = self._sentiment.score(prepared)
+        language = detect_language(prepared)
+        rules = RULES.get(language or "en")
+        signals = find_signals(rules or lang_en.RULES, lower(prepared))
+        if rules is None:  # a language the rules do not read: no lexicon evidence
+            signals = find_signals(lang_en.RULES, "")
+        sentiment = self._sentiment.score(for_sentiment(prepared), rules or lang_en.RULES, signals)
+        if rules is None:
+            intent = unknown_intent(language or "und")
+        else:
+            intent = decide(signals, sentiment.compound, context_intent)
         return Classification(
             sentiment=sentiment,
-            intent=intent_of(lower(prepared), sentiment.compound),
+            intent=intent,
             addressed=self._handles.addressed(
                 prepared, in_reply_to_handle, is_direct, connector_addressed
             ),
             opt_out=opt_out_request(text),
+            language=language,
         )
 
     def classify_many(self, items: Iterable[ClassifyItem | str]) -> list[Classification]:
@@ -87,6 +110,7 @@ class Classifier:
                     in_reply_to_handle=item.in_reply_to_handle,
                     is_direct=item.is_direct,
                     connector_addressed=item.connector_addressed,
+                    context_intent=item.context_intent,
                 )
             )
         return results

@@ -1,164 +1,81 @@
-"""Intent of an English mention: complaint, question, praise or other.
+"""Intent: complaint, question, praise or other, and every intent present with a score.
 
-In order of precedence (the first that holds wins):
+The same engine reads every classified language through its ``LanguageRules``
+(``lang_*.py``). First the lexicons are searched (``find_signals``); the sentiment scorer
+uses what they found; then ``decide`` applies, in order of precedence:
 
-1. complaint: a complaint term (``broken``, ``still waiting``, ``charged twice``,
-   ``never arrived``, ``worst``, ...), or VADER compound <= -0.35 with no question signal,
-   or compound <= -0.6 even with one. "Soft" terms that also occur in satisfied posts
-   (``refund``, ``cancel``, ``error``, ``bug``, ``late``, ...) count only while
-   compound < 0.5, so "got my refund in a day, great service" is praise. A complaint
-   phrased as a question ("why is my order still not here?") is a complaint; a neutral
-   question on a gloomy topic ("does the warranty cover water damage?", -0.49) is not.
-2. question: a ``?``, a sentence starting with an interrogative (``how``/``why``, a
-   wh-word followed by a verb, an auxiliary followed by a subject: ``can you``,
-   ``is there``; not a sentence ending in ``!``, which is usually an exclamation), or a
-   help phrase (``help me``, ``anyone know``, ``is there a way``).
-3. praise: a praise term (``love``, ``thanks``, ``great``, ``best``, a heart, ...) and
-   compound >= 0.5.
-4. other.
+1. complaint: a complaint term (``broken``, ``still waiting``, ``never arrived``, a
+   complaint emoji ...), or a compound <= -0.35 with no question signal, or <= -0.6 even
+   with one. "Soft" terms that also occur in satisfied posts (``refund``, ``cancel``,
+   ``late`` ...) count only while the compound is < 0.5. A complaint asked as a question
+   ("why is my order still not here?") is a complaint *and* a question.
+2. question: a ``?``, a sentence starting like a question (``how``/``why``, a wh-word with
+   a verb, an auxiliary with a subject: ``can you``, ``is there``; not a sentence ending
+   in ``!``), or a help phrase (``help me``, ``anyone know``).
+3. praise: a praise term (or emoji) and a compound >= 0.3. Praise and a complaint in one
+   post count both only with a contrast between them ("love the sound but it keeps
+   dropping"); without one the praise is sarcasm ("oh great, another outage") and is
+   dropped (feature ``sarcasm:<term>``).
+4. other; also a polite refusal ("no thanks, not interested") that is negative only in
+   tone. A reply in a complaint thread (``context_intent``) with no signal of its own
+   that is not an acknowledgement ("ok", "will do") continues the complaint
+   ("that's what you said last week").
 
-Terms follow the negation rule of ``lexicon.py``. Sarcasm is caught only when a complaint
-term is present ("love waiting 3 weeks for a package"); "oh great, just what I needed" is
-praise, a known limit of lexical rules.
+Scores (0 .. 1) say how much evidence there is: terms and strong sentiment raise them.
+``intents`` lists every intent that holds, primary first, then by score; a post with no
+intent has ``[other]``.
 """
 
 from __future__ import annotations
 
 import re
 
-from gateway.domain.classification import Intent, IntentResult
-from gateway.pipeline.classify.lexicon import LexiconSet
+import msgspec
+
+from gateway.domain.classification import Intent, IntentResult, IntentScore
+from gateway.pipeline.classify.rules import LanguageRules
 from gateway.pipeline.classify.text import SENTENCE_BREAK
 
 NEGATIVE_COMPOUND = -0.35
-"""At or below this VADER compound a text counts as a complaint on sentiment alone."""
+"""At or below this compound a text counts as a complaint on sentiment alone."""
 
 STRONG_NEGATIVE_COMPOUND = -0.6
 """At or below this compound, sentiment alone outranks question signals."""
 
 POSITIVE_COMPOUND = 0.5
-"""At or above this compound praise terms count and soft complaint terms do not."""
+"""At or above this compound soft complaint terms do not count."""
 
-
-_NOT_YET = r"(?:hasn't|haven't|didn't|not)"  # "has not arrived" contains "not arrived"
-_ANSWERS = r"(?:answers|replies|responds|cares|helps)"
-_CANNOT = r"(?:can't|cannot|can not|unable to|couldn't)(?: i| we)?"
-
-_COMPLAINT_TERMS: dict[str, str] = {
-    "broken": r"broken|broke down",
-    "not working": r"(?:not|isn't|is not|doesn't|does not|don't|won't|stopped|no longer|never)"
-    r" work(?:s|ing|ed)?",
-    "still waiting": r"still waiting",
-    "still not": r"still (?:not|isn't|hasn't|haven't|have not|has not) (?:here|arrived|"
-    r"received|delivered|working|fixed|resolved|shipped|refunded|sorted|heard|got|gotten|"
-    r"come)|still no (?:refund|reply|response|answer|update|word|package|order|delivery)|"
-    r"still can't|still cannot",
-    "waiting for ages": r"waiting (?:for )?(?:over |almost |nearly )?(?:\d+|a|an|two|three|"
-    r"four|five|six|several) (?:days?|weeks?|months?|hours?)",
-    "worst": r"worst",
-    "terrible": r"terrible|horrible|awful|appalling|atrocious|pathetic|disgusting|dreadful",
-    "charged twice": r"charged (?:me )?(?:twice|two times|double)|double[- ]charged|"
-    r"overcharged|charged me again",
-    "never arrived": r"never (?:arrived|came|showed up|got delivered|received)|"
-    + "|".join(f"{_NOT_YET} {what}" for what in ("arrived", "been delivered", "received"))
-    # the lookbehinds come last so the search can skip ahead to "not here"
-    + "|not here(?:"
-    + "|".join(f"(?<={what} not here)" for what in ("is", "it's", "still", "order", "parcel"))
-    + ")",
-    "disappointed": r"disappoint(?:ed|ing|ment)",
-    "useless": r"useless",
-    "unacceptable": r"unacceptable|ridiculous|outrageous|a joke|do better",
-    "scam": r"scam(?:med)?|rip[- ]?off|ripped off|fraud(?:ulent)?",
-    "crashing": r"crash(?:es|ed|ing)?|keeps? (?:failing|freezing|logging me out|breaking)",
-    "outage": r"outages?|down again",
-    "on hold": r"(?:hours?|minutes?|mins?) on hold|on hold for",
-    "no response": r"no response|no reply|no answer|ignored|ghosted|"
-    + "|".join(f"{who} {_ANSWERS}" for who in ("nobody", "no one", "noone")),
-    "rude": r"rude",
-    "fed up": r"fed up|sick (?:and tired )?of|tired of",
-    "never again": r"never (?:again|buying|ordering|using|shopping|recommend)",
-    "frustrated": r"frustrat(?:ed|ing|ion)",
-    "annoyed": r"annoy(?:ed|ing)",
-    "angry": r"angry|furious|livid",
-    "complaint": r"complain(?:t|ts|ing)?",
-    "thanks for nothing": r"thanks for nothing",
-    "defective": r"defective|faulty|damaged",
-    "wrong item": r"wrong (?:item|order|size|colou?r|product|package)",
-    "cannot access": r"locked out|"
-    + "|".join(f"{_CANNOT} {verb}" for verb in ("log ?in", "login", "sign ?in", "access", "pay")),
-    "hacked": r"hacked|unauthori[sz]ed",
-    "waste of money": r"waste of (?:time|money)",
-    "fix this": r"fix (?:this|it|your)",
-}
-_SOFT_COMPLAINT_TERMS: dict[str, str] = {
-    "refund": r"refunds?",
-    "cancel": r"cancel(?:l?ed|l?ing|lation)?",
-    "error": r"errors?(?!-free)",
-    "bug": r"bug(?:s|gy)?",
-    "late": r"(?:days|weeks|hours|arrived|still|is|was|running|again) late|"
-    r"late (?:again|delivery|order|package)",
-    "problem": r"problems? with|issues? with|having (?:a |an |some )?(?:problem|issue|trouble)s?",
-    "missing": r"missing",
-    "delayed": r"delay(?:ed|s)?",
-    "slow": r"(?:so|too|really|very|painfully|super|is|are|still) slow",
-}
-_QUESTION_PHRASES: dict[str, str] = {
-    "help me": r"help me",
-    "anyone know": "|".join(
-        f"{who} (?:know|knows|help)" for who in ("anyone", "anybody", "someone", "somebody")
-    )
-    + r"|can (?:anyone|anybody|someone|somebody)|could (?:anyone|anybody|someone|somebody)",
-    "is there a way": r"is there (?:a|any) way|any ?way to",
-    "how do i": r"how (?:do|can|should|would) (?:i|we)",
-    "wondering": r"wondering (?:if|whether|how|why|when|what|where)",
-    "need help": r"need (?:some )?help",
-}
-_PRAISE_TERMS: dict[str, str] = {
-    "love": r"lov(?:e|ed|es|ing)",
-    "thanks": r"thanks|thank (?:you|u)|thx|grateful",
-    "great": r"great",
-    "awesome": r"awesome",
-    "amazing": r"amazing",
-    "best": r"best",
-    "excellent": r"excellent|outstanding|superb|fantastic|brilliant|wonderful|perfect",
-    "well done": r"well done|nice (?:job|work)|great (?:job|work)|good (?:job|work)|kudos|"
-    r"shout ?out|props",
-    "impressed": r"impressed|lifesaver|life saver",
-}
-_PRAISE_EMOJI = re.compile("\u2764|\U0001f60d|\U0001f970|\U0001f64c|\U0001f44f|\U0001f499")
+PRAISE_COMPOUND = 0.3
+"""At or above this compound praise terms count as praise."""
 
 _PRAISE_EMOJI = re.compile("\u2764|\U0001f60d|\U0001f970|\U0001f64c|\U0001f44f|\U0001f499")
-
-LEXICONS = LexiconSet(
-    {
-        "complaint": _COMPLAINT_TERMS,
-        "soft_complaint": _SOFT_COMPLAINT_TERMS,
-        "question": _QUESTION_PHRASES,
-        "praise": _PRAISE_TERMS,
-    },
-    negators=("no", "not", "never", "without", "hardly", "zero", "nothing", "nobody"),
-    stop_words=("stop", "stops", "quit", "quits"),
-)
-
-_OPENERS = re.compile(
-    r"^(?:(?:@\S+|hey|hi|hello|yo|dear|so|ok|okay|um+|hmm+|also|and|but|please|pls|"
-    r"quick\squestion|question)\b[\s,:;.-]*)*"
-)
-_INTERROGATIVE = re.compile(
-    r"^(?:(?P<wh>how|why)\b|(?P<whv>what|where|when|who|which)(?:'s\b|\s(?:is|are|was|were|"
-    r"do|does|did|can|could|should|would|will|happened|time|day)\b)|(?P<aux>(?:can|could|"
-    r"would|will|do|does|did|is|are|should|has|have|was|were)\s(?:you|u|i|we|anyone|anybody|"
-    r"someone|somebody|it|this|that|there|my|the|your|y'all))\b|(?P<any>any\s?(?:way|chance|"
-    r"idea|ideas|update|news|eta|plans))\b)"
+_COMPLAINT_EMOJI = re.compile(
+    "\U0001f621|\U0001f92c|\U0001f4a9|\U0001f44e|\U0001f644|\U0001f62d|\U0001f624|\U0001f620"
+    "|\U0001f612|\U0001f926"
 )
 
 
-def _interrogative_starts(lowered: str) -> list[str]:
+class Signals(msgspec.Struct, frozen=True, kw_only=True):
+    """What the lexicons found in one text; positions are offsets in the lowered text."""
+
+    complaint: list[tuple[str, int]]
+    soft_complaint: list[tuple[str, int]]
+    topic_complaint: list[tuple[str, int]]
+    question: list[str]  # features: question_mark, interrogative_start:.., question_phrase:..
+    praise: list[tuple[str, int]]
+    contrast: int | None  # where the first contrast word starts
+    ack: bool  # the text starts with an acknowledgement ("ok", "will do")
+    decline: bool  # a polite refusal ("no thanks, not interested"): no complaint by tone
+    complaint_emoji: int
+    praise_emoji: bool
+
+
+def _interrogative_starts(rules: LanguageRules, lowered: str) -> list[str]:
     found: list[str] = []
     for sentence in SENTENCE_BREAK.split(lowered):
-        opener = _OPENERS.match(sentence)
+        opener = rules.openers.match(sentence)
         body = sentence[opener.end() :] if opener is not None else sentence
-        match = _INTERROGATIVE.match(body)
+        match = rules.interrogative.match(body)
         if match is None or body.rstrip().endswith("!"):
             continue
         lead = " ".join(next(g for g in match.groups() if g is not None).split())
@@ -167,30 +84,108 @@ def _interrogative_starts(lowered: str) -> list[str]:
     return found
 
 
-def intent_of(lowered: str, compound: float) -> IntentResult:
-    """The intent of lower-cased prepared text with VADER compound ``compound``."""
-    starts = LEXICONS.starts(lowered)
-    terms = LEXICONS.labels("complaint", lowered, starts)
+def find_signals(rules: LanguageRules, lowered: str) -> Signals:
+    lexicons = rules.lexicons
+    starts = lexicons.starts(lowered)
+
+    def found(name: str) -> list[tuple[str, int]]:
+        return [(label, m.start()) for label, m in lexicons.find(name, lowered, starts)]
+
+    question = ["question_mark"] if "?" in lowered else []
+    question += [f"interrogative_start:{w}" for w in _interrogative_starts(rules, lowered)]
+    question += [f"question_phrase:{p}" for p in lexicons.labels("question", lowered, starts)]
+    contrast = found("contrast")
+    ack = found("ack")
+    opener = rules.openers.match(lowered)
+    first_word = opener.end() if opener is not None else 0
+    return Signals(
+        complaint=found("complaint"),
+        soft_complaint=found("soft_complaint"),
+        topic_complaint=found("topic_complaint"),
+        question=question,
+        praise=found("praise"),
+        contrast=contrast[0][1] if contrast else None,
+        ack=any(pos <= first_word for _, pos in ack),
+        decline=bool(found("decline")),
+        complaint_emoji=len(_COMPLAINT_EMOJI.findall(lowered)),
+        praise_emoji=_PRAISE_EMOJI.search(lowered) is not None,
+    )
+
+
+def mixed(signals: Signals) -> bool:
+    """Praise and a complaint joined by a contrast word: both intents hold."""
+    if signals.contrast is None or not signals.praise or not signals.complaint:
+        return False
+    pivot = signals.contrast
+    praise_before = any(pos < pivot for _, pos in signals.praise)
+    complaint_after = any(pos > pivot for _, pos in signals.complaint)
+    complaint_before = any(pos < pivot for _, pos in signals.complaint)
+    praise_after = any(pos > pivot for _, pos in signals.praise)
+    return (praise_before and complaint_after) or (complaint_before and praise_after)
+
+
+def sarcastic(signals: Signals) -> bool:
+    """Praise words in a post whose complaint they do not contrast with."""
+    return bool(signals.praise) and bool(signals.complaint) and not mixed(signals)
+
+
+def decide(signals: Signals, compound: float, context_intent: str | None) -> IntentResult:
+    """The intent, every intent present with a score, and the features that decided it."""
+    terms = [label for label, _ in signals.complaint]
     if compound < POSITIVE_COMPOUND:
-        terms += LEXICONS.labels("soft_complaint", lowered, starts)
+        terms += [label for label, _ in signals.soft_complaint]
+    # A topic ("refund", "cancel") is a complaint in a statement, not in a calm question.
+    if compound < POSITIVE_COMPOUND and (not signals.question or compound <= -0.05):
+        terms += [label for label, _ in signals.topic_complaint]
     complaint = [f"complaint_term:{t}" for t in terms]
+    if signals.complaint_emoji:
+        complaint.append("complaint_term:emoji")
     if compound <= NEGATIVE_COMPOUND:
         complaint.append(f"negative_sentiment:{compound:.2f}")
-    question = ["question_mark"] if "?" in lowered else []
-    question += [f"interrogative_start:{w}" for w in _interrogative_starts(lowered)]
-    question += [f"question_phrase:{p}" for p in LEXICONS.labels("question", lowered, starts)]
-    praise = [f"praise_term:{t}" for t in LEXICONS.labels("praise", lowered, starts)]
-    if _PRAISE_EMOJI.search(lowered):
-        praise.append("praise_term:emoji")
-    positive = [f"positive_sentiment:{compound:.2f}"] if compound >= POSITIVE_COMPOUND else []
-    # Sentiment alone is a blunt signal ("does the warranty cover water damage?" scores
-    # -0.49), so without a complaint term it outranks a question only when strong.
+    question = list(signals.question)
+    praise_terms = [label for label, _ in signals.praise]
+    if signals.praise_emoji:
+        praise_terms.append("emoji")
+    is_sarcasm = sarcastic(signals)
+    praise = [f"sarcasm:{t}" if is_sarcasm else f"praise_term:{t}" for t in praise_terms]
+    positive = [f"positive_sentiment:{compound:.2f}"] if compound >= PRAISE_COMPOUND else []
+
+    scores: dict[Intent, float] = {}
+    has_terms = bool(terms) or signals.complaint_emoji > 0
     strongly_negative = compound <= STRONG_NEGATIVE_COMPOUND
-    intent: Intent = "other"
-    if terms or (complaint and (strongly_negative or not question)):
-        intent = "complaint"
-    elif question:
-        intent = "question"
-    elif praise and positive:
-        intent = "praise"
-    return IntentResult(intent=intent, features=complaint + question + praise + positive)
+    by_tone = compound <= NEGATIVE_COMPOUND and (strongly_negative or not question)
+    if has_terms or (by_tone and not signals.decline):
+        evidence = len(terms) + signals.complaint_emoji
+        scores["complaint"] = min(1.0, 0.55 + 0.15 * evidence + max(0.0, -compound) * 0.3)
+    elif (
+        context_intent == "complaint"
+        and not question
+        and not praise_terms
+        and not signals.ack
+        and compound < PRAISE_COMPOUND
+    ):
+        complaint.append("thread:complaint")
+        scores["complaint"] = 0.55
+    if question:
+        scores["question"] = min(1.0, 0.5 + 0.15 * len(question))
+    if praise_terms and not is_sarcasm and (compound >= PRAISE_COMPOUND or mixed(signals)):
+        scores["praise"] = min(1.0, 0.4 + 0.1 * len(praise_terms) + max(0.0, compound) * 0.4)
+    primary: Intent = next(
+        (i for i in ("complaint", "question", "praise") if i in scores),
+        "other",
+    )
+    rest = sorted((i for i in scores if i != primary), key=lambda i: -scores[i])
+    intents = [IntentScore(intent=primary, score=round(scores.get(primary, 1.0), 2))]
+    intents += [IntentScore(intent=i, score=round(scores[i], 2)) for i in rest]
+    return IntentResult(
+        intent=primary, features=complaint + question + praise + positive, intents=intents
+    )
+
+
+def unknown_intent(language: str) -> IntentResult:
+    """A language the classifier does not read: no rule applies."""
+    return IntentResult(
+        intent="unknown",
+        features=[f"language_unsupported:{language}"],
+        intents=[IntentScore(intent="unknown", score=1.0)],
+    )

@@ -40,7 +40,66 @@ class Term(msgspec.Struct, frozen=True, kw_only=True):
     alternatives: tuple[Alternative, ...]
 
 
+def _top_level(body: str) -> list[str]:
+    """``body`` split at its top-level ``|``."""
+    parts, depth, begin, i = [], 0, 0, 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\":
+            i += 1
+        elif ch == "[":
+            i = body.index("]", i + 1)
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(body[begin:i])
+            begin = i + 1
+        i += 1
+    parts.append(body[begin:])
+    return parts
+
+
+def _expand(alternative: str) -> list[str]:
+    """An alternative that starts with a group, as one alternative per branch of that
+    group: ``(?:a|b) c`` is ``a c`` and ``b c``, so each has a literal to anchor on."""
+    if not alternative.startswith("(?:"):
+        return [alternative]
+    depth, i = 0, 0
+    while i < len(alternative):
+        ch = alternative[i]
+        if ch == "\\":
+            i += 1
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                break
+        i += 1
+    rest = alternative[i + 1 :]
+    if rest[:1] in ("?", "*", "{", "+"):
+        return [alternative]
+    return [branch + rest for branch in _top_level(alternative[3:i])]
+
+
 def _split(body: str) -> list[tuple[str, str]]:
+    """``_anchored`` for each top-level alternative, leading groups expanded as needed."""
+    found: list[tuple[str, str]] = []
+    for alternative in _top_level(body):
+        try:
+            found += _anchored(alternative)
+        except ValueError:
+            expanded = _expand(alternative)
+            if expanded == [alternative]:
+                raise
+            for branch in expanded:
+                found += _split(branch)
+    return found
+
+
+def _anchored(body: str) -> list[tuple[str, str]]:
     """The top-level alternatives of ``body``, each with a literal every match contains.
 
     The literal is the longest run of characters outside groups, classes and escapes and
@@ -129,10 +188,13 @@ class LexiconSet:
         *,
         negators: Iterable[str],
         stop_words: Iterable[str] = (),
+        intensifiers: str = "",
     ) -> None:
         self.lexicons = {name: compile_terms(terms) for name, terms in lexicons.items()}
         self._negators = frozenset(negators)
         self._stop_words = frozenset(stop_words)
+        # "couldn't be more disappointed" intensifies, it does not negate
+        self._intensifier = re.compile(rf"(?:{intensifiers})\s\S*$") if intensifiers else None
         anchor_keys: dict[str, list[int]] = {}
         self.by_key: dict[int, tuple[str, int, Term, re.Pattern[str]]] = {}
         for name, lexicon in self.lexicons.items():
@@ -182,8 +244,14 @@ class LexiconSet:
         return [label for label, _ in self.find(name, lowered, starts)]
 
     def _negated(self, lowered: str, start: int) -> bool:
-        before = WORD.findall(lowered, max(0, start - 40), start)[-3:]
+        begin = max(0, start - 40)
+        clause = max(lowered.rfind(mark, begin, start) for mark in ",.;!?\n")
+        before = WORD.findall(lowered, max(begin, clause + 1), start)[-3:]
         if before and before[-1] in self._stop_words:
+            return False
+        if self._intensifier is not None and self._intensifier.search(
+            lowered, max(0, start - 40), start
+        ):
             return False
         return any(w in self._negators or w.endswith("n't") for w in before)
 

@@ -1,18 +1,21 @@
 """The mention classifier: intent, addressed-to-brand, opt-out requests, sentiment.
 
-The intent table is the contract agents see in the inbox: realistic posts with the label
-the documented rules give them, including the known limits (sarcasm without a complaint
-term reads as praise; VADER scores "Not great, not terrible" strongly negative).
+The intent table is the contract agents see in the inbox: realistic posts with the label a
+person gives them. How well the classifier does overall is measured on the labelled set
+(test_intent_eval.py); these are the cases every version must keep right.
 """
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import pytest
 
 from gateway.domain.classification import Addressed
 from gateway.pipeline.classify import Classifier, ClassifyItem
 from gateway.pipeline.classify import text as prep
-from gateway.pipeline.classify.intent import LEXICONS as LEXICON_SET
+from gateway.pipeline.classify.classifier import RULES
 
 CLASSIFIER = Classifier(["@acme"])
 
@@ -41,8 +44,6 @@ INTENT_CASES: list[tuple[str, str]] = [
     ("Great, another outage. Thanks @acme", "complaint"),
     ("@acme love waiting 3 weeks for a package", "complaint"),
     ("Thanks for nothing @acme", "complaint"),
-    # VADER quirk: scores this -0.66, so it counts as a complaint on sentiment alone
-    ("Not great, not terrible. @acme", "complaint"),
     # questions
     ("@acme how do I reset my password?", "question"),
     ("@acme Do you ship to Canada?", "question"),
@@ -71,8 +72,9 @@ INTENT_CASES: list[tuple[str, str]] = [
     ("@acme No complaints, the replacement arrived today. Thanks!", "praise"),
     ("@acme How awesome is this!", "praise"),  # "!" makes it an exclamation
     ("@acme the new dashboard is really good, nice work team", "praise"),
-    # known limit: sarcasm with no complaint term reads as praise
-    ("Oh great, just what I needed @acme", "praise"),
+    # sarcasm: praise words around a complaint, no contrast between them
+    ("oh great, another update that deletes my playlists. thanks so much", "complaint"),
+    ("so @acme just wiped all my saved addresses. cool. very cool.", "complaint"),
     # other
     ("Just bought a new kettle from @acme", "other"),
     ("@acme this is fine", "other"),
@@ -80,7 +82,7 @@ INTENT_CASES: list[tuple[str, str]] = [
     ("Will never forget the day I got my first @acme bike", "other"),
     ("What a day. Coffee from @acme saved it", "other"),
     ("When I opened the box from @acme I found a note from the packer, cute", "other"),
-    ("@acme \u2764\ufe0f\u2764\ufe0f\u2764\ufe0f", "other"),  # VADER scores the hearts 0.0
+    ("@acme \u2764\ufe0f\u2764\ufe0f\u2764\ufe0f", "praise"),  # hearts for the brand
     ("", "other"),
 ]
 
@@ -167,12 +169,70 @@ def test_intent_table_covers_every_intent_with_enough_examples() -> None:
 
 def test_features_explain_the_decision_including_overridden_signals() -> None:
     result = CLASSIFIER.classify("@acme why is my order STILL not here? ordered 3 weeks ago")
-    assert result.intent.features == [
-        "complaint_term:still not",
-        "complaint_term:never arrived",
-        "question_mark",
-        "interrogative_start:why",
-    ]
+    features = result.intent.features
+    assert features[:2] == ["complaint_term:still not", "complaint_term:never arrived"]
+    assert features[2].startswith("negative_sentiment:-0.")
+    assert features[3:] == ["question_mark", "interrogative_start:why"]
+    # a complaint asked as a question is both
+    assert [s.intent for s in result.intent.intents] == ["complaint", "question"]
+
+
+# Issue 13: each text, what the gateway said before, and what a person reads in it.
+ISSUE_13 = [
+    ("oh great, another update that deletes my playlists. thanks so much", None, "complaint"),
+    (
+        "Aero speaker disconnects every 10 minutes since the update. Please roll it back",
+        None,
+        "complaint",
+    ),
+    ("I'm done", "complaint", "complaint"),
+    ("not bad at all, the new version is actually quite fast", None, "praise"),
+    ("no thanks, not interested", None, "other"),
+    ("mi pedido nunca llegó y nadie responde", None, "complaint"),
+    (
+        "Ihr Kundenservice ist eine Katastrophe, seit drei Wochen keine Antwort",
+        None,
+        "complaint",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "context", "intent"), ISSUE_13)
+def test_issue_13_examples(text: str, context: str | None, intent: str) -> None:
+    item = ClassifyItem(text=text, context_intent=context)
+    assert CLASSIFIER.classify_many([item])[0].intent.intent == intent
+
+
+def test_a_thread_reply_continues_a_complaint_but_not_an_acknowledgement() -> None:
+    def read(text: str, context: str | None) -> str:
+        item = ClassifyItem(text=text, context_intent=context)
+        return CLASSIFIER.classify_many([item])[0].intent.intent
+
+    assert read("that's what you said last week", "complaint") == "complaint"
+    assert read("that's what you said last week", None) == "other"
+    assert read("ok, will do", "complaint") == "other"
+    assert read("that's what you said last week", "question") == "other"
+
+
+def test_languages_are_recorded_and_others_are_unknown() -> None:
+    assert CLASSIFIER.classify("@acme meine Bestellung ist immer noch nicht da").language == "de"
+    italian = CLASSIFIER.classify("@acme il mio ordine non è mai arrivato e nessuno risponde")
+    assert (italian.language, italian.intent.intent) == ("it", "unknown")
+    assert italian.intent.features == ["language_unsupported:it"]
+    short = CLASSIFIER.classify("@acme ok")
+    assert (short.language, short.intent.intent) == (None, "other")  # too short to tell
+
+
+def test_every_language_explains_its_intent() -> None:
+    for text in (
+        "@acme la app no funciona desde ayer",
+        "@acme die App stürzt ständig ab",
+        "@acme l'application plante tout le temps",
+        "@acme o aplicativo trava o tempo todo",
+    ):
+        result = CLASSIFIER.classify(text).intent
+        assert result.intent == "complaint", text
+        assert [f for f in result.features if f.startswith("complaint_term:")], text
 
 
 def test_features_name_terms_and_sentiment_with_two_decimals() -> None:
@@ -417,7 +477,13 @@ def test_urls_are_ignored_by_every_rule() -> None:
 
 # --- the anchor prefilter is an optimisation only -----------------------------------------------
 
-LEXICONS = list(LEXICON_SET.lexicons)
+
+EVAL_TEXTS = [
+    json.loads(line)["text"]
+    for line in (Path(__file__).resolve().parents[2] / "data" / "intent_eval.jsonl")
+    .read_text(encoding="utf-8")
+    .splitlines()
+]
 
 CORPUS = (
     [text for text, _ in INTENT_CASES]
@@ -436,30 +502,31 @@ CORPUS = (
 def test_anchor_prefilter_never_changes_which_terms_match() -> None:
     """Only alternatives whose anchor literal occurs are searched; searching every
     alternative from the start of the text must find exactly the same matches."""
-    everywhere = dict.fromkeys(LEXICON_SET.by_key, 0)
     matched = 0
-    for text in CORPUS:
-        lowered = prep.lower(prep.prepare(text))
-        starts = LEXICON_SET.starts(lowered)
-        for lexicon in LEXICONS:
-            fast = [(label, m.span()) for label, m in LEXICON_SET.find(lexicon, lowered, starts)]
-            full = [
-                (label, m.span()) for label, m in LEXICON_SET.find(lexicon, lowered, everywhere)
-            ]
-            assert fast == full, text
-            matched += len(full)
-    assert matched > 60  # the corpus exercises the lexicons
+    for rules in RULES.values():
+        lexicons = rules.lexicons
+        everywhere = dict.fromkeys(lexicons.by_key, 0)
+        for text in CORPUS + EVAL_TEXTS:
+            lowered = prep.lower(prep.prepare(text))
+            starts = lexicons.starts(lowered)
+            for name in lexicons.lexicons:
+                fast = [(label, m.span()) for label, m in lexicons.find(name, lowered, starts)]
+                full = [(label, m.span()) for label, m in lexicons.find(name, lowered, everywhere)]
+                assert fast == full, (rules.code, text)
+                matched += len(full)
+    assert matched > 300  # the corpus exercises the lexicons of every language
 
 
 def test_every_match_contains_its_anchor() -> None:
-    alternatives = [
-        alternative
-        for lexicon in LEXICON_SET.lexicons.values()
-        for term in lexicon
-        for alternative in term.alternatives
-    ]
-    for text in CORPUS:
-        flat = prep.lower(prep.prepare(text)).replace("\n", " ")
-        for alternative in alternatives:
-            for match in alternative.pattern.finditer(flat):
-                assert alternative.anchor in match.group(), (alternative.anchor, match.group())
+    for rules in RULES.values():
+        alternatives = [
+            alternative
+            for lexicon in rules.lexicons.lexicons.values()
+            for term in lexicon
+            for alternative in term.alternatives
+        ]
+        for text in CORPUS + EVAL_TEXTS:
+            flat = prep.lower(prep.prepare(text)).replace("\n", " ")
+            for alternative in alternatives:
+                for match in alternative.pattern.finditer(flat):
+                    assert alternative.anchor in match.group(), (alternative.anchor, match.group())
