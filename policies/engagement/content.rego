@@ -1,8 +1,8 @@
 # Content (part of package engagement): what the reply itself says.
 # Blocked wording, unsolicited marketing offers, personal data the customer did not share,
 # replies too long for the channel in any unit it counts (all deny), and legal language in
-# the conversation (review). Term lists are matched as whole words, case-insensitively
-# (see text.rego).
+# the conversation (review). Term lists are matched as whole words and their forms,
+# ignoring case and accents (see text.rego).
 package engagement
 
 import rego.v1
@@ -16,8 +16,7 @@ import rego.v1
 #   terms found.
 deny_reasons contains {"code": "blocked_term", "rule": "engagement.content.blocked_term", "message": message} if {
 	count(data.engagement.blocked_terms) > 0
-	pattern := concat("", [`\b(?:`, replace(lower(concat("|", data.engagement.blocked_terms)), " ", `[^a-z0-9]+`), `)\b`])
-	found := regex.find_n(pattern, lower(input.reply.text), -1)
+	found := regex.find_n(_terms_regex(data.engagement.blocked_terms), _folded(input.reply.text), -1)
 	count(found) > 0
 	message := sprintf("The reply contains blocked wording (%s); rephrase it.", [_quoted_terms(found)])
 }
@@ -200,8 +199,8 @@ _too_long_reason(rule, size, unit, limit) := {
 #   the reply.
 review_reasons contains {"code": "legal_language", "rule": "engagement.content.legal_language", "message": message} if {
 	count(data.engagement.legal_terms) > 0
-	pattern := concat("", [`\b(?:`, replace(lower(concat("|", data.engagement.legal_terms)), " ", `[^a-z0-9]+`), `)\b`])
-	found := regex.find_n(pattern, lower(concat("\n", [input.mention.text, input.reply.text])), -1)
+	text := _folded(concat("\n", [input.mention.text, input.reply.text]))
+	found := regex.find_n(_terms_regex(data.engagement.legal_terms), text, -1)
 	count(found) > 0
 	message := sprintf(
 		"Legal language appears in the conversation (%s); a compliance officer must check the reply before it is sent.",

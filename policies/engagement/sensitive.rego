@@ -19,8 +19,8 @@ review_reasons contains {
 	# Every topic's terms in one regex first; the per-topic work runs only on a match.
 	alternatives := [concat("|", terms) | some terms in data.engagement.sensitive_topics; count(terms) > 0]
 	count(alternatives) > 0
-	text := lower(concat("\n", [input.mention.text, input.reply.text]))
-	regex.match(concat("", [`\b(?:`, replace(lower(concat("|", alternatives)), " ", `[^a-z0-9]+`), `)\b`]), text)
+	text := _folded(concat("\n", [input.mention.text, input.reply.text]))
+	regex.match(_terms_regex(alternatives), text)
 	found := [sprintf("%s: %s", [topic, _quoted_terms(matches)]) |
 		some topic in sort([t | some t, _ in data.engagement.sensitive_topics])
 		terms := data.engagement.sensitive_topics[topic]

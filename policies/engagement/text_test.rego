@@ -5,8 +5,12 @@ package engagement_test
 
 import rego.v1
 
-# Words without regex syntax or spaces, separated by single spaces.
-_plain_term := `^[^\s|.*+?()\[\]{}^$\\#]+( [^\s|.*+?()\[\]{}^$\\#]+)*$`
+import data.engagement._folded
+import data.engagement._terms_regex
+
+# Words without regex syntax or spaces, separated by single spaces; a word may end in "*"
+# (its forms: "medic*").
+_plain_term := `^[^\s|.*+?()\[\]{}^$\\#]+\*?( [^\s|.*+?()\[\]{}^$\\#]+\*?)*$`
 
 _plain(term) if {
 	regex.match(_plain_term, term)
@@ -81,5 +85,79 @@ test_allow_data_byte_limits_are_positive_integers if {
 		is_number(limit)
 		limit == round(limit)
 		limit > 0
+	}
+}
+
+# --- word forms and accents (text.rego: "*" ends a stem, folded text) ---
+
+_form_tunables := {
+	"blocked_terms": ["idiot*", "stupid*", "calm down", "idiota*"],
+	"legal_terms": ["sue", "sued", "suing", "lawyer*", "abogad*", "anwalt*", "cease and desist"],
+	"sensitive_topics": {
+		"finance": ["invest", "investing", "invested", "loan*"],
+		"health": ["medic*", "prescri*", "arzt*", "sante"],
+	},
+}
+
+_sensitive_codes(text) := _codes(_review_for(_input({"reply": {"text": text}}), _form_tunables))
+
+test_review_health_word_forms_in_the_reply if {
+	"sensitive_topic" in _sensitive_codes("This product is medically proven to help.")
+	"sensitive_topic" in _sensitive_codes("Ask whoever prescribed it to you.")
+	"sensitive_topic" in _sensitive_codes("Take your medication as usual.")
+}
+
+test_review_finance_word_forms if {
+	"sensitive_topic" in _sensitive_codes("We recommend investing the refund.")
+	"sensitive_topic" in _sensitive_codes("Our loans start at 2%.")
+}
+
+test_allow_stem_needs_a_whole_word_start if {
+	not "sensitive_topic" in _sensitive_codes("Our comedic video is out.")
+	not "sensitive_topic" in _sensitive_codes("We will investigate the delay.")
+}
+
+test_review_accents_are_optional_on_either_side if {
+	"sensitive_topic" in _sensitive_codes("Fragen Sie Ihren Ärztin oder Apotheker.")
+	"sensitive_topic" in _sensitive_codes("Consultez un médecin, c'est une question de santé.")
+	r := _reason(_review_for(_input({"reply": {"text": "Pregunte a su MÉDICO."}}), _form_tunables), "sensitive_topic")
+	contains(r.message, `health: "medico"`)
+}
+
+test_review_legal_word_forms_in_mention_and_reply if {
+	inp := _input({"mention": {"text": "@acme I sued them last year and my lawyers are ready"}})
+	r := _reason(_review_for(inp, _form_tunables), "legal_language")
+	contains(r.message, `"lawyers"`)
+	contains(r.message, `"sued"`)
+	inp2 := _input({"mention": {"text": "@acme hablaré con mis abogados"}})
+	"legal_language" in _codes(_review_for(inp2, _form_tunables))
+	inp3 := _input({"reply": {"text": "Unser Anwaltsteam prüft das."}})
+	"legal_language" in _codes(_review_for(inp3, _form_tunables))
+}
+
+test_allow_legal_term_without_its_forms_stays_whole_word if {
+	inp := _input({"mention": {"text": "@acme in pursuit of my refund, the issue is open"}})
+	not "legal_language" in _codes(_review_for(inp, _form_tunables))
+}
+
+test_deny_blocked_word_forms if {
+	reasons := _deny_for(_input({"reply": {"text": "Only idiots would ask that. Stupidity!"}}), _form_tunables)
+	r := _reason(reasons, "blocked_term")
+	r.message == `The reply contains blocked wording ("idiots", "stupidity"); rephrase it.`
+	"blocked_term" in _codes(_deny_for(_input({"reply": {"text": "No sea IDIOTA."}}), _form_tunables))
+}
+
+test_allow_shipped_terms_match_the_forms_people_write if {
+	lists := [
+		data.engagement.legal_terms,
+		data.engagement.blocked_terms,
+		[term | some terms in data.engagement.sensitive_topics; some term in terms],
+	]
+	every text in [
+		"medically", "prescribed", "investing", "sued", "lawyers", "diagnosed",
+		"Médicos", "Ärzte", "abogados", "suicidal", "mortgages", "idiots",
+	] {
+		some terms in lists
+		regex.match(_terms_regex(terms), _folded(text))
 	}
 }

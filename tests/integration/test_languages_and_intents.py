@@ -5,9 +5,15 @@ sends a reply to a post in a language the classifier does not read to review wit
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
+import pytest
+
+from gateway.domain.classification import Classification
 from gateway.domain.records import Mention, User
+from gateway.pipeline.classify import ClassifyItem
 from gateway.runtime import Runtime
 from gateway.store import mentions
 from tests.integration.support import GOOD_REPLY, ingest_one, raw
@@ -44,9 +50,7 @@ async def test_classified_languages_are_recorded_and_answered(
         assert (mention.language, mention.intent) == (language, "complaint"), text
         assert mention.intents[0].intent == "complaint"
         assert mention.intent_features
-        proposal = await runtime.decider.propose(
-            mention_id=mention_id, text=GOOD_REPLY, user=agent
-        )
+        proposal = await runtime.decider.propose(mention_id=mention_id, text=GOOD_REPLY, user=agent)
         assert proposal.status == "approved", (text, proposal.reasons)
 
 
@@ -79,3 +83,20 @@ async def test_a_reply_in_a_complaint_thread_continues_the_complaint(runtime: Ru
     assert threaded.intent == "complaint"
     assert "thread:complaint" in threaded.intent_features
     assert unthreaded.intent == "other"
+
+
+async def test_classification_runs_off_the_event_loop(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loop_thread = threading.get_ident()
+    seen: list[int] = []
+    original = runtime.classifier.classify_many
+
+    def spy(items: Iterable[ClassifyItem | str]) -> list[Classification]:
+        seen.append(threading.get_ident())
+        return original(items)
+
+    monkeypatch.setattr(runtime.classifier, "classify_many", spy)
+    await runtime.ingestor.ingest([raw("@acme where is my parcel?")], actor="test")
+    assert seen
+    assert loop_thread not in seen

@@ -50,232 +50,49 @@ _DETECTED = (
     Language.KOREAN,
 )
 
+
 # Distinctive function words: frequent in one classified language, rare as words in the
 # others ("es", "du", "da", "do", "was", "will", "so" are left out: they are words in two).
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 _FUNCTION_WORDS: dict[str, frozenset[str]] = {
-    "en": frozenset(
-        [
-            "the",
-            "my",
-            "i",
-            "i'm",
-            "im",
-            "you",
-            "your",
-            "you're",
-            "is",
-            "it",
-            "it's",
-            "this",
-            "that",
-            "to",
-            "of",
-            "for",
-            "with",
-            "what",
-            "why",
-            "how",
-            "can",
-            "can't",
-            "don't",
-            "doesn't",
-            "didn't",
-            "won't",
-            "have",
-            "has",
-            "just",
-            "are",
-            "been",
-            "still",
-            "again",
-            "please",
-            "thanks",
-            "thank",
-            "but",
-            "get",
-            "got",
-            "did",
-            "does",
-            "when",
-            "would",
-            "they",
-            "we",
-            "our",
-            "us",
-            "out",
-            "all",
-            "never",
-            "any",
-            "anyone",
-            "anybody",
-            "nobody",
-            "there",
-            "their",
-            "from",
-            "after",
-            "and",
-            "or",
-            "not",
-        ]
+    "en": _words(
+        "the my i i'm im i'll i've i'd you your you're is it it's this that to of for with "
+        "what why how who where which can can't don't doesn't didn't won't isn't wasn't "
+        "aren't couldn't wouldn't haven't hasn't have has had just are were been be being "
+        "still again already please thanks thank but get got did does do when would could "
+        "should they them their we our us out all never any anyone anybody nobody nothing "
+        "everything anything there here from after and or not up about now new love great "
+        "best good happy need want know think day today tonight tomorrow same check every "
+        "twice since only more than then these those she he his her its into some such let "
+        "let's over well done made make one two three at an by"
     ),
-    "es": frozenset(
-        [
-            "el",
-            "los",
-            "las",
-            "mis",
-            "y",
-            "está",
-            "están",
-            "pero",
-            "muy",
-            "ya",
-            "gracias",
-            "qué",
-            "cómo",
-            "hola",
-            "del",
-            "sus",
-            "tengo",
-            "hay",
-            "hace",
-            "desde",
-            "sigue",
-            "sin",
-            "esto",
-            "cuándo",
-            "dónde",
-            "también",
-            "puedo",
-            "llegó",
-            "nadie",
-            "ningún",
-            "ninguna",
-            "mi",
-            "nuestro",
-            "vuestro",
-            "ustedes",
-            "usted",
-        ]
+    "es": _words(
+        "el los las mis y está están pero muy ya gracias qué cómo hola del sus tengo hay "
+        "hace desde sigue sin esto cuándo dónde también puedo llegó nadie ningún ninguna mi "
+        "nuestro vuestro ustedes usted"
     ),
-    "de": frozenset(
-        [
-            "ich",
-            "nicht",
-            "und",
-            "ist",
-            "der",
-            "das",
-            "mein",
-            "meine",
-            "mit",
-            "kein",
-            "keine",
-            "seit",
-            "auf",
-            "ein",
-            "eine",
-            "bitte",
-            "danke",
-            "noch",
-            "schon",
-            "warum",
-            "wieder",
-            "immer",
-            "für",
-            "habe",
-            "hat",
-            "euer",
-            "eure",
-            "ihr",
-            "nach",
-            "aber",
-            "sehr",
-            "auch",
-            "wird",
-            "wurde",
-            "bei",
-            "von",
-            "dem",
-            "gerade",
-            "endlich",
-            "jetzt",
-            "euch",
-        ]
+    "de": _words(
+        "ich nicht und ist der das mein meine mit kein keine seit auf ein eine bitte danke "
+        "noch schon warum wieder immer für habe hat euer eure ihr nach aber sehr auch wird "
+        "wurde bei von dem gerade endlich jetzt euch"
     ),
-    "fr": frozenset(
-        [
-            "je",
-            "j'ai",
-            "le",
-            "les",
-            "mon",
-            "mes",
-            "est",
-            "et",
-            "pas",
-            "ne",
-            "n'est",
-            "une",
-            "des",
-            "pour",
-            "avec",
-            "vous",
-            "votre",
-            "vos",
-            "c'est",
-            "toujours",
-            "merci",
-            "jamais",
-            "depuis",
-            "mais",
-            "très",
-            "ça",
-            "où",
-            "quand",
-            "sur",
-            "au",
-            "aux",
-            "rien",
-            "suis",
-            "ça",
-        ]
+    "fr": _words(
+        "je j'ai le les mon mes est et pas ne n'est une des pour avec vous votre vos c'est "
+        "toujours merci jamais depuis mais très ça où quand sur au aux rien suis"
     ),
-    "pt": frozenset(
-        [
-            "o",
-            "os",
-            "meu",
-            "minha",
-            "não",
-            "é",
-            "uma",
-            "com",
-            "muito",
-            "ainda",
-            "ninguém",
-            "vocês",
-            "obrigado",
-            "obrigada",
-            "dos",
-            "das",
-            "na",
-            "pelo",
-            "pela",
-            "já",
-            "há",
-            "estou",
-            "tá",
-            "foi",
-            "até",
-            "isso",
-            "sem",
-            "você",
-            "seu",
-            "sua",
-            "ao",
-        ]
+    "pt": _words(
+        "o os meu minha não é uma com muito ainda ninguém vocês obrigado obrigada dos das "
+        "na pelo pela já há estou tá foi até isso sem você seu sua ao"
     ),
+}
+# Words of languages the classifier does not read that would otherwise look English
+# ("is", "in", "of" in Dutch): when they win, lingua decides.
+_OTHER_WORDS: dict[str, frozenset[str]] = {
+    "it": _words("il di che non per sono mio mia questo ho ha grazie ancora mai nessuno"),
+    "nl": _words("het een niet ik mijn van nog geen bedankt voor wat hoe zijn"),
 }
 _NOISE = re.compile(r"[@#][\w.@-]+|https?://\S+|www\.\S+")
 _LETTER_WORD = re.compile(r"[^\W\d_][\w'-]*")
@@ -300,7 +117,10 @@ def _latin(word: str) -> bool:
 
 def _votes(words: list[str]) -> list[tuple[int, str]]:
     return sorted(
-        ((sum(w in vocab for w in words), lang) for lang, vocab in _FUNCTION_WORDS.items()),
+        (
+            (sum(w in vocab for w in words), lang)
+            for lang, vocab in (*_FUNCTION_WORDS.items(), *_OTHER_WORDS.items())
+        ),
         reverse=True,
     )
 
@@ -316,11 +136,11 @@ def detect_language(prepared: str) -> str | None:
     if not words:
         return None
     (best, lang), (second, _) = _votes(words)[:2]
-    if best >= 2 and second == 0:
+    if best >= 2 and second == 0 and lang in _FUNCTION_WORDS:
         return lang
     if len(words) < MIN_WORDS and all(_latin(w) for w in words):
-        return lang if best > second else None
+        return lang if best > second and lang in _FUNCTION_WORDS else None
     found = _lingua().detect_language_of(" ".join(words))
     if found is None:
-        return lang if best > second else None
+        return lang if best > second and lang in _FUNCTION_WORDS else None
     return found.iso_code_639_1.name.lower()
