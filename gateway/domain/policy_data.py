@@ -24,7 +24,7 @@ import msgspec
 
 # Words without regex syntax, separated by single spaces: the rule in
 # policies/engagement/text_test.rego (test_allow_data_terms_are_plain_words).
-PLAIN_TERM = r"^[^\s|.*+?()\[\]{}^$\\#]+( [^\s|.*+?()\[\]{}^$\\#]+)*$"
+PLAIN_TERM = r"^[^\s|.*+?()\[\]{}^$\\#]+\*?( [^\s|.*+?()\[\]{}^$\\#]+\*?)*$"
 NOBOT_MARKER = r"^#?[^\s|.*+?()\[\]{}^$\\#]+$"
 MAP_KEY = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
 INTENTS = ["complaint", "question", "praise", "other"]
@@ -138,7 +138,8 @@ DATA_SCHEMA: dict[str, Any] = {
         "blocked_terms": _terms(
             "Blocked terms",
             "A reply containing one of these words or phrases is denied (blocked_term). "
-            "One per line, lower case; a space matches any run of spaces or punctuation.",
+            "One per line, lower case; a space matches any run of spaces or punctuation, "
+            "accents are optional, a word ending in * also matches its longer forms.",
         ),
         "legal_terms": _terms(
             "Legal terms",
