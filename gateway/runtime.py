@@ -63,7 +63,7 @@ class Runtime:
     suppression_keys: SuppressionKeys
     policies: PolicyService | None = None  # None when an engine was given (tests)
     checkpointer: Checkpointer | None = None
-    committer: GroupCommitter | None = None
+    committer: GroupCommitter[Any, Any] | None = None  # the decision writer
     audit_public_pem: bytes | None = None
     outbound: OutboundClients | None = None  # guarded clients for configured sources
     secrets: Secrets | None = None
@@ -111,7 +111,14 @@ class Runtime:
         for channel, publisher in configured.items():
             publishers.setdefault(channel, publisher)  # GATEWAY_WEBHOOK_URL's "webhook" wins
         classifier = Classifier(settings.brand_handles)
-        committer = GroupCommitter(db.pool)
+        decider = Decider(
+            db.pool,
+            engine,
+            limits={name: channel_limits(p) for name, p in publishers.items()},
+            group_commit=True,
+            suppression_keys=suppression_keys,
+            shadow_wait_s=settings.shadow_wait_s,
+        )
         return cls(
             settings=settings,
             db=db,
@@ -120,16 +127,9 @@ class Runtime:
             publishers=publishers,
             classifier=classifier,
             ingestor=Ingestor(db.pool, classifier, brand_handle=settings.brand_handles[0]),
-            decider=Decider(
-                db.pool,
-                engine,
-                limits={name: channel_limits(p) for name, p in publishers.items()},
-                committer=committer,
-                suppression_keys=suppression_keys,
-                shadow_wait_s=settings.shadow_wait_s,
-            ),
+            decider=decider,
             suppression_keys=suppression_keys,
-            committer=committer,
+            committer=decider.committer,
             reviewer=Reviewer(
                 db.pool,
                 engine=engine,

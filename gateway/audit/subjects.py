@@ -25,6 +25,21 @@ async def sealed_for(
     return seal(payload, subject_id=subject_id, key=key)
 
 
+async def sealed_for_each(
+    conn: Conn, payloads: list[tuple[dict[str, Any], str, str]]
+) -> list[dict[str, Any]]:
+    """Each ``(payload, channel, customer)`` sealed under its customer's key; the keys of
+    all of them are read (or created) in one statement."""
+    keys = await store.subject_keys(
+        conn, [(channel, customer) for _, channel, customer in payloads]
+    )
+    sealed: list[dict[str, Any]] = []
+    for payload, channel, customer in payloads:
+        subject_id, key = keys[(channel, customer)]
+        sealed.append(seal(payload, subject_id=subject_id, key=key))
+    return sealed
+
+
 async def decision_subject_id(conn: Conn, proposal: Proposal) -> str | None:
     """The customer's subject id as the proposal's decision event recorded it.
 

@@ -176,6 +176,35 @@ class CustomerHistory(msgspec.Struct, frozen=True, kw_only=True):
     replied_since_last_contact: bool
 
 
+class ContactFacts(msgspec.Struct, frozen=True, kw_only=True):
+    """What the store knows of a customer's contacts and thread, as of one moment: the
+    counts of ``CustomerHistory`` plus what it is derived from, so that contacts not
+    committed yet (earlier decisions of the same group-commit batch) can be added."""
+
+    opted_out: bool
+    contacts_24h: int
+    contacts_7d: int
+    contacts_30d: int
+    last_contact_at: datetime | None
+    thread_replies: int
+    thread_last_reply_at: datetime | None
+    last_mention_in_thread_at: datetime | None  # the customer's latest mention in the thread
+
+    def history(self) -> CustomerHistory:
+        last_reply = self.thread_last_reply_at
+        latest = self.last_mention_in_thread_at
+        return CustomerHistory(
+            opted_out=self.opted_out,
+            contacts_24h=self.contacts_24h,
+            contacts_7d=self.contacts_7d,
+            contacts_30d=self.contacts_30d,
+            last_contact_at=self.last_contact_at,
+            thread_replies=self.thread_replies,
+            replied_since_last_contact=last_reply is None
+            or (latest is not None and latest > last_reply),
+        )
+
+
 class AuditEvent(msgspec.Struct, frozen=True, kw_only=True):
     seq: int
     occurred_at: datetime

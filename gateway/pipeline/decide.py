@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -18,17 +18,18 @@ import msgspec
 import structlog
 
 from connectors.contract import ChannelLimits
-from gateway.audit.subjects import sealed_for
+from gateway.audit.subjects import sealed_for_each
 from gateway.audit.suppression import SuppressionKeys
 from gateway.domain.decisions import Decision, policy_error
 from gateway.domain.policy_input import PolicyInput
-from gateway.domain.records import CustomerHistory, Mention, Proposal, User
+from gateway.domain.records import ContactFacts, CustomerHistory, Mention, Proposal, User
 from gateway.pipeline.errors import InvalidInput, StateConflict
 from gateway.pipeline.policy_input import build_policy_input
 from gateway.policy.engine import PolicyEngine
 from gateway.policy.live import LivePolicy
 from gateway.store import audit, mentions, outbox, proposals
 from gateway.store.connection import Conn
+from gateway.store.errors import NotFound
 from gateway.store.group_commit import GroupCommitter
 
 log = structlog.get_logger(__name__)
@@ -59,11 +60,15 @@ class Decider:
         engine: PolicyEngine,
         *,
         limits: Mapping[str, ChannelLimits | None] | None = None,
-        committer: GroupCommitter | None = None,
+        group_commit: bool = False,
         suppression_keys: SuppressionKeys | None = None,
         shadow_wait_s: float = 0.25,
     ) -> None:
-        self._committer = committer
+        """With ``group_commit`` proposals are written in batches by one writer
+        (``self.committer``); without, each in its own transaction."""
+        self.committer: GroupCommitter[_Job, _Written] | None = (
+            GroupCommitter(pool, self._flush) if group_commit else None
+        )
         self._keys = suppression_keys
         self._shadow_wait_s = shadow_wait_s
         self._pool = pool
@@ -102,18 +107,16 @@ class Decider:
         shadow = await self._shadow(policy_input)
         draft = _Draft(text=text, ai_generated=ai_generated, user=user)
         first = _Decided(input=policy_input, decision=decision, shadow=shadow, now=now)
-
-        async def write(conn: Conn) -> tuple[Proposal, _Decided]:
-            locked = await mentions.lock_mention(conn, mention_id, now=datetime.now(UTC))
-            _check_claim(locked, user)
-            decided = await self._recheck(conn, locked, draft, first)
-            return await _store(conn, locked, draft, decided), decided
-
-        if self._committer is not None:
-            proposal, decided = await self._committer.submit(write)
+        job = _Job(mention_id=mention_id, draft=draft, first=first)
+        if self.committer is not None:
+            written = await self.committer.submit(job)
         else:
             async with self._pool.acquire() as conn, conn.transaction():
-                proposal, decided = await write(conn)
+                [outcome] = await self._flush(conn, [job])
+            if isinstance(outcome, Exception):
+                raise outcome
+            written = outcome
+        proposal, decided = written.proposal, written.decided
         log.info(
             "policy_decided",
             proposal_id=proposal.id,
@@ -126,31 +129,75 @@ class Decider:
         )
         return proposal
 
-    async def _recheck(
-        self, conn: Conn, mention: Mention, draft: _Draft, first: _Decided
-    ) -> _Decided:
-        """The decision to store: ``first`` if the customer's facts are unchanged under
-        the contact locks, else the policy's decision on the fresh facts.
+    async def _flush(self, conn: Conn, jobs: list[_Job]) -> list[_Written | Exception]:
+        """Write a batch of decided proposals in the caller's transaction, one statement
+        per kind for the whole batch; a job refused by validation (its mention gone or
+        claimed by someone else) gets its error and writes nothing."""
+        now = datetime.now(UTC)
+        locked = await mentions.lock_mentions(conn, [j.mention_id for j in jobs], now=now)
+        outcomes: list[_Written | Exception | None] = []
+        valid: list[tuple[int, _Job, Mention]] = []
+        for index, job in enumerate(jobs):
+            mention = locked.get(job.mention_id)
+            try:
+                if mention is None:
+                    raise NotFound(f"mention {job.mention_id} does not exist")
+                _check_claim(mention, job.draft.user)
+            except (NotFound, StateConflict) as refused:
+                outcomes.append(refused)
+                continue
+            outcomes.append(None)  # written below, with the rest of the batch
+            valid.append((index, job, mention))
+        if valid:
+            decided = await self._recheck(conn, [(job, m) for _, job, m in valid])
+            stored = await _store(conn, [(job, m) for _, job, m in valid], decided, now)
+            for (index, _job, _m), proposal, one in zip(valid, stored, decided, strict=True):
+                outcomes[index] = _Written(proposal=proposal, decided=one)
+        return [o if o is not None else RuntimeError("job left unwritten") for o in outcomes]
+
+    async def _recheck(self, conn: Conn, jobs: list[tuple[_Job, Mention]]) -> list[_Decided]:
+        """The decisions to store: each job's first decision if the customer's facts are
+        unchanged under the contact locks, else the policy's decision on the fresh facts.
 
         Decisions for one customer (and one thread) are serialised here until the batch
-        commits, so the counts read now include every contact allowed before this one,
-        earlier jobs of the same batch included. The cap itself stays the policy's.
+        commits: the locks of the whole batch are taken in one statement (in one fixed
+        order), the counts read in one more, and each job's counts include every
+        contact allowed before it, earlier jobs of the same batch included. The cap
+        itself stays the policy's.
         """
-        await proposals.lock_contacts(
+        await proposals.lock_contact_keys(
             conn,
-            channel=mention.channel,
-            handle=mention.customer,
-            thread_id=mention.thread_id,
+            [
+                key
+                for _job, m in jobs
+                for key in proposals.contact_lock_keys(
+                    channel=m.channel, handle=m.customer, thread_id=m.thread_id
+                )
+            ],
         )
-        now = datetime.now(UTC)
-        history = await self._history(conn, mention, now)
-        fresh = self._build(mention, draft.text, draft.ai_generated, draft.user, history, now)
-        if fresh.customer == first.input.customer:
-            return first
-        decision = await self.engine.decide(fresh)
-        # No shadow run here: the batch holds its locks, and a shadow may take up to
-        # shadow_wait_s; the shadow report counts this decision as skipped instead.
-        return _Decided(input=fresh, decision=decision, shadow=self._shadow_skipped(), now=now)
+        now = datetime.now(UTC)  # after the locks: every contact committed before is seen
+        facts = await proposals.contact_facts(
+            conn, [self._history_query(m) for _job, m in jobs], now=now
+        )
+        earlier = _BatchContacts()
+        decided: list[_Decided] = []
+        for (job, mention), stored in zip(jobs, facts, strict=True):
+            history = earlier.added_to(stored, mention, now).history()
+            draft, first = job.draft, job.first
+            fresh = self._build(mention, draft.text, draft.ai_generated, draft.user, history, now)
+            if fresh.customer == first.input.customer:
+                one = first
+            else:
+                decision = await self.engine.decide(fresh)
+                # No shadow run here: the batch holds its locks, and a shadow may take up
+                # to shadow_wait_s; the shadow report counts this decision as skipped.
+                one = _Decided(
+                    input=fresh, decision=decision, shadow=self._shadow_skipped(), now=now
+                )
+            if one.decision.outcome == "allow":
+                earlier.add(mention, one.now)
+            decided.append(one)
+        return decided
 
     def _shadow_skipped(self) -> Decision | None:
         shadow = self.engine.shadow if isinstance(self.engine, LivePolicy) else None
@@ -187,12 +234,14 @@ class Decider:
         return self._build(mention, text, ai_generated, user, history, now)
 
     async def _history(self, conn: Conn, mention: Mention, now: datetime) -> CustomerHistory:
-        return await proposals.customer_history(
-            conn,
+        [facts] = await proposals.contact_facts(conn, [self._history_query(mention)], now=now)
+        return facts.history()
+
+    def _history_query(self, mention: Mention) -> proposals.HistoryQuery:
+        return proposals.HistoryQuery(
             channel=mention.channel,
             handle=mention.customer,
             thread_id=mention.thread_id,
-            now=now,
             suppression_key=self._keys.for_mention(mention) if self._keys else None,
         )
 
@@ -232,6 +281,54 @@ class _Decided(msgspec.Struct, frozen=True, kw_only=True):
     now: datetime
 
 
+class _Job(msgspec.Struct, frozen=True, kw_only=True):
+    mention_id: int
+    draft: _Draft
+    first: _Decided
+
+
+class _Written(msgspec.Struct, frozen=True, kw_only=True):
+    proposal: Proposal
+    decided: _Decided
+
+
+class _BatchContacts:
+    """Contacts allowed by earlier jobs of the batch (not committed yet, so not counted
+    by the store): their approval times by customer and by thread."""
+
+    def __init__(self) -> None:
+        self._customer: dict[tuple[str, str], list[datetime]] = {}
+        self._thread: dict[tuple[str, str], list[datetime]] = {}
+
+    def add(self, mention: Mention, at: datetime) -> None:
+        self._customer.setdefault((mention.channel, mention.customer), []).append(at)
+        self._thread.setdefault((mention.channel, mention.thread_id), []).append(at)
+
+    def added_to(self, facts: ContactFacts, mention: Mention, now: datetime) -> ContactFacts:
+        contacts = self._customer.get((mention.channel, mention.customer), [])
+        replies = self._thread.get((mention.channel, mention.thread_id), [])
+        if not contacts and not replies:
+            return facts
+        within = [t for t in contacts if t <= now]
+        return msgspec.structs.replace(
+            facts,
+            contacts_24h=facts.contacts_24h + sum(t > now - _DAY for t in within),
+            contacts_7d=facts.contacts_7d + sum(t > now - 7 * _DAY for t in within),
+            contacts_30d=facts.contacts_30d + sum(t > now - 30 * _DAY for t in within),
+            last_contact_at=_latest(facts.last_contact_at, *within),
+            thread_replies=facts.thread_replies + len(replies),
+            thread_last_reply_at=_latest(facts.thread_last_reply_at, *replies),
+        )
+
+
+_DAY = timedelta(days=1)
+
+
+def _latest(*moments: datetime | None) -> datetime | None:
+    present = [m for m in moments if m is not None]
+    return max(present) if present else None
+
+
 def _check_claim(mention: Mention, user: User) -> None:
     if mention.claim is not None and mention.claim.agent != user.name:
         raise StateConflict(
@@ -240,56 +337,83 @@ def _check_claim(mention: Mention, user: User) -> None:
         )
 
 
-async def _store(conn: Conn, mention: Mention, draft: _Draft, decided: _Decided) -> Proposal:
-    """Proposal, audit event (input snapshot, decision, revision) and, when allowed, the
-    outbox row: all in the caller's transaction, under the mention's row lock."""
-    user, decision, now = draft.user, decided.decision, decided.now
-    status = STATUS_BY_OUTCOME[decision.outcome]
-    proposal_id = await proposals.reserve_proposal_id(conn)
-    policy_input = msgspec.to_builtins(decided.input)
-    payload = await sealed_for(
+async def _store(
+    conn: Conn, jobs: list[tuple[_Job, Mention]], decided: list[_Decided], now: datetime
+) -> list[Proposal]:
+    """Proposals, their audit events (input snapshot, decision, revision) and, for those
+    allowed, their outbox rows (one NOTIFY): all in the caller's transaction, under the
+    mentions' row locks, one statement per kind for the whole batch."""
+    ids = await proposals.reserve_proposal_ids(conn, len(jobs))
+    statuses = [STATUS_BY_OUTCOME[d.decision.outcome] for d in decided]
+    inputs = [msgspec.to_builtins(d.input) for d in decided]
+    payloads = await sealed_for_each(
         conn,
-        {
-            "proposal_id": proposal_id,
-            "mention_id": mention.id,
-            "status": status,
-            "input": policy_input,
-            "decision": decision_payload(decision),
-        },
-        channel=mention.channel,
-        customer=mention.customer,
+        [
+            (
+                {
+                    "proposal_id": proposal_id,
+                    "mention_id": mention.id,
+                    "status": status,
+                    "input": policy_input,
+                    "decision": decision_payload(one.decision),
+                },
+                mention.channel,
+                mention.customer,
+            )
+            for proposal_id, (_job, mention), one, status, policy_input in zip(
+                ids, jobs, decided, statuses, inputs, strict=True
+            )
+        ],
     )
-    event = await audit.append(
+    events = await audit.append_many(
         conn,
-        kind="proposal_decided",
-        actor=user.name,
-        subject=f"proposal:{proposal_id}",
-        payload=payload,
-        policy_revision=decision.policy_revision,
+        [
+            audit.NewEvent(
+                kind="proposal_decided",
+                actor=job.draft.user.name,
+                subject=f"proposal:{proposal_id}",
+                payload=payload,
+                policy_revision=one.decision.policy_revision,
+            )
+            for proposal_id, (job, _m), one, payload in zip(
+                ids, jobs, decided, payloads, strict=True
+            )
+        ],
     )
-    proposal = await proposals.insert_proposal(
+    stored = await proposals.insert_proposals(
         conn,
-        mention_id=mention.id,
-        channel=mention.channel,
-        customer_handle=mention.customer,
-        thread_id=mention.thread_id,
-        agent=user.name,
-        text=draft.text,
-        ai_generated=draft.ai_generated,
-        status=status,
-        outcome=decision.outcome,
-        reasons=[msgspec.to_builtins(r) for r in decision.reasons],
-        policy_revision=decision.policy_revision,
-        idempotency_key=f"reply-{uuid.uuid4().hex}",
-        now=now,
-        policy_input=policy_input,
-        shadow=decision_payload(decided.shadow) if decided.shadow else None,
-        proposal_id=proposal_id,
-        audit_seq=event.seq,
+        [
+            proposals.NewProposal(
+                id=proposal_id,
+                audit_seq=event.seq,
+                mention_id=mention.id,
+                channel=mention.channel,
+                customer_handle=mention.customer,
+                thread_id=mention.thread_id,
+                agent=job.draft.user.name,
+                text=job.draft.text,
+                ai_generated=job.draft.ai_generated,
+                status=status,
+                outcome=one.decision.outcome,
+                reasons=[msgspec.to_builtins(r) for r in one.decision.reasons],
+                policy_revision=one.decision.policy_revision,
+                idempotency_key=f"reply-{uuid.uuid4().hex}",
+                now=one.now,
+                policy_input=policy_input,
+                shadow=decision_payload(one.shadow) if one.shadow else None,
+            )
+            for proposal_id, event, (job, mention), one, status, policy_input in zip(
+                ids, events, jobs, decided, statuses, inputs, strict=True
+            )
+        ],
     )
-    if status == "approved":
-        await outbox.enqueue(conn, proposal_id, now=now)
-        await conn.execute("SELECT pg_notify('outbox_queued', $1)", str(proposal_id))
-    if status != "denied" and mention.status == "new":
-        await mentions.set_status(conn, mention.id, "proposed")
-    return proposal
+    await outbox.enqueue_many(conn, [p.id for p in stored if p.status == "approved"], now=now)
+    await mentions.mark_proposed(
+        conn,
+        [
+            m.id
+            for (_job, m), p in zip(jobs, stored, strict=True)
+            if p.status != "denied" and m.status == "new"
+        ],
+    )
+    return stored

@@ -7,7 +7,6 @@ The lock is held until the caller commits, so callers append as late as they can
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -20,11 +19,18 @@ from gateway.store._rows import AUDIT_COLUMNS, audit_from_row
 from gateway.store.connection import Conn
 from gateway.store.errors import NotFound
 
+_encode = msgspec.json.encode
+_decode = msgspec.json.decode
 
-def _as_stored(payload: dict[str, Any]) -> dict[str, Any]:
-    """The payload exactly as jsonb will give it back (the hash covers this form)."""
-    stored: dict[str, Any] = json.loads(json.dumps(payload))
-    return stored
+
+class NewEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """An event to append: the chain gives it its seq, time, prev_hash and hash."""
+
+    kind: str
+    actor: str
+    subject: str
+    payload: dict[str, Any]
+    policy_revision: str | None = None
 
 
 async def append(
@@ -36,48 +42,75 @@ async def append(
     payload: dict[str, Any],
     policy_revision: str | None = None,
 ) -> AuditEvent:
+    event = NewEvent(
+        kind=kind, actor=actor, subject=subject, payload=payload, policy_revision=policy_revision
+    )
+    return (await append_many(conn, [event]))[0]
+
+
+async def append_many(conn: Conn, events: list[NewEvent]) -> list[AuditEvent]:
+    """Append ``events`` in order: the chain head is read (and locked) once, the hashes are
+    computed here, the events inserted in one statement and the head moved once."""
     if not conn.is_in_transaction():
         raise RuntimeError("audit.append must run inside a transaction")
+    if not events:
+        return []
     head = await conn.fetchrow("SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE")
     assert head is not None
-    seq = head["seq"] + 1
     occurred_at = datetime.now(UTC)
-    stored = _as_stored(payload)
-    digest = event_hash(
-        prev_hash=head["hash"],
-        seq=seq,
-        occurred_at=occurred_at,
-        kind=kind,
-        actor=actor,
-        subject=subject,
-        payload=stored,
-        policy_revision=policy_revision,
-    )
+    seq, prev_hash = int(head["seq"]), str(head["hash"])
+    appended: list[AuditEvent] = []
+    texts: list[str] = []
+    for new in events:
+        seq += 1
+        raw = _encode(new.payload)
+        texts.append(raw.decode())
+        stored: dict[str, Any] = _decode(raw)  # as jsonb gives it back: what the hash covers
+        digest = event_hash(
+            prev_hash=prev_hash,
+            seq=seq,
+            occurred_at=occurred_at,
+            kind=new.kind,
+            actor=new.actor,
+            subject=new.subject,
+            payload=stored,
+            policy_revision=new.policy_revision,
+        )
+        appended.append(
+            AuditEvent(
+                seq=seq,
+                occurred_at=occurred_at,
+                kind=new.kind,
+                actor=new.actor,
+                subject=new.subject,
+                payload=stored,
+                policy_revision=new.policy_revision,
+                prev_hash=prev_hash,
+                hash=digest,
+            )
+        )
+        prev_hash = digest
     await conn.execute(
         "INSERT INTO audit_events (seq, occurred_at, kind, actor, subject, payload,"
-        " policy_revision, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        seq,
+        " policy_revision, prev_hash, hash)"
+        " SELECT seq, $2, kind, actor, subject, payload::jsonb, policy_revision, prev_hash, hash"
+        " FROM unnest($1::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],"
+        " $7::text[], $8::text[], $9::text[])"
+        " AS e(seq, kind, actor, subject, payload, policy_revision, prev_hash, hash)",
+        [e.seq for e in appended],
         occurred_at,
-        kind,
-        actor,
-        subject,
-        stored,
-        policy_revision,
-        head["hash"],
-        digest,
+        [e.kind for e in appended],
+        [e.actor for e in appended],
+        [e.subject for e in appended],
+        texts,
+        [e.policy_revision for e in appended],
+        [e.prev_hash for e in appended],
+        [e.hash for e in appended],
     )
-    await conn.execute("UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1", seq, digest)
-    return AuditEvent(
-        seq=seq,
-        occurred_at=occurred_at,
-        kind=kind,
-        actor=actor,
-        subject=subject,
-        payload=stored,
-        policy_revision=policy_revision,
-        prev_hash=head["hash"],
-        hash=digest,
+    await conn.execute(
+        "UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1", seq, prev_hash
     )
+    return appended
 
 
 async def list_events(

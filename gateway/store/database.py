@@ -6,10 +6,10 @@ SELECT audit events but not UPDATE, DELETE or TRUNCATE them.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import asyncpg
+import msgspec
 import structlog
 
 from gateway.settings import Settings
@@ -31,8 +31,27 @@ def resolve_dsn(settings: Settings) -> tuple[str, Any]:
     return server.get_uri(), server
 
 
+_JSONB_VERSION = b"\x01"  # jsonb's binary wire format: a version byte, then the JSON text
+_json_encoder = msgspec.json.Encoder()
+_json_decode = msgspec.json.decode
+
+
+def _encode_jsonb(value: Any) -> bytes:
+    return _JSONB_VERSION + _json_encoder.encode(value)
+
+
+def _decode_jsonb(data: bytes) -> Any:
+    return _json_decode(memoryview(data)[1:])
+
+
 async def _init_connection(conn: Conn) -> None:
-    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    await conn.set_type_codec(
+        "jsonb",
+        encoder=_encode_jsonb,
+        decoder=_decode_jsonb,
+        schema="pg_catalog",
+        format="binary",
+    )
     await conn.execute(f"SET ROLE {APP_ROLE}")
 
 

@@ -1,19 +1,29 @@
-"""Group commit: many requests' writes in one transaction, one WAL flush.
+"""Group commit: many requests' writes in one transaction, one WAL flush, few statements.
 
 Audit appends are serialized by the chain head, and a durable commit waits for the WAL
 to reach the disk, so one transaction per request caps throughput at about one commit
-per flush. The writer takes every job waiting, runs each in its own savepoint (a failing
-job fails alone), commits once, and only then answers each job: a request is answered
-only after its batch committed. It flushes as soon as jobs arrive (no timer); while one
-batch commits, the next accumulates.
+per flush. Running each request's statements one after another inside a shared
+transaction still costs a round trip per statement per request, so the writer hands the
+whole batch to ``flush``, which runs one statement per kind for all of its jobs.
+
+``flush(conn, jobs)`` runs inside the batch's transaction and returns one outcome per job,
+in order: a result, or an exception for a job that failed validation (it must have
+written nothing: validation comes before the batch's writes, so no savepoint is needed
+and a refused job does not poison the others). The writer commits once and only then
+answers each job: a request is answered only after its batch committed. It flushes as
+soon as jobs arrive (no timer); while one batch commits, the next accumulates.
+
+If the database refuses the batch (a constraint, a deadlock, a lost connection), nothing
+of it was committed; each job is then tried again alone, so a job the database refuses
+fails alone, with ``Unavailable`` (the request may be retried).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
 
 import asyncpg
 import structlog
@@ -23,33 +33,42 @@ from gateway.store.errors import Unavailable
 
 log = structlog.get_logger(__name__)
 
-T = TypeVar("T")
-Work = Callable[[Conn], Awaitable[Any]]
+J = TypeVar("J")
+R = TypeVar("R")
+Flush = Callable[[Conn, list[J]], Awaitable[Sequence[R | Exception]]]
+
+_DATABASE_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, Unavailable)
 
 
-class GroupCommitter:
-    def __init__(self, pool: asyncpg.Pool, *, max_batch: int = 256) -> None:
+class GroupCommitter(Generic[J, R]):
+    def __init__(self, pool: asyncpg.Pool, flush: Flush[J, R], *, max_batch: int = 256) -> None:
         self._pool = pool
+        self._flush = flush
         self._max_batch = max_batch
-        self._queue: asyncio.Queue[tuple[Work, asyncio.Future[Any]]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[J, asyncio.Future[R]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
 
-    async def submit(self, work: Callable[[Conn], Awaitable[T]]) -> T:
-        """Run ``work`` inside the next batch transaction; its result once committed."""
+    @property
+    def waiting(self) -> int:
+        """Jobs queued for the next batch."""
+        return self._queue.qsize()
+
+    async def submit(self, job: J) -> R:
+        """Write ``job`` in the next batch transaction; its result once committed."""
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="group-commit")
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        await self._queue.put((work, future))
-        result: T = await future
-        return result
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        await self._queue.put((job, future))
+        return await future
 
     async def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+            self._task = None
         while not self._queue.empty():
-            _work, future = self._queue.get_nowait()
+            _job, future = self._queue.get_nowait()
             if not future.done():
                 future.set_exception(Unavailable("the gateway is shutting down"))
 
@@ -60,26 +79,44 @@ class GroupCommitter:
                 batch.append(self._queue.get_nowait())
             await self._write(batch)
 
-    async def _write(self, batch: list[tuple[Work, asyncio.Future[Any]]]) -> None:
-        outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
+    async def _write(self, batch: list[tuple[J, asyncio.Future[R]]]) -> None:
         try:
-            async with self._pool.acquire() as conn, conn.transaction():
-                for work, future in batch:
-                    try:
-                        async with conn.transaction():  # a savepoint per job
-                            outcomes.append((future, await work(conn), None))
-                    except Exception as exc:
-                        outcomes.append((future, None, exc))
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            outcomes = await self._commit([job for job, _future in batch])
+        except _DATABASE_ERRORS as exc:
             log.warning("group_commit_failed", jobs=len(batch), error=str(exc))
-            for _work, future in batch:
-                if not future.done():
-                    future.set_exception(Unavailable(f"could not store the batch: {exc}"))
+            if len(batch) == 1:
+                _answer(batch[0][1], _unavailable(exc))
+                return
+            for job, future in batch:  # find the job the database refuses: alone
+                try:
+                    [outcome] = await self._commit([job])
+                except _DATABASE_ERRORS as alone:
+                    outcome = _unavailable(alone)
+                _answer(future, outcome)
             return
-        for future, value, error in outcomes:
-            if future.done():
-                continue  # the caller went away; its write stands, like any committed one
-            if error is not None:
-                future.set_exception(error)
-            else:
-                future.set_result(value)
+        for (_job, future), outcome in zip(batch, outcomes, strict=True):
+            _answer(future, outcome)
+
+    async def _commit(self, jobs: list[J]) -> Sequence[R | Exception]:
+        async with self._pool.acquire() as conn, conn.transaction():
+            outcomes = await self._flush(conn, jobs)
+            if len(outcomes) != len(jobs):  # a bug: roll the batch back
+                raise RuntimeError(f"flush answered {len(outcomes)} of {len(jobs)} jobs")
+        return outcomes
+
+
+def _unavailable(exc: BaseException) -> Unavailable:
+    if isinstance(exc, Unavailable):
+        return exc
+    error = Unavailable(f"could not store the batch: {exc}")
+    error.__cause__ = exc
+    return error
+
+
+def _answer(future: asyncio.Future[R], outcome: R | Exception) -> None:
+    if future.done():
+        return  # the caller went away; its write stands, like any committed one
+    if isinstance(outcome, Exception):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)

@@ -134,16 +134,6 @@ async def claim_mention(
     raise Conflict(f"mention {mention_id} is claimed by {holder} until {expires}")
 
 
-async def lock_mention(conn: Conn, mention_id: int, *, now: datetime) -> Mention:
-    """Read a mention and lock it against concurrent claims for this transaction."""
-    row = await conn.fetchrow(
-        f"SELECT {MENTION_COLUMNS} FROM mentions WHERE id = $1 FOR UPDATE", mention_id
-    )
-    if row is None:
-        raise NotFound(f"mention {mention_id} does not exist")
-    return mention_from_row(row, now=now)
-
-
 async def set_status(conn: Conn, mention_id: int, status: str) -> None:
     await conn.execute("UPDATE mentions SET status = $2 WHERE id = $1", mention_id, status)
 
@@ -199,3 +189,22 @@ async def intents_by_external_id(
         [external_id for _, external_id in keys],
     )
     return {(r["channel"], r["external_id"]): r["intent"] for r in rows}
+
+
+async def lock_mentions(conn: Conn, mention_ids: list[int], *, now: datetime) -> dict[int, Mention]:
+    """Read and lock these mentions (in id order, so two batches cannot deadlock on
+    them) for this transaction; a missing id is simply absent from the result."""
+    rows = await conn.fetch(
+        f"SELECT {MENTION_COLUMNS} FROM mentions WHERE id = ANY($1::bigint[])"
+        " ORDER BY id FOR UPDATE",
+        sorted(set(mention_ids)),
+    )
+    return {int(r["id"]): mention_from_row(r, now=now) for r in rows}
+
+
+async def mark_proposed(conn: Conn, mention_ids: list[int]) -> None:
+    """Mentions still ``new`` become ``proposed`` (a reply was proposed for them)."""
+    await conn.execute(
+        "UPDATE mentions SET status = 'proposed' WHERE id = ANY($1::bigint[]) AND status = 'new'",
+        sorted(set(mention_ids)),
+    )

@@ -6,13 +6,22 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+import msgspec
 
-from gateway.domain.records import CustomerHistory, Proposal
+from gateway.domain.records import ContactFacts, CustomerHistory, Proposal
 from gateway.store._rows import PROPOSAL_COLUMNS, proposal_from_row
 from gateway.store.connection import Conn
 from gateway.store.errors import Conflict, NotFound, Unavailable
 
 CONTACT_STATES = ("approved", "released")
+
+
+def contact_lock_keys(*, channel: str, handle: str, thread_id: str) -> list[str]:
+    """The advisory lock keys of one contact decision: its customer and its thread."""
+    return [
+        f"contacts:customer:{channel}:{handle}",  # the canonical identity
+        f"contacts:thread:{channel}:{thread_id}",
+    ]
 
 
 async def lock_contacts(conn: Conn, *, channel: str, handle: str, thread_id: str) -> None:
@@ -21,24 +30,37 @@ async def lock_contacts(conn: Conn, *, channel: str, handle: str, thread_id: str
 
     Whoever holds them re-reads the counts (``customer_history``) and sees every contact
     committed before it, and, within one group-commit batch, every earlier job of the
-    batch, so no two decisions can both take the last place under a cap. The two locks
-    are taken in one fixed order; a deadlock between two gateway instances' batches is
-    reported as Unavailable (try again), never as a decision.
+    batch, so no two decisions can both take the last place under a cap.
     """
-    keys = sorted(
-        {
-            f"contacts:customer:{channel}:{handle}",  # the canonical identity
-            f"contacts:thread:{channel}:{thread_id}",
-        }
+    await lock_contact_keys(
+        conn, contact_lock_keys(channel=channel, handle=handle, thread_id=thread_id)
     )
+
+
+async def lock_contact_keys(conn: Conn, keys: list[str]) -> None:
+    """Take the contact locks ``keys`` (a whole batch's) in one statement, in one fixed
+    (sorted) order, so that two batches or instances wait for each other instead of
+    deadlocking; a deadlock with some other locker is reported as Unavailable (try
+    again), never as a decision."""
     try:
         # unnest yields the keys in array order, so the locks are taken in sorted order.
         await conn.execute(
             "SELECT pg_advisory_xact_lock(hashtextextended(key, 0)) FROM unnest($1::text[]) AS key",
-            keys,
+            sorted(set(keys)),
         )
     except asyncpg.exceptions.DeadlockDetectedError as exc:
         raise Unavailable(f"contact decisions collided; try again ({exc})") from exc
+
+
+class HistoryQuery(msgspec.Struct, frozen=True, kw_only=True):
+    """Whose contact history to read: ``handle`` is the canonical identity;
+    ``suppression_key`` the customer's suppression key (None: not computable)."""
+
+    channel: str
+    handle: str
+    thread_id: str
+    suppression_key: str | None = None
+    exclude_proposal: int | None = None
 
 
 async def customer_history(
@@ -58,106 +80,151 @@ async def customer_history(
     ``handle`` is the canonical identity; the customer counts as opted out while an
     opt-out is active or a suppression record has ``suppression_key`` (after erasure).
     """
-    customer = handle  # the canonical identity
-    # One round trip: contacts in the windows, the opt-out, and the thread's state.
-    row = await conn.fetchrow(
-        "WITH contacts AS ("
-        "  SELECT"
-        "   count(*) FILTER (WHERE approved_at > $3::timestamptz - interval '24 hours') AS c24,"
-        "   count(*) FILTER (WHERE approved_at > $3::timestamptz - interval '7 days') AS c7,"
-        "   count(*) AS c30, max(approved_at) AS last_contact"
-        "  FROM proposals WHERE channel = $1 AND customer_handle = $2"
-        "  AND status IN ('approved', 'released')"
-        "  AND approved_at > $3::timestamptz - interval '30 days' AND approved_at <= $3"
-        "  AND id <> coalesce($4, -1)),"
-        " thread AS ("
-        "  SELECT count(*) AS replies, max(approved_at) AS last_reply FROM proposals"
-        "  WHERE channel = $1 AND thread_id = $5 AND status IN ('approved', 'released')"
-        "  AND id <> coalesce($4, -1))"
-        " SELECT contacts.*, thread.replies,"
-        "  EXISTS (SELECT 1 FROM opt_outs WHERE channel = $1 AND handle = $2"
-        "          AND removed_at IS NULL)"
-        "  OR EXISTS (SELECT 1 FROM suppressions WHERE channel = $1 AND customer_key = $6)"
-        "  AS opted_out,"
-        "  (thread.last_reply IS NULL OR EXISTS (SELECT 1 FROM mentions"
-        "     WHERE channel = $1 AND thread_id = $5 AND customer_id = $2"
-        "     AND created_at > thread.last_reply)) AS replied_since"
-        " FROM contacts, thread",
-        channel,
-        customer,
+    query = HistoryQuery(
+        channel=channel,
+        handle=handle,
+        thread_id=thread_id,
+        suppression_key=suppression_key,
+        exclude_proposal=exclude_proposal,
+    )
+    [facts] = await contact_facts(conn, [query], now=now)
+    return facts.history()
+
+
+_FACTS = (
+    "SELECT q.ord, c.c24, c.c7, c.c30, c.last_contact, t.replies, t.last_reply,"
+    "  (SELECT max(m.created_at) FROM mentions m WHERE m.channel = q.channel"
+    "   AND m.thread_id = q.thread_id AND m.customer_id = q.handle) AS last_mention,"
+    "  EXISTS (SELECT 1 FROM opt_outs o WHERE o.channel = q.channel AND o.handle = q.handle"
+    "          AND o.removed_at IS NULL)"
+    "  OR EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = q.channel"
+    "             AND s.customer_key = q.skey) AS opted_out"
+    " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])"
+    "  WITH ORDINALITY AS q(channel, handle, thread_id, skey, exclude, ord)"
+    " CROSS JOIN LATERAL (SELECT"
+    "   count(*) FILTER (WHERE p.approved_at > $6::timestamptz - interval '24 hours') AS c24,"
+    "   count(*) FILTER (WHERE p.approved_at > $6::timestamptz - interval '7 days') AS c7,"
+    "   count(*) AS c30, max(p.approved_at) AS last_contact"
+    "  FROM proposals p WHERE p.channel = q.channel AND p.customer_handle = q.handle"
+    "  AND p.status IN ('approved', 'released')"
+    "  AND p.approved_at > $6::timestamptz - interval '30 days' AND p.approved_at <= $6"
+    "  AND p.id <> coalesce(q.exclude, -1)) AS c"
+    " CROSS JOIN LATERAL (SELECT count(*) AS replies, max(p.approved_at) AS last_reply"
+    "  FROM proposals p WHERE p.channel = q.channel AND p.thread_id = q.thread_id"
+    "  AND p.status IN ('approved', 'released') AND p.id <> coalesce(q.exclude, -1)) AS t"
+    " ORDER BY q.ord"
+)
+
+
+async def contact_facts(
+    conn: Conn, queries: list[HistoryQuery], *, now: datetime
+) -> list[ContactFacts]:
+    """The contact facts of each query as of ``now`` (in the order given), in one round
+    trip: contacts in the windows, the thread's replies, the opt-out or suppression."""
+    if not queries:
+        return []
+    rows = await conn.fetch(
+        _FACTS,
+        [q.channel for q in queries],
+        [q.handle for q in queries],
+        [q.thread_id for q in queries],
+        [q.suppression_key for q in queries],
+        [q.exclude_proposal for q in queries],
         now,
-        exclude_proposal,
-        thread_id,
-        suppression_key,
     )
-    assert row is not None
-    return CustomerHistory(
-        opted_out=row["opted_out"],
-        contacts_24h=row["c24"],
-        contacts_7d=row["c7"],
-        contacts_30d=row["c30"],
-        last_contact_at=row["last_contact"],
-        thread_replies=row["replies"],
-        replied_since_last_contact=row["replied_since"],
-    )
+    return [
+        ContactFacts(
+            opted_out=r["opted_out"],
+            contacts_24h=r["c24"],
+            contacts_7d=r["c7"],
+            contacts_30d=r["c30"],
+            last_contact_at=r["last_contact"],
+            thread_replies=r["replies"],
+            thread_last_reply_at=r["last_reply"],
+            last_mention_in_thread_at=r["last_mention"],
+        )
+        for r in rows
+    ]
 
 
-async def insert_proposal(
-    conn: Conn,
-    *,
-    mention_id: int,
-    channel: str,
-    customer_handle: str,
-    thread_id: str,
-    agent: str,
-    text: str,
-    ai_generated: bool,
-    status: str,
-    outcome: str,
-    reasons: list[dict[str, Any]],
-    policy_revision: str,
-    idempotency_key: str,
-    now: datetime,
-    policy_input: dict[str, Any] | None = None,
-    shadow: dict[str, Any] | None = None,
-    proposal_id: int | None = None,
-    audit_seq: int | None = None,
-) -> Proposal:
-    """Store a proposal (with a reserved id and its audit seq when given)."""
-    approved_at = now if status == "approved" else None
-    row = await conn.fetchrow(
-        "INSERT INTO proposals (mention_id, channel, customer_handle, thread_id, agent, text,"
-        " ai_generated, status, outcome, reasons, policy_revision, idempotency_key,"
-        " approved_at, created_at, updated_at, policy_input, shadow, id, audit_seq)"
-        " OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
-        " $13, $14, $14, $15, $16,"
-        " coalesce($17, nextval(pg_get_serial_sequence('proposals', 'id'))), $18)"
+class NewProposal(msgspec.Struct, frozen=True, kw_only=True):
+    """A decided proposal to store, with its reserved id and its decision event's seq."""
+
+    id: int
+    audit_seq: int
+    mention_id: int
+    channel: str
+    customer_handle: str
+    thread_id: str
+    agent: str
+    text: str
+    ai_generated: bool
+    status: str
+    outcome: str
+    reasons: list[dict[str, Any]]
+    policy_revision: str
+    idempotency_key: str
+    now: datetime
+    policy_input: dict[str, Any] | None = None
+    shadow: dict[str, Any] | None = None
+
+
+_json = msgspec.json.Encoder()
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else _json.encode(value).decode()
+
+
+async def insert_proposals(conn: Conn, new: list[NewProposal]) -> list[Proposal]:
+    """Store decided proposals in one statement; returned in the order given."""
+    if not new:
+        return []
+    rows = await conn.fetch(
+        "INSERT INTO proposals (id, audit_seq, mention_id, channel, customer_handle,"
+        " thread_id, agent, text, ai_generated, status, outcome, reasons, policy_revision,"
+        " idempotency_key, approved_at, created_at, updated_at, policy_input, shadow)"
+        " OVERRIDING SYSTEM VALUE"
+        " SELECT id, audit_seq, mention_id, channel, customer_handle, thread_id, agent, text,"
+        "  ai_generated, status, outcome, reasons::jsonb, policy_revision, idempotency_key,"
+        "  CASE WHEN status = 'approved' THEN created_at END, created_at, created_at,"
+        "  policy_input::jsonb, shadow::jsonb"
+        " FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[],"
+        "  $6::text[], $7::text[], $8::text[], $9::boolean[], $10::text[], $11::text[],"
+        "  $12::text[], $13::text[], $14::text[], $15::timestamptz[], $16::text[], $17::text[])"
+        " AS n(id, audit_seq, mention_id, channel, customer_handle, thread_id, agent, text,"
+        "  ai_generated, status, outcome, reasons, policy_revision, idempotency_key,"
+        "  created_at, policy_input, shadow)"
         f" RETURNING {PROPOSAL_COLUMNS}",
-        mention_id,
-        channel,
-        customer_handle,
-        thread_id,
-        agent,
-        text,
-        ai_generated,
-        status,
-        outcome,
-        reasons,
-        policy_revision,
-        idempotency_key,
-        approved_at,
-        now,
-        policy_input,
-        shadow,
-        proposal_id,
-        audit_seq,
+        [n.id for n in new],
+        [n.audit_seq for n in new],
+        [n.mention_id for n in new],
+        [n.channel for n in new],
+        [n.customer_handle for n in new],
+        [n.thread_id for n in new],
+        [n.agent for n in new],
+        [n.text for n in new],
+        [n.ai_generated for n in new],
+        [n.status for n in new],
+        [n.outcome for n in new],
+        [_json_text(n.reasons) for n in new],
+        [n.policy_revision for n in new],
+        [n.idempotency_key for n in new],
+        [n.now for n in new],
+        [_json_text(n.policy_input) for n in new],
+        [_json_text(n.shadow) for n in new],
     )
-    assert row is not None
-    return proposal_from_row(row)
+    by_id = {int(r["id"]): proposal_from_row(r) for r in rows}
+    return [by_id[n.id] for n in new]
 
 
-async def reserve_proposal_id(conn: Conn) -> int:
-    return int(await conn.fetchval("SELECT nextval(pg_get_serial_sequence('proposals', 'id'))"))
+async def reserve_proposal_ids(conn: Conn, count: int) -> list[int]:
+    rows = await conn.fetch(
+        "SELECT nextval(pg_get_serial_sequence('proposals', 'id')) AS id"
+        " FROM generate_series(1, $1)",
+        count,
+    )
+    return [int(r["id"]) for r in rows]
 
 
 async def get_proposal(conn: Conn, proposal_id: int) -> Proposal:

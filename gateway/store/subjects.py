@@ -42,6 +42,43 @@ async def subject_key(conn: Conn, *, channel: str, customer: str) -> tuple[str, 
     return str(row["id"]), bytes(row["key"])
 
 
+async def subject_keys(
+    conn: Conn, customers: list[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[str, bytes]]:
+    """(subject id, key) of each (channel, canonical identity), created on first use: one
+    statement for the lot (a batch of decisions)."""
+    wanted = sorted(set(customers))
+    if not wanted:
+        return {}
+    # Create the missing subjects, or read those that exist, in one round trip.
+    rows = await conn.fetch(
+        "WITH wanted AS (SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::bytea[])"
+        "  AS w(channel, handle, id, key)),"
+        " created AS ("
+        "  INSERT INTO subjects (id, channel, handle, key)"
+        "  SELECT id, channel, handle, key FROM wanted"
+        "  ON CONFLICT (channel, handle) WHERE erased_at IS NULL AND alias_of IS NULL"
+        "  DO NOTHING RETURNING channel, handle, id, key)"
+        " SELECT channel, handle, id, key FROM created"
+        " UNION ALL"
+        " SELECT s.channel, s.handle, s.id, s.key FROM subjects s JOIN wanted w"
+        "  ON s.channel = w.channel AND s.handle = w.handle"
+        "  WHERE s.erased_at IS NULL AND s.alias_of IS NULL"
+        "  AND NOT EXISTS (SELECT 1 FROM created c"
+        "                  WHERE c.channel = w.channel AND c.handle = w.handle)",
+        [c for c, _ in wanted],
+        [h for _, h in wanted],
+        [uuid.uuid4() for _ in wanted],
+        [os.urandom(32) for _ in wanted],
+    )
+    found = {(r["channel"], r["handle"]): (str(r["id"]), bytes(r["key"])) for r in rows}
+    for channel, customer in wanted:
+        if (channel, customer) not in found:
+            # Another transaction created it after this statement's snapshot was taken.
+            found[(channel, customer)] = await subject_key(conn, channel=channel, customer=customer)
+    return found
+
+
 async def keys_for(conn: Conn, subject_ids: list[str]) -> dict[str, bytes | None]:
     """Keys by subject id; None for an erased subject."""
     if not subject_ids:

@@ -1,0 +1,111 @@
+"""The batched decision writer: a proposal refused by validation inside the batch (its
+mention was claimed by another agent after the decision) fails alone, and the rest of its
+batch is written, in one transaction, with a chain that verifies."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import pytest
+
+from gateway.domain.records import User
+from gateway.pipeline.errors import StateConflict
+from gateway.runtime import Runtime
+from tests.integration.support import COMPLAINT, GOOD_REPLY, ingest_one, make_user
+
+
+async def _until(check: object, what: str) -> None:
+    deadline = asyncio.get_running_loop().time() + 20.0
+    while asyncio.get_running_loop().time() < deadline:
+        if await check():  # type: ignore[operator]
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"timed out waiting until {what}")
+
+
+async def test_a_refused_job_does_not_poison_its_batch(
+    runtime: Runtime, agent: User, database_url: str
+) -> None:
+    bob = await make_user(runtime, "bob", "agent")
+    first = await ingest_one(runtime, COMPLAINT, handle="@first@social.example")
+    batch = [await ingest_one(runtime, COMPLAINT, handle=f"@c{n}@social.example") for n in range(5)]
+    taken = batch[2]
+    committer = runtime.committer
+    assert committer is not None
+    blocker = await asyncpg.connect(database_url)
+    try:
+        tx = blocker.transaction()
+        await tx.start()
+        await blocker.execute("SELECT seq FROM audit_chain_head WHERE id = 1 FOR UPDATE")
+        occupying = asyncio.create_task(
+            runtime.decider.propose(mention_id=first, text=GOOD_REPLY, user=agent)
+        )
+
+        async def writer_waits() -> bool:
+            return bool(
+                await blocker.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
+                )
+            )
+
+        await _until(writer_waits, "the first batch waits for the chain head")
+        proposing = [
+            asyncio.create_task(runtime.decider.propose(mention_id=m, text=GOOD_REPLY, user=agent))
+            for m in batch
+        ]
+
+        async def all_queued() -> bool:
+            return committer.waiting == len(batch)
+
+        await _until(all_queued, "every job of the second batch is queued")
+        # Decided already; now another agent takes one of the mentions.
+        await runtime.claims.claim(taken, user=bob)
+        await tx.rollback()
+        await occupying
+        results = await asyncio.gather(*proposing, return_exceptions=True)
+    finally:
+        await blocker.close()
+    refused = results[batch.index(taken)]
+    assert isinstance(refused, StateConflict)
+    assert "claimed by bob" in str(refused)
+    written = [r for r in results if not isinstance(r, BaseException)]
+    assert len(written) == len(batch) - 1
+    assert all(p.status == "approved" for p in written), written
+    async with runtime.db.pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT mention_id, xmin::text AS tx FROM proposals WHERE mention_id = ANY($1)",
+            batch,
+        )
+        events = await conn.fetchval(
+            "SELECT count(*) FROM audit_events WHERE kind = 'proposal_decided'"
+        )
+        queued = await conn.fetchval("SELECT count(*) FROM outbox")
+    assert sorted(r["mention_id"] for r in rows) == sorted(m for m in batch if m != taken)
+    assert len({r["tx"] for r in rows}) == 1  # the rest of the batch: one transaction
+    assert events == len(batch)  # the first proposal's and the batch's four; none for `taken`
+    assert queued == len(batch)
+    verdict = await runtime.verify_chain()
+    assert verdict.ok, verdict
+
+
+@pytest.mark.parametrize("n", [1, 3])
+async def test_decisions_of_one_customer_in_one_batch_count_each_other(
+    runtime: Runtime, agent: User, n: int
+) -> None:
+    """Earlier jobs of the batch are contacts for later ones (they are not committed yet)."""
+    mentions = [
+        await ingest_one(runtime, COMPLAINT, handle="@same@social.example") for _ in range(n + 1)
+    ]
+    results = await asyncio.gather(
+        *(runtime.decider.propose(mention_id=m, text=GOOD_REPLY, user=agent) for m in mentions)
+    )
+    async with runtime.db.pool.acquire() as conn:
+        inputs = await conn.fetch(
+            "SELECT id, policy_input -> 'customer' AS customer FROM proposals ORDER BY id"
+        )
+    approved_before = 0
+    for row, proposal in zip(inputs, sorted(results, key=lambda p: p.id), strict=True):
+        assert row["customer"]["contacts_24h"] == approved_before
+        approved_before += proposal.status == "approved"
