@@ -37,6 +37,7 @@ class Health(msgspec.Struct, frozen=True, kw_only=True):
     policy_ready: bool
     policy_revision: str | None
     engine: str | None
+    writer_ready: bool = False  # the group-commit writer of decisions (down while restarting)
 
 
 @get("/health", summary="200 once the database and the policy engine are ready", opt=PUBLIC)
@@ -54,13 +55,15 @@ async def health(request: Request[Any, Any, Any]) -> Response[Health]:
     db_ok = await runtime.db.ping()
     check = getattr(runtime.engine, "ready", None)
     engine_ok = bool(await check()) if check is not None else True
-    ready = db_ok and engine_ok
+    writer_ok = runtime.committer is None or runtime.committer.ready
+    ready = db_ok and engine_ok and writer_ok
     body = Health(
         status="ok" if ready else "degraded",
         database=db_ok,
         policy_ready=engine_ok,
         policy_revision=runtime.engine.revision,
         engine=runtime.engine.name,
+        writer_ready=writer_ok,
     )
     return Response(body, status_code=200 if ready else 503)
 

@@ -16,6 +16,11 @@ soon as jobs arrive (no timer); while one batch commits, the next accumulates.
 If the database refuses the batch (a constraint, a deadlock, a lost connection), nothing
 of it was committed; each job is then tried again alone, so a job the database refuses
 fails alone, with ``Unavailable`` (the request may be retried).
+
+If the writer task itself dies (an unexpected exception, someone cancels it), every job
+waiting for it (the batch it was writing and those queued) is answered ``Unavailable``
+at once instead of waiting forever; for ``restart_delay_s`` the writer is reported down
+(``ready``) and new jobs are refused with ``Unavailable``; then it starts again.
 """
 
 from __future__ import annotations
@@ -41,12 +46,29 @@ _DATABASE_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, Unav
 
 
 class GroupCommitter(Generic[J, R]):
-    def __init__(self, pool: asyncpg.Pool, flush: Flush[J, R], *, max_batch: int = 256) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        flush: Flush[J, R],
+        *,
+        max_batch: int = 256,
+        restart_delay_s: float = 1.0,
+    ) -> None:
         self._pool = pool
         self._flush = flush
         self._max_batch = max_batch
+        self.restart_delay_s = restart_delay_s
         self._queue: asyncio.Queue[tuple[J, asyncio.Future[R]]] = asyncio.Queue()
+        self._writing: list[tuple[J, asyncio.Future[R]]] = []
         self._task: asyncio.Task[None] | None = None
+        self._restart: asyncio.TimerHandle | None = None
+        self._closing = False
+        self.deaths = 0  # how often the writer died (and was restarted)
+
+    @property
+    def ready(self) -> bool:
+        """False while the writer is down, between its death and its restart."""
+        return self._restart is None
 
     @property
     def waiting(self) -> int:
@@ -54,30 +76,79 @@ class GroupCommitter(Generic[J, R]):
         return self._queue.qsize()
 
     async def submit(self, job: J) -> R:
-        """Write ``job`` in the next batch transaction; its result once committed."""
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="group-commit")
+        """Write ``job`` in the next batch transaction; its result once committed.
+
+        ``Unavailable`` when the writer is down (restarting) or dies before answering."""
+        if not self.ready:
+            raise Unavailable(
+                "the decision writer is restarting after a failure; try again in a moment"
+            )
+        self._closing = False
+        self._start()
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        await self._queue.put((job, future))
+        self._queue.put_nowait((job, future))
         return await future
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        self._closing = True
+        if self._restart is not None:
+            self._restart.cancel()
+            self._restart = None
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
+        self._fail_waiting("the gateway is shutting down")
+
+    def _start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="group-commit")
+            self._task.add_done_callback(self._ended)
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        """The writer task stopped: unless closing, it died. Answer everyone waiting for
+        it, report it down, and start it again after ``restart_delay_s``."""
+        if task is not self._task or self._closing:
+            return
+        self._task = None
+        self.deaths += 1
+        error = "cancelled" if task.cancelled() else repr(task.exception())
+        waiting = self._fail_waiting(
+            "the decision writer failed before this proposal was confirmed; "
+            "list the mention's proposals, then try again"
+        )
+        log.error(
+            "group_commit_writer_died",
+            error=error,
+            jobs_failed=waiting,
+            restart_in_s=self.restart_delay_s,
+        )
+        self._restart = asyncio.get_running_loop().call_later(self.restart_delay_s, self._restarted)
+
+    def _restarted(self) -> None:
+        self._restart = None
+        if not self._closing:
+            self._start()
+            log.info("group_commit_writer_restarted", deaths=self.deaths)
+
+    def _fail_waiting(self, message: str) -> int:
+        waiting = [*self._writing]
+        self._writing = []
         while not self._queue.empty():
-            _job, future = self._queue.get_nowait()
-            if not future.done():
-                future.set_exception(Unavailable("the gateway is shutting down"))
+            waiting.append(self._queue.get_nowait())
+        for _job, future in waiting:
+            _answer(future, Unavailable(message))
+        return len(waiting)
 
     async def _run(self) -> None:
         while True:
             batch = [await self._queue.get()]
             while not self._queue.empty() and len(batch) < self._max_batch:
                 batch.append(self._queue.get_nowait())
+            self._writing = batch
             await self._write(batch)
+            self._writing = []
 
     async def _write(self, batch: list[tuple[J, asyncio.Future[R]]]) -> None:
         try:
