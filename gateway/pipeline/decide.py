@@ -27,7 +27,7 @@ from gateway.pipeline.errors import InvalidInput, StateConflict
 from gateway.pipeline.policy_input import build_policy_input
 from gateway.policy.engine import PolicyEngine
 from gateway.policy.live import LivePolicy
-from gateway.store import audit, mentions, outbox, proposals
+from gateway.store import audit, mentions, outbox, proposals, suppressions
 from gateway.store.connection import Conn
 from gateway.store.errors import NotFound
 from gateway.store.group_commit import GroupCommitter
@@ -81,9 +81,8 @@ class Decider:
         """What the policy would decide now; writes nothing."""
         _validate_text(text)
         now = datetime.now(UTC)
-        async with self._pool.acquire() as conn:
-            mention = await mentions.get_mention(conn, mention_id, now=now)
-            policy_input = await self._input(conn, mention, text, ai_generated, user, now)
+        mention, history = await self._read(mention_id, now)
+        policy_input = self._build(mention, text, ai_generated, user, history, now)
         return await self.engine.decide(policy_input)
 
     async def propose(
@@ -99,10 +98,9 @@ class Decider:
         """
         _validate_text(text)
         now = datetime.now(UTC)
-        async with self._pool.acquire() as conn:
-            mention = await mentions.get_mention(conn, mention_id, now=now)
-            _check_claim(mention, user)
-            policy_input = await self._input(conn, mention, text, ai_generated, user, now)
+        mention, history = await self._read(mention_id, now)
+        _check_claim(mention, user)
+        policy_input = self._build(mention, text, ai_generated, user, history, now)
         decision = await self.engine.decide(policy_input)
         shadow = await self._shadow(policy_input)
         draft = _Draft(text=text, ai_generated=ai_generated, user=user)
@@ -221,21 +219,22 @@ class Decider:
             log.info("shadow_decision_skipped", policy_revision=shadow.revision, error=detail)
             return policy_error(shadow.revision, shadow.name, detail)
 
-    async def _input(
-        self,
-        conn: Conn,
-        mention: Mention,
-        text: str,
-        ai_generated: bool,
-        user: User,
-        now: datetime,
-    ) -> PolicyInput:
-        history = await self._history(conn, mention, now)
-        return self._build(mention, text, ai_generated, user, history, now)
-
-    async def _history(self, conn: Conn, mention: Mention, now: datetime) -> CustomerHistory:
-        [facts] = await proposals.contact_facts(conn, [self._history_query(mention)], now=now)
-        return facts.history()
+    async def _read(self, mention_id: int, now: datetime) -> tuple[Mention, CustomerHistory]:
+        """The mention (with its claim) and its customer's history: one round trip, and
+        a second only when the channel has suppression records and the customer's key
+        has to be computed from their identity to look theirs up."""
+        async with self._pool.acquire() as conn:
+            read = await proposals.mention_facts(conn, mention_id, now=now)
+            mention, facts = read.mention, read.facts
+            key = self._keys.for_mention(mention) if self._keys else None
+            checked = key is None or key == mention.customer_key or facts.opted_out
+            if read.channel_suppressions and not checked:
+                assert key is not None
+                suppressed = await suppressions.is_suppressed(
+                    conn, channel=mention.channel, customer_key=key
+                )
+                facts = msgspec.structs.replace(facts, opted_out=suppressed)
+        return mention, facts.history()
 
     def _history_query(self, mention: Mention) -> proposals.HistoryQuery:
         return proposals.HistoryQuery(

@@ -8,8 +8,13 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from gateway.domain.records import ContactFacts, CustomerHistory, Proposal
-from gateway.store._rows import PROPOSAL_COLUMNS, proposal_from_row
+from gateway.domain.records import ContactFacts, CustomerHistory, Mention, Proposal
+from gateway.store._rows import (
+    MENTION_COLUMNS,
+    PROPOSAL_COLUMNS,
+    mention_from_row,
+    proposal_from_row,
+)
 from gateway.store.connection import Conn
 from gateway.store.errors import Conflict, NotFound, Unavailable
 
@@ -91,29 +96,86 @@ async def customer_history(
     return facts.history()
 
 
+def _facts_sql(now: str) -> str:
+    """The contact facts of every row of ``q`` (channel, handle, thread_id, skey, exclude,
+    ord) as of the timestamptz parameter ``now``."""
+    return (
+        "SELECT q.ord, c.c24, c.c7, c.c30, c.last_contact, t.replies, t.last_reply,"
+        "  (SELECT max(m.created_at) FROM mentions m WHERE m.channel = q.channel"
+        "   AND m.thread_id = q.thread_id AND m.customer_id = q.handle) AS last_mention,"
+        "  EXISTS (SELECT 1 FROM opt_outs o WHERE o.channel = q.channel AND o.handle = q.handle"
+        "          AND o.removed_at IS NULL)"
+        "  OR EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = q.channel"
+        "             AND s.customer_key = q.skey) AS opted_out,"
+        "  EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = q.channel)"
+        "  AS channel_suppressions"
+        " FROM q CROSS JOIN LATERAL (SELECT"
+        f"   count(*) FILTER (WHERE p.approved_at > {now} - interval '24 hours') AS c24,"
+        f"   count(*) FILTER (WHERE p.approved_at > {now} - interval '7 days') AS c7,"
+        "   count(*) AS c30, max(p.approved_at) AS last_contact"
+        "  FROM proposals p WHERE p.channel = q.channel AND p.customer_handle = q.handle"
+        "  AND p.status IN ('approved', 'released')"
+        f"  AND p.approved_at > {now} - interval '30 days' AND p.approved_at <= {now}"
+        "  AND p.id <> coalesce(q.exclude, -1)) AS c"
+        " CROSS JOIN LATERAL (SELECT count(*) AS replies, max(p.approved_at) AS last_reply"
+        "  FROM proposals p WHERE p.channel = q.channel AND p.thread_id = q.thread_id"
+        "  AND p.status IN ('approved', 'released') AND p.id <> coalesce(q.exclude, -1)) AS t"
+    )
+
+
 _FACTS = (
-    "SELECT q.ord, c.c24, c.c7, c.c30, c.last_contact, t.replies, t.last_reply,"
-    "  (SELECT max(m.created_at) FROM mentions m WHERE m.channel = q.channel"
-    "   AND m.thread_id = q.thread_id AND m.customer_id = q.handle) AS last_mention,"
-    "  EXISTS (SELECT 1 FROM opt_outs o WHERE o.channel = q.channel AND o.handle = q.handle"
-    "          AND o.removed_at IS NULL)"
-    "  OR EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = q.channel"
-    "             AND s.customer_key = q.skey) AS opted_out"
-    " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])"
-    "  WITH ORDINALITY AS q(channel, handle, thread_id, skey, exclude, ord)"
-    " CROSS JOIN LATERAL (SELECT"
-    "   count(*) FILTER (WHERE p.approved_at > $6::timestamptz - interval '24 hours') AS c24,"
-    "   count(*) FILTER (WHERE p.approved_at > $6::timestamptz - interval '7 days') AS c7,"
-    "   count(*) AS c30, max(p.approved_at) AS last_contact"
-    "  FROM proposals p WHERE p.channel = q.channel AND p.customer_handle = q.handle"
-    "  AND p.status IN ('approved', 'released')"
-    "  AND p.approved_at > $6::timestamptz - interval '30 days' AND p.approved_at <= $6"
-    "  AND p.id <> coalesce(q.exclude, -1)) AS c"
-    " CROSS JOIN LATERAL (SELECT count(*) AS replies, max(p.approved_at) AS last_reply"
-    "  FROM proposals p WHERE p.channel = q.channel AND p.thread_id = q.thread_id"
-    "  AND p.status IN ('approved', 'released') AND p.id <> coalesce(q.exclude, -1)) AS t"
-    " ORDER BY q.ord"
+    "WITH q AS (SELECT * FROM"
+    " unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])"
+    "  WITH ORDINALITY AS q(channel, handle, thread_id, skey, exclude, ord)) "
+    + _facts_sql("$6::timestamptz")
+    + " ORDER BY q.ord"
 )
+
+# The mention and its customer's facts in one round trip: what a decision reads first.
+_MENTION_FACTS = (
+    "WITH q AS (SELECT channel, coalesce(customer_id, author_handle) AS handle, thread_id,"
+    " customer_key AS skey, NULL::bigint AS exclude, 1::bigint AS ord"
+    " FROM mentions WHERE id = $1), f AS ("
+    + _facts_sql("$2::timestamptz")
+    + f") SELECT {MENTION_COLUMNS}, f.* FROM mentions, f WHERE mentions.id = $1"
+)
+
+
+def _facts_from_row(r: asyncpg.Record) -> ContactFacts:
+    return ContactFacts(
+        opted_out=r["opted_out"],
+        contacts_24h=r["c24"],
+        contacts_7d=r["c7"],
+        contacts_30d=r["c30"],
+        last_contact_at=r["last_contact"],
+        thread_replies=r["replies"],
+        thread_last_reply_at=r["last_reply"],
+        last_mention_in_thread_at=r["last_mention"],
+    )
+
+
+class MentionFacts(msgspec.Struct, frozen=True, kw_only=True):
+    """A mention and its customer's contact facts, read together. The suppression check
+    used the key kept on the mention (an erased customer's); ``channel_suppressions``
+    says whether the channel has any suppression record at all, i.e. whether a key
+    computed from the customer's identity still needs checking (``is_suppressed``)."""
+
+    mention: Mention
+    facts: ContactFacts
+    channel_suppressions: bool
+
+
+async def mention_facts(conn: Conn, mention_id: int, *, now: datetime) -> MentionFacts:
+    """Everything a decision reads about a mention (the mention, its claim, the customer's
+    contacts, thread, opt-out and suppression) in one round trip; NotFound if missing."""
+    row = await conn.fetchrow(_MENTION_FACTS, mention_id, now)
+    if row is None:
+        raise NotFound(f"mention {mention_id} does not exist")
+    return MentionFacts(
+        mention=mention_from_row(row, now=now),
+        facts=_facts_from_row(row),
+        channel_suppressions=row["channel_suppressions"],
+    )
 
 
 async def contact_facts(
@@ -132,19 +194,7 @@ async def contact_facts(
         [q.exclude_proposal for q in queries],
         now,
     )
-    return [
-        ContactFacts(
-            opted_out=r["opted_out"],
-            contacts_24h=r["c24"],
-            contacts_7d=r["c7"],
-            contacts_30d=r["c30"],
-            last_contact_at=r["last_contact"],
-            thread_replies=r["replies"],
-            thread_last_reply_at=r["last_reply"],
-            last_mention_in_thread_at=r["last_mention"],
-        )
-        for r in rows
-    ]
+    return [_facts_from_row(r) for r in rows]
 
 
 class NewProposal(msgspec.Struct, frozen=True, kw_only=True):
