@@ -64,9 +64,10 @@ async def main(n: int, concurrency: int) -> None:
                                              text="Sorry about the wait, we are on it.")
                     latencies.append((time.perf_counter() - started) * 1000)
 
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             await asyncio.gather(*(agent_loop() for _ in range(concurrency)))
             elapsed = time.perf_counter() - started
+            cpu_ms = (time.process_time() - cpu_started) * 1000 / n
             latencies.sort()
             p = lambda q: latencies[min(int(q * len(latencies)), len(latencies) - 1)]  # noqa: E731
             async with rt.db.pool.acquire() as conn:
@@ -74,7 +75,8 @@ async def main(n: int, concurrency: int) -> None:
                     "SELECT count(DISTINCT xmin::text) FROM proposals")
             print(f"{n} proposals, {concurrency} concurrent: {n / elapsed:,.0f} proposals/s; "
                   f"latency p50 {statistics.median(latencies):.1f} ms, p99 {p(0.99):.1f} ms; "
-                  f"{n / max(transactions, 1):.1f} proposals per writer transaction")
+                  f"{n / max(transactions, 1):.1f} proposals per writer transaction; "
+                  f"{cpu_ms:.2f} ms of gateway CPU per proposal")
         finally:
             await rt.close()
 
