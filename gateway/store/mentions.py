@@ -191,6 +191,16 @@ async def intents_by_external_id(
     return {(r["channel"], r["external_id"]): r["intent"] for r in rows}
 
 
+async def lock_mention(conn: Conn, mention_id: int, *, now: datetime) -> Mention:
+    """Read a mention and lock it against concurrent claims for this transaction."""
+    row = await conn.fetchrow(
+        f"SELECT {MENTION_COLUMNS} FROM mentions WHERE id = $1 FOR UPDATE", mention_id
+    )
+    if row is None:
+        raise NotFound(f"mention {mention_id} does not exist")
+    return mention_from_row(row, now=now)
+
+
 async def lock_mentions(conn: Conn, mention_ids: list[int], *, now: datetime) -> dict[int, Mention]:
     """Read and lock these mentions (in id order, so two batches cannot deadlock on
     them) for this transaction; a missing id is simply absent from the result."""
