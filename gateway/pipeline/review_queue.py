@@ -32,9 +32,15 @@ class ReviewQueue:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def waiting(self) -> int:
+    async def waiting(self, *, after_id: int = 0) -> int:
+        """How many replies wait for review (those proposed after ``after_id``)."""
         async with self._pool.acquire() as conn:
-            return await proposals.count_pending_review(conn)
+            return await proposals.count_pending_review(conn, after_id=after_id)
+
+    async def newest_id(self) -> int:
+        """The id of the latest reply waiting (0: none), to tell new arrivals later."""
+        async with self._pool.acquire() as conn:
+            return await proposals.newest_pending_review_id(conn)
 
     async def page(self, *, after_id: int = 0, limit: int = 20) -> list[ReviewItem]:
         """The replies waiting for review, oldest first (first come, first reviewed)."""

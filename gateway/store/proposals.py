@@ -378,11 +378,12 @@ async def released_external_ids(conn: Conn, external_ids: list[str]) -> set[str]
     return {r["external_id"] for r in rows}
 
 
-async def count_pending_review(conn: Conn) -> int:
-    """How many replies wait for a compliance officer (the console's badge)."""
-    return int(
-        await conn.fetchval("SELECT count(*) FROM proposals WHERE status = 'pending_review'")
+async def count_pending_review(conn: Conn, *, after_id: int = 0) -> int:
+    """How many replies wait for a compliance officer (those after ``after_id``)."""
+    value = await conn.fetchval(
+        "SELECT count(*) FROM proposals WHERE status = 'pending_review' AND id > $1", after_id
     )
+    return int(value)
 
 
 async def thread_proposals(
@@ -424,3 +425,11 @@ async def mark_released(conn: Conn, receipts: list[tuple[int, str]], *, now: dat
         now,
     )
     return {int(row["id"]) for row in rows}
+
+
+async def newest_pending_review_id(conn: Conn) -> int:
+    """The id of the latest reply waiting for review (0: none waits)."""
+    value = await conn.fetchval(
+        "SELECT coalesce(max(id), 0) FROM proposals WHERE status = 'pending_review'"
+    )
+    return int(value)

@@ -16,10 +16,11 @@ from gateway.domain.records import Proposal, User
 from gateway.http.compliance_routes import COMPLIANCE_ROUTES
 from gateway.http.controllers import ROUTES
 from gateway.http.problems import EXCEPTION_HANDLERS
+from gateway.pipeline.review_queue import ReviewQueue
 from gateway.runtime import Runtime
 from gateway.store import users
 from tests.integration.sources_support import serving
-from tests.integration.support import COMPLAINT, GOOD_REPLY, ingest_one
+from tests.integration.support import COMPLAINT, GOOD_REPLY, ingest_one, make_user
 
 
 @pytest.fixture
@@ -120,3 +121,19 @@ async def users_by_name(runtime: Runtime, name: str) -> User:
         found = await users.user_by_name(conn, name)
     assert found is not None
     return found
+
+
+async def test_the_queue_tells_new_arrivals_from_those_already_seen(runtime: Runtime) -> None:
+    """The console's "N new since this page was loaded": the newest id at load, then the
+    count of those after it."""
+    agent = await make_user(runtime, "bea", "agent")
+    queue = ReviewQueue(runtime.db.pool)
+    assert await queue.newest_id() == 0
+    first = await _held(runtime, agent, "t-a")
+    seen = await queue.newest_id()
+    assert seen == first.id
+    assert await queue.waiting(after_id=seen) == 0
+    await _held(runtime, agent, "t-b")
+    await _held(runtime, agent, "t-c")
+    assert await queue.waiting(after_id=seen) == 2
+    assert await queue.waiting() == 3
