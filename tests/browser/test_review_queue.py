@@ -28,7 +28,10 @@ async def test_an_officer_approves_a_held_reply_and_sees_it_released(
     assert "ai_generated" in await item.locator(".reasons").inner_text()
     await item.get_by_text("The thread").click()  # a <details>: the earlier post
     assert "I ordered the Aero speaker" in await item.inner_text()
-    assert await page.locator("#waiting").inner_text() != ""
+    assert "for review." in await page.locator("#waiting").inner_text()
+    badge = page.locator("nav #review-badge")  # the navigation's count of what waits
+    await badge.wait_for()
+    assert int((await badge.inner_text()).split()[0]) >= 1
     await assert_accessible(page)
     await doc_shot(page, "review-queue")
 
