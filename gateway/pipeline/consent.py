@@ -17,6 +17,7 @@ from gateway.store.connection import Conn
 from gateway.store.opt_outs import OptOutSearch
 
 MAX_REASON_CHARS = 2_000
+MAX_CHANNEL_CHARS = 64  # as the API takes it
 
 log = structlog.get_logger(__name__)
 
@@ -33,6 +34,11 @@ class Consent:
             raise InvalidInput("channel must not be empty")
         if "\x00" in channel + reason:
             raise InvalidInput("channel and reason must not contain NUL characters")
+        if len(channel) > MAX_CHANNEL_CHARS or len(reason) > MAX_REASON_CHARS:
+            raise InvalidInput(
+                f"the channel is at most {MAX_CHANNEL_CHARS} characters and the reason at "
+                f"most {MAX_REASON_CHARS}"
+            )
         async with self._pool.acquire() as conn, conn.transaction():
             customer = await identities.resolve(conn, channel=channel, value=handle)
             opt_out, created = await opt_outs.add_opt_out(

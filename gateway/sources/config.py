@@ -44,6 +44,8 @@ NAME_RULE = (
     "1-63 characters: lower-case letters, digits, '.', '_' and '-', starting with a letter or digit"
 )
 _NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
+_CONTROL = re.compile("[\\x00-\\x1f\\x7f]")
+MAX_SECRET_CHARS = 4_096  # as the API takes it
 _ACCOUNT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
@@ -148,6 +150,11 @@ def check_secret(kind: str, secret: str | None) -> None:
         raise InvalidSource(
             f"{_A_KIND[kind]} source needs its {wanted.replace('_', ' ')} in 'secret' "
             "(the value, stored encrypted, or env:VARIABLE to read it from the environment)"
+        )
+    if secret is not None and (len(secret) > MAX_SECRET_CHARS or _CONTROL.search(secret)):
+        raise InvalidSource(
+            f"the secret must be at most {MAX_SECRET_CHARS} characters, without line breaks "
+            "or other control characters"
         )
 
 

@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 
 from gateway.domain.identity import InvalidIdentity
 from gateway.http.auth import CurrentUser, Services, roles
-from gateway.http.params import NO_CONTROL, QueryId
+from gateway.http.params import NO_CONTROL, PathId, QueryId
 from gateway.pipeline.errors import InvalidInput
 from gateway.store import sources
 from gateway.web.pages import page, redirect_with_flash
@@ -124,7 +124,7 @@ class OptOutsController(Controller):
 
     @get("/{opt_out_id:int}")
     async def history(
-        self, request: Request[Any, Any, Any], runtime: Services, opt_out_id: int
+        self, request: Request[Any, Any, Any], runtime: Services, opt_out_id: PathId
     ) -> Template:
         return await self._history(request, runtime, opt_out_id)
 
@@ -132,7 +132,7 @@ class OptOutsController(Controller):
         self,
         request: Request[Any, Any, Any],
         runtime: Services,
-        opt_out_id: int,
+        opt_out_id: PathId,
         *,
         errors: list[str] | None = None,
         status_code: int = 200,
@@ -150,7 +150,7 @@ class OptOutsController(Controller):
 
     @post("/{opt_out_id:int}/lift")
     async def lift(
-        self, request: Request[Any, Any, Any], user: CurrentUser, runtime: Services, opt_out_id: int
+        self, request: Request[Any, Any, Any], user: CurrentUser, runtime: Services, opt_out_id: PathId
     ) -> Template | Redirect:
         fields = await _form(request, "reason")
         try:

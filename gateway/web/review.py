@@ -17,7 +17,7 @@ from litestar.response import Redirect, Template
 
 from gateway.domain.records import User
 from gateway.http.auth import CurrentUser, Services, roles
-from gateway.http.params import QueryCursor, QueryId
+from gateway.http.params import MAX_INT64, PathId, QueryCursor, QueryId
 from gateway.pipeline.errors import InvalidInput, StateConflict
 from gateway.pipeline.review_queue import ReviewItem, ReviewQueue
 from gateway.web.pages import is_htmx, page, redirect_with_flash
@@ -40,7 +40,10 @@ def _queue(runtime: Services) -> ReviewQueue:
 
 
 def _after(cursor: str | None) -> int:
-    return int(cursor) if cursor else 0
+    after = int(cursor) if cursor else 0
+    if after > MAX_INT64:
+        raise InvalidInput("this page link is not one the console gave out; start again")
+    return after
 
 
 def _context(item: ReviewItem, user: User) -> dict[str, Any]:
@@ -116,7 +119,7 @@ class ReviewController(Controller):
         request: Request[Any, Any, Any],
         user: CurrentUser,
         runtime: Services,
-        proposal_id: int,
+        proposal_id: PathId,
     ) -> Template:
         item = await _queue(runtime).item(proposal_id)
         return page(request, "review/item.html", status_words=STATUS_WORDS, **_context(item, user))
@@ -127,7 +130,7 @@ class ReviewController(Controller):
         request: Request[Any, Any, Any],
         user: CurrentUser,
         runtime: Services,
-        proposal_id: int,
+        proposal_id: PathId,
     ) -> Template:
         """The reply's status line (polled until it is final)."""
         item = await _queue(runtime).item(proposal_id)
@@ -139,7 +142,7 @@ class ReviewController(Controller):
         request: Request[Any, Any, Any],
         user: CurrentUser,
         runtime: Services,
-        proposal_id: int,
+        proposal_id: PathId,
     ) -> Template | Redirect:
         decision, note = await _form(request)
         reviewer = runtime.reviewer

@@ -16,6 +16,7 @@ from gateway.audit.subjects import erase_subject
 from gateway.http.compliance_routes import COMPLIANCE_ROUTES
 from gateway.http.controllers import ROUTES
 from gateway.http.problems import EXCEPTION_HANDLERS
+from gateway.pipeline.errors import InvalidInput
 from gateway.runtime import Runtime
 from gateway.store import audit, users
 from tests.integration.sources_support import serving
@@ -155,3 +156,15 @@ async def test_erasure_blanks_the_reason_an_opt_out_was_lifted(
         await conn.close()
     assert len(rows) == 1 and rows[0]["removed_reason"] == ""
     assert "quinn" not in str(rows).lower() and "0170" not in str(rows)
+
+
+async def test_the_service_bounds_what_a_console_form_may_send(runtime: Runtime) -> None:
+    """The API's body types bound channel and reason; the console's forms reach the
+    service directly, so it bounds them too (400, nothing stored)."""
+    async with runtime.db.pool.acquire() as conn:
+        carol = await users.add_user(conn, name="carol", role="compliance", token="t" * 32)
+    with pytest.raises(InvalidInput, match="at most 64"):
+        await runtime.consent.add(channel="c" * 65, handle="zoe", reason="", user=carol)
+    with pytest.raises(InvalidInput, match="at most 2000"):
+        await runtime.consent.add(channel="webhook", handle="zoe", reason="r" * 2001, user=carol)
+    assert await runtime.consent.search() == []

@@ -77,6 +77,14 @@ def test_secrets_are_required_or_refused_by_kind() -> None:
         check_secret("bluesky", "")
 
 
+@pytest.mark.parametrize("secret", ["two\nlines", "nul\x00", "x" * 4_097])
+def test_a_secret_with_control_characters_or_too_long_is_refused(secret: str) -> None:
+    """The API refuses these at the boundary; a console form reaches the service as is."""
+    with pytest.raises(InvalidSource, match="without line breaks"):
+        check_secret("webhook", secret)
+    check_secret("webhook", "a good secret, with spaces & symbols: ünïcode")
+
+
 @pytest.mark.parametrize("name", ["", "Upper", "-x", "a/b", "x" * 64, "demo"])
 def test_bad_names_are_refused(name: str) -> None:
     with pytest.raises(InvalidSource):
