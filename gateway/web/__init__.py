@@ -74,7 +74,10 @@ from gateway.web.dashboard import DashboardController
 from gateway.web.home import HomeController
 from gateway.web.policies import PoliciesController
 from gateway.web.policies_edit import PolicyEditController
+from gateway.web.opt_outs import OptOutsController
+from gateway.web.review import ReviewController
 from gateway.web.sign_in import SignInController
+from gateway.web.sources import SourcesController
 
 WEB_DIR = Path(__file__).resolve().parent
 TEMPLATE_DIR = WEB_DIR / "templates"
@@ -90,6 +93,9 @@ WEB_ROUTES: list[Any] = [
     AgentController,
     PoliciesController,
     PolicyEditController,
+    ReviewController,
+    OptOutsController,
+    SourcesController,
 ]
 
 

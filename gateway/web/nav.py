@@ -20,13 +20,16 @@ class NavItem(msgspec.Struct, frozen=True, kw_only=True):
     label: str
     href: str
     roles: tuple[str, ...]
+    badge: str | None = None  # a fragment counting what waits there (loaded, then polled)
 
 
 NAV: tuple[NavItem, ...] = (
     NavItem(label="Dashboard", href="/ui/dashboard", roles=ROLES),
     NavItem(label="Inbox", href="/ui/agent/inbox", roles=("agent",)),
     NavItem(label="My proposals", href="/ui/agent/proposals", roles=("agent",)),
-    NavItem(label="Review queue", href="/ui/review", roles=("compliance",)),
+    NavItem(
+        label="Review queue", href="/ui/review", roles=("compliance",), badge="/ui/review/badge"
+    ),
     NavItem(label="Opt-outs", href="/ui/opt-outs", roles=("compliance",)),
     NavItem(label="Policies", href="/ui/policies", roles=("compliance", "auditor")),
     NavItem(label="Audit log", href="/ui/audit", roles=("auditor", "compliance")),

@@ -150,7 +150,11 @@ class OptOutsController(Controller):
 
     @post("/{opt_out_id:int}/lift")
     async def lift(
-        self, request: Request[Any, Any, Any], user: CurrentUser, runtime: Services, opt_out_id: PathId
+        self,
+        request: Request[Any, Any, Any],
+        user: CurrentUser,
+        runtime: Services,
+        opt_out_id: PathId,
     ) -> Template | Redirect:
         fields = await _form(request, "reason")
         try:

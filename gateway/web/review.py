@@ -134,7 +134,9 @@ class ReviewController(Controller):
     ) -> Template:
         """The reply's status line (polled until it is final)."""
         item = await _queue(runtime).item(proposal_id)
-        return page(request, "review/_status.html", status_words=STATUS_WORDS, **_context(item, user))
+        return page(
+            request, "review/_status.html", status_words=STATUS_WORDS, **_context(item, user)
+        )
 
     @post("/{proposal_id:int}")
     async def decide(
