@@ -12,6 +12,7 @@ from litestar.params import JSONBody, QueryParameter
 from msgspec import Meta
 
 from gateway.domain.records import OptOut
+from gateway.http.auth import roles
 from gateway.http.controllers import _cursor, rt, user_with
 from gateway.http.params import TEXT_CHARS, PathId, QueryCursor
 from gateway.http.views import MentionOut, Page, ProposalOut, mention_out, page, proposal_out
@@ -63,7 +64,11 @@ def _queue(request: Request[Any, Any, Any]) -> ReviewQueue:
     return ReviewQueue(rt(request).db.pool)
 
 
-@get("/v1/review-queue", summary="Replies waiting for review, with their thread (compliance)")
+@get(
+    "/v1/review-queue",
+    guards=[roles("compliance")],
+    summary="Replies waiting for review, with their thread (compliance)",
+)
 async def review_queue(
     request: Request[Any, Any, Any], cursor: QueryCursor = None, limit: QueueLimit = 20
 ) -> Page:
@@ -72,13 +77,22 @@ async def review_queue(
     return page([review_item_out(i) for i in items], limit=limit, cursor_of=lambda i: i.proposal.id)
 
 
-@get("/v1/review-queue/count", summary="How many replies wait for review (compliance)")
+@get(
+    "/v1/review-queue/count",
+    guards=[roles("compliance")],
+    summary="How many replies wait for review (compliance)",
+)
 async def review_queue_count(request: Request[Any, Any, Any]) -> WaitingOut:
     await user_with(request, "compliance")
     return WaitingOut(waiting=await _queue(request).waiting())
 
 
-@post("/v1/opt-outs/{opt_out_id:int}/lift", status_code=200, summary="Lift an opt-out, saying why")
+@post(
+    "/v1/opt-outs/{opt_out_id:int}/lift",
+    status_code=200,
+    guards=[roles("compliance")],
+    summary="Lift an opt-out, saying why",
+)
 async def lift_opt_out(
     request: Request[Any, Any, Any], opt_out_id: PathId, data: JSONBody[LiftIn]
 ) -> OptOut:
@@ -86,7 +100,11 @@ async def lift_opt_out(
     return await rt(request).consent.lift(opt_out_id, user=user, reason=data.reason)
 
 
-@get("/v1/opt-outs/{opt_out_id:int}/history", summary="Every opt-out of that customer")
+@get(
+    "/v1/opt-outs/{opt_out_id:int}/history",
+    guards=[roles("compliance", "auditor")],
+    summary="Every opt-out of that customer",
+)
 async def opt_out_history(request: Request[Any, Any, Any], opt_out_id: PathId) -> list[OptOut]:
     await user_with(request, "compliance", "auditor")
     return await rt(request).consent.history(opt_out_id)
