@@ -72,9 +72,9 @@ from gateway.web.agent import AgentController
 from gateway.web.audit import AuditController
 from gateway.web.dashboard import DashboardController
 from gateway.web.home import HomeController
+from gateway.web.opt_outs import OptOutsController
 from gateway.web.policies import PoliciesController
 from gateway.web.policies_edit import PolicyEditController
-from gateway.web.opt_outs import OptOutsController
 from gateway.web.review import ReviewController
 from gateway.web.sign_in import SignInController
 from gateway.web.sources import SourcesController
