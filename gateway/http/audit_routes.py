@@ -24,7 +24,7 @@ from gateway.audit.proofs import ConsistencyProof, InclusionProof, consistency, 
 from gateway.audit.replay import ReplayResult, replay_event
 from gateway.audit.subjects import Erasure, erase_subject
 from gateway.domain.identity import ANY_CHANNEL, canonical_id
-from gateway.http.auth import PUBLIC
+from gateway.http.auth import PUBLIC, roles
 from gateway.http.controllers import rt, user_with
 from gateway.http.params import (
     MAX_INT64,
@@ -59,7 +59,7 @@ async def audit_key(request: Request[Any, Any, Any]) -> Response[bytes]:
     return Response(pem, media_type="application/x-pem-file")
 
 
-@get("/v1/audit/checkpoints", summary="Signed checkpoints, oldest first")
+@get("/v1/audit/checkpoints", summary="Signed checkpoints, oldest first", guards=[roles(*READERS)])
 async def list_checkpoints(
     request: Request[Any, Any, Any],
     after: Annotated[int, QueryParameter(ge=0, le=MAX_INT64)] = 0,
@@ -70,14 +70,18 @@ async def list_checkpoints(
         return await checkpoint_store.list_checkpoints(conn, after=after, limit=limit)
 
 
-@get("/v1/audit/checkpoints/{size:int}", summary="One checkpoint")
+@get("/v1/audit/checkpoints/{size:int}", summary="One checkpoint", guards=[roles(*READERS)])
 async def get_checkpoint(request: Request[Any, Any, Any], size: PathId) -> Checkpoint:
     await user_with(request, *READERS)
     async with rt(request).db.pool.acquire() as conn:
         return await checkpoint_store.get_checkpoint(conn, size)
 
 
-@get("/v1/audit/events/{seq:int}/proof", summary="Inclusion proof of one event")
+@get(
+    "/v1/audit/events/{seq:int}/proof",
+    summary="Inclusion proof of one event",
+    guards=[roles(*READERS)],
+)
 async def event_proof(
     request: Request[Any, Any, Any], seq: PathId, checkpoint: QueryId = None
 ) -> InclusionProof:
@@ -89,6 +93,7 @@ async def event_proof(
 @get(
     "/v1/audit/checkpoints/{old:int}/consistency/{new:int}",
     summary="Consistency proof between two checkpoints",
+    guards=[roles(*READERS)],
 )
 async def checkpoint_consistency(
     request: Request[Any, Any, Any], old: PathId, new: PathId
@@ -98,7 +103,9 @@ async def checkpoint_consistency(
         return await consistency(conn, old, new)
 
 
-@get("/v1/audit/export", summary="The audit log as JSONL or CSV, streamed")
+@get(
+    "/v1/audit/export", summary="The audit log as JSONL or CSV, streamed", guards=[roles(*READERS)]
+)
 async def export_audit(
     request: Request[Any, Any, Any],
     format: FromQuery[Literal["jsonl", "csv"]] = "jsonl",
@@ -159,6 +166,7 @@ async def export_audit(
 @get(
     "/v1/audit/bundle",
     summary="An evidence bundle (.tar.gz): the export, its checkpoints, the key, a README",
+    guards=[roles(*READERS)],
 )
 async def evidence_bundle(
     request: Request[Any, Any, Any],
@@ -229,6 +237,7 @@ async def bundle_download(runtime: Runtime, where: LogFilter) -> Stream:
     "/v1/audit/events/{seq:int}/replay",
     status_code=200,
     summary="Evaluate the recorded input against the recorded policy revision",
+    guards=[roles(*READERS)],
 )
 async def replay(request: Request[Any, Any, Any], seq: PathId) -> ReplayResult:
     await user_with(request, *READERS)
@@ -251,6 +260,7 @@ AUDIT_ROUTES = [
 @get(
     "/v1/audit/reports/decisions",
     summary="Decisions per group: a total, per outcome, and per reason code (apart)",
+    guards=[roles(*READERS)],
 )
 async def report_decisions(
     request: Request[Any, Any, Any],
@@ -264,7 +274,11 @@ async def report_decisions(
         return await reports.decisions_by(conn, group_by=group_by, since=since, until=until)
 
 
-@get("/v1/audit/reports/customer", summary="Every reply released to one customer")
+@get(
+    "/v1/audit/reports/customer",
+    summary="Every reply released to one customer",
+    guards=[roles(*READERS)],
+)
 async def report_customer(
     request: Request[Any, Any, Any], channel: QueryChannel, handle: QueryName
 ) -> list[dict[str, Any]]:
@@ -280,7 +294,11 @@ async def report_customer(
         return await reports.released_to(conn, channel=channel, handle=customer)
 
 
-@get("/v1/audit/reports/overrides", summary="Decisions a person overrode in review")
+@get(
+    "/v1/audit/reports/overrides",
+    summary="Decisions a person overrode in review",
+    guards=[roles(*READERS)],
+)
 async def report_overrides(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
     await user_with(request, *READERS)
     async with rt(request).db.pool.acquire() as conn:
@@ -299,6 +317,7 @@ class EraseIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     "/v1/subjects/erase",
     status_code=200,
     summary="Erase a customer: destroy their key and content; events stay verifiable",
+    guards=[roles("compliance")],
 )
 async def erase_subject_route(request: Request[Any, Any, Any], data: JSONBody[EraseIn]) -> Erasure:
     user = await user_with(request, "compliance")

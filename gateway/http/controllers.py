@@ -10,7 +10,7 @@ from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from gateway.audit.subjects import opened
 from gateway.domain.records import OptOut, User
-from gateway.http.auth import authenticate, authenticated_user, require
+from gateway.http.auth import authenticate, authenticated_user, require, roles
 from gateway.http.bodies import MAX_INGEST_BODY_BYTES
 from gateway.http.params import (
     MAX_INT64,
@@ -87,6 +87,7 @@ def _now() -> datetime:
     status_code=200,
     summary="Ingest a batch of mentions (admin)",
     request_max_body_size=MAX_INGEST_BODY_BYTES,
+    guards=[roles("admin")],
 )
 async def ingest_mentions(request: Request[Any, Any, Any], data: JSONBody[IngestIn]) -> IngestOut:
     user = await user_with(request, "admin")
@@ -94,7 +95,11 @@ async def ingest_mentions(request: Request[Any, Any, Any], data: JSONBody[Ingest
     return IngestOut(ids=result.ids, duplicates=result.duplicates)
 
 
-@get("/v1/mentions", summary="The inbox of mentions, filtered, cursor-paginated")
+@get(
+    "/v1/mentions",
+    summary="The inbox of mentions, filtered, cursor-paginated",
+    guards=[roles("agent", "compliance", "auditor")],
+)
 async def list_mentions(
     request: Request[Any, Any, Any],
     status: FromQuery[MentionStatusQ | None] = None,
@@ -122,20 +127,34 @@ async def list_mentions(
     return page([mention_out(m) for m in items], limit=limit, cursor_of=lambda m: m.id)
 
 
-@get("/v1/mentions/{mention_id:int}", summary="One mention with its classification")
+@get(
+    "/v1/mentions/{mention_id:int}",
+    summary="One mention with its classification",
+    guards=[roles("agent", "compliance", "auditor")],
+)
 async def get_mention(request: Request[Any, Any, Any], mention_id: PathId) -> MentionOut:
     await user_with(request, "agent", "compliance", "auditor")
     async with rt(request).db.pool.acquire() as conn:
         return mention_out(await mention_store.get_mention(conn, mention_id, now=_now()))
 
 
-@post("/v1/mentions/{mention_id:int}/claim", status_code=200, summary="Reserve a mention")
+@post(
+    "/v1/mentions/{mention_id:int}/claim",
+    status_code=200,
+    summary="Reserve a mention",
+    guards=[roles("agent")],
+)
 async def claim_mention(request: Request[Any, Any, Any], mention_id: PathId) -> MentionOut:
     user = await user_with(request, "agent")
     return mention_out(await rt(request).claims.claim(mention_id, user=user))
 
 
-@post("/v1/proposals/preview", status_code=200, summary="What the policy would decide")
+@post(
+    "/v1/proposals/preview",
+    status_code=200,
+    summary="What the policy would decide",
+    guards=[roles("agent")],
+)
 async def preview_proposal(
     request: Request[Any, Any, Any], data: JSONBody[PreviewIn]
 ) -> DecisionOut:
@@ -146,7 +165,12 @@ async def preview_proposal(
     return decision_out(decision)
 
 
-@post("/v1/proposals", status_code=201, summary="Propose a reply: decided, audited, queued")
+@post(
+    "/v1/proposals",
+    status_code=201,
+    summary="Propose a reply: decided, audited, queued",
+    guards=[roles("agent")],
+)
 async def create_proposal(
     request: Request[Any, Any, Any], data: JSONBody[ProposalIn]
 ) -> ProposalOut:
@@ -157,7 +181,11 @@ async def create_proposal(
     return proposal_out(proposal)
 
 
-@get("/v1/proposals", summary="Proposals (agents see their own)")
+@get(
+    "/v1/proposals",
+    summary="Proposals (agents see their own)",
+    guards=[roles("agent", "compliance", "auditor")],
+)
 async def list_proposals(
     request: Request[Any, Any, Any],
     status: FromQuery[ProposalStatusQ | None] = None,
@@ -181,7 +209,11 @@ async def list_proposals(
     return page([proposal_out(p) for p in items], limit=limit, cursor_of=lambda p: p.id)
 
 
-@get("/v1/proposals/{proposal_id:int}", summary="One proposal, its decision and receipt")
+@get(
+    "/v1/proposals/{proposal_id:int}",
+    summary="One proposal, its decision and receipt",
+    guards=[roles("agent", "compliance", "auditor")],
+)
 async def get_proposal(request: Request[Any, Any, Any], proposal_id: PathId) -> ProposalOut:
     user = await user_with(request, "agent", "compliance", "auditor")
     async with rt(request).db.pool.acquire() as conn:
@@ -193,7 +225,12 @@ async def get_proposal(request: Request[Any, Any, Any], proposal_id: PathId) -> 
     return proposal_out(proposal)
 
 
-@post("/v1/proposals/{proposal_id:int}/approve", status_code=200, summary="Approve (compliance)")
+@post(
+    "/v1/proposals/{proposal_id:int}/approve",
+    status_code=200,
+    summary="Approve (compliance)",
+    guards=[roles("compliance")],
+)
 async def approve_proposal(
     request: Request[Any, Any, Any],
     proposal_id: PathId,
@@ -204,7 +241,12 @@ async def approve_proposal(
     return proposal_out(await rt(request).reviewer.approve(proposal_id, user=user, note=note))
 
 
-@post("/v1/proposals/{proposal_id:int}/reject", status_code=200, summary="Reject (compliance)")
+@post(
+    "/v1/proposals/{proposal_id:int}/reject",
+    status_code=200,
+    summary="Reject (compliance)",
+    guards=[roles("compliance")],
+)
 async def reject_proposal(
     request: Request[Any, Any, Any],
     proposal_id: PathId,
@@ -215,7 +257,12 @@ async def reject_proposal(
     return proposal_out(await rt(request).reviewer.reject(proposal_id, user=user, note=note))
 
 
-@post("/v1/opt-outs", status_code=201, summary="Register an opt-out (compliance)")
+@post(
+    "/v1/opt-outs",
+    status_code=201,
+    summary="Register an opt-out (compliance)",
+    guards=[roles("compliance")],
+)
 async def add_opt_out(request: Request[Any, Any, Any], data: JSONBody[OptOutIn]) -> OptOut:
     user = await user_with(request, "compliance")
     opt_out, _created = await rt(request).consent.add(
@@ -224,7 +271,11 @@ async def add_opt_out(request: Request[Any, Any, Any], data: JSONBody[OptOutIn])
     return opt_out
 
 
-@get("/v1/opt-outs", summary="Opt-outs, searched by channel and any spelling of a handle")
+@get(
+    "/v1/opt-outs",
+    summary="Opt-outs, searched by channel and any spelling of a handle",
+    guards=[roles("compliance", "auditor")],
+)
 async def list_opt_outs(
     request: Request[Any, Any, Any],
     include_removed: FromQuery[bool] = False,
@@ -244,13 +295,22 @@ async def list_opt_outs(
     return page(list(items), limit=limit, cursor_of=lambda o: o.id)
 
 
-@delete("/v1/opt-outs/{opt_out_id:int}", status_code=200, summary="Remove an opt-out")
+@delete(
+    "/v1/opt-outs/{opt_out_id:int}",
+    status_code=200,
+    summary="Remove an opt-out",
+    guards=[roles("compliance")],
+)
 async def remove_opt_out(request: Request[Any, Any, Any], opt_out_id: PathId) -> OptOut:
     user = await user_with(request, "compliance")
     return await rt(request).consent.remove(opt_out_id, user=user)
 
 
-@get("/v1/audit", summary="The audit log, filtered, cursor-paginated (auditor, compliance)")
+@get(
+    "/v1/audit",
+    summary="The audit log, filtered, cursor-paginated (auditor, compliance)",
+    guards=[roles("auditor", "compliance")],
+)
 async def list_audit(
     request: Request[Any, Any, Any],
     kind: QueryFilter = None,
@@ -278,7 +338,11 @@ async def list_audit(
     return page(list(items), limit=limit, cursor_of=lambda e: e.seq)
 
 
-@get("/v1/audit/verify", summary="Recompute the hash chain (auditor, compliance)")
+@get(
+    "/v1/audit/verify",
+    summary="Recompute the hash chain (auditor, compliance)",
+    guards=[roles("auditor", "compliance")],
+)
 async def verify_audit(request: Request[Any, Any, Any]) -> VerifyOut:
     await user_with(request, "auditor", "compliance")
     result = await rt(request).verify_chain()

@@ -8,6 +8,7 @@ from litestar import Request, delete, get, post
 from litestar.params import FromQuery, JSONBody
 
 from gateway.domain.records import PolicyRequest
+from gateway.http.auth import roles
 from gateway.http.controllers import rt, user_with
 from gateway.http.params import PathId, PathRevision
 from gateway.http.policy_views import (
@@ -39,7 +40,7 @@ def _enforced(request: Request[Any, Any, Any]) -> str:
     return rt(request).engine.revision
 
 
-@get("/v1/policies", summary="Policy versions, newest first")
+@get("/v1/policies", summary="Policy versions, newest first", guards=[roles(*READERS)])
 async def list_policies(request: Request[Any, Any, Any]) -> list[PolicySummary]:
     await user_with(request, *READERS)
     service = _service(request)
@@ -47,20 +48,33 @@ async def list_policies(request: Request[Any, Any, Any]) -> list[PolicySummary]:
     return [summary(v, state) for v in await service.versions()]
 
 
-@get("/v1/policies/state", summary="Which revision is active, previous, in shadow")
+@get(
+    "/v1/policies/state",
+    summary="Which revision is active, previous, in shadow",
+    guards=[roles(*READERS)],
+)
 async def policy_state(request: Request[Any, Any, Any]) -> PolicyStateOut:
     await user_with(request, *READERS)
     return state_out(await _service(request).state(), _enforced(request))
 
 
-@get("/v1/policies/{revision:str}", summary="One version: files, data, author, state, tests")
+@get(
+    "/v1/policies/{revision:str}",
+    summary="One version: files, data, author, state, tests",
+    guards=[roles(*READERS)],
+)
 async def get_policy(request: Request[Any, Any, Any], revision: PathRevision) -> PolicyDetail:
     await user_with(request, *READERS)
     service = _service(request)
     return detail(await service.version(revision), await service.state())
 
 
-@post("/v1/policies", status_code=201, summary="A new draft from files and data")
+@post(
+    "/v1/policies",
+    status_code=201,
+    summary="A new draft from files and data",
+    guards=[roles("compliance")],
+)
 async def create_policy(request: Request[Any, Any, Any], data: JSONBody[DraftIn]) -> PolicyDetail:
     user = await user_with(request, "compliance")
     service = _service(request)
@@ -74,7 +88,11 @@ async def create_policy(request: Request[Any, Any, Any], data: JSONBody[DraftIn]
     return detail(version, await service.state())
 
 
-@get("/v1/policies/{old:str}/diff/{new:str}", summary="What changed between two revisions")
+@get(
+    "/v1/policies/{old:str}/diff/{new:str}",
+    summary="What changed between two revisions",
+    guards=[roles(*READERS)],
+)
 async def diff_policies(
     request: Request[Any, Any, Any], old: PathRevision, new: PathRevision
 ) -> list[FileDiff]:
@@ -82,7 +100,12 @@ async def diff_policies(
     return await _service(request).diff(old, new)
 
 
-@post("/v1/policies/{revision:str}/test", status_code=200, summary="Run the Rego unit tests")
+@post(
+    "/v1/policies/{revision:str}/test",
+    status_code=200,
+    summary="Run the Rego unit tests",
+    guards=[roles("compliance")],
+)
 async def test_policy(request: Request[Any, Any, Any], revision: PathRevision) -> TestReport:
     user = await user_with(request, "compliance")
     _version, report = await _service(request).test(revision, user=user)
@@ -94,6 +117,7 @@ async def test_policy(request: Request[Any, Any, Any], revision: PathRevision) -
     "/v1/policies/{revision:str}/impact",
     status_code=200,
     summary="Replay stored decisions through the draft and the active policy",
+    guards=[roles("compliance")],
 )
 async def impact_policy(
     request: Request[Any, Any, Any],
@@ -112,20 +136,30 @@ async def impact_policy(
     status_code=202,
     summary="Propose evaluating this draft beside every live decision (never enforced); "
     "it starts when another officer confirms",
+    guards=[roles("compliance")],
 )
 async def start_shadow(request: Request[Any, Any, Any], revision: PathRevision) -> PolicyRequest:
     user = await user_with(request, "compliance")
     return await _service(request).propose_shadow(revision, user=user)
 
 
-@delete("/v1/policies/shadow", status_code=200, summary="Stop shadow evaluation")
+@delete(
+    "/v1/policies/shadow",
+    status_code=200,
+    summary="Stop shadow evaluation",
+    guards=[roles("compliance")],
+)
 async def stop_shadow(request: Request[Any, Any, Any]) -> PolicyStateOut:
     user = await user_with(request, "compliance")
     state = await _service(request).stop_shadow(user=user)
     return state_out(state, _enforced(request))
 
 
-@get("/v1/policies/{revision:str}/shadow-report", summary="Shadow vs enforced decisions")
+@get(
+    "/v1/policies/{revision:str}/shadow-report",
+    summary="Shadow vs enforced decisions",
+    guards=[roles(*READERS)],
+)
 async def shadow_report(request: Request[Any, Any, Any], revision: PathRevision) -> ShadowReport:
     await user_with(request, *READERS)
     return await _service(request).shadow_report(revision)
@@ -135,6 +169,7 @@ async def shadow_report(request: Request[Any, Any, Any], revision: PathRevision)
     "/v1/policies/{revision:str}/activate",
     status_code=200,
     summary="Enforce this revision (tests must pass; not by its author)",
+    guards=[roles("compliance")],
 )
 async def activate_policy(
     request: Request[Any, Any, Any], revision: PathRevision
@@ -149,6 +184,7 @@ async def activate_policy(
     status_code=202,
     summary="Ask another officer to activate this draft (tests must pass); it is enforced "
     "when someone who neither wrote it nor asked confirms the request",
+    guards=[roles("compliance")],
 )
 async def request_activation(
     request: Request[Any, Any, Any], revision: PathRevision
@@ -162,6 +198,7 @@ async def request_activation(
     status_code=202,
     summary="Propose re-activating an earlier revision (default: the previous one); "
     "it happens when another officer confirms",
+    guards=[roles("compliance")],
 )
 async def rollback_policy(
     request: Request[Any, Any, Any], data: JSONBody[RollbackIn | None] = None
@@ -173,6 +210,7 @@ async def rollback_policy(
 @get(
     "/v1/policies/requests",
     summary="Activations, rollbacks and shadows waiting for a second officer",
+    guards=[roles(*READERS)],
 )
 async def list_policy_requests(
     request: Request[Any, Any, Any], include_decided: FromQuery[bool] = False
@@ -185,6 +223,7 @@ async def list_policy_requests(
     "/v1/policies/requests/{request_id:int}/confirm",
     status_code=200,
     summary="Carry out a request another officer proposed (two-person rule)",
+    guards=[roles("compliance")],
 )
 async def confirm_policy_request(
     request: Request[Any, Any, Any], request_id: PathId
@@ -198,6 +237,7 @@ async def confirm_policy_request(
     "/v1/policies/requests/{request_id:int}/withdraw",
     status_code=200,
     summary="Withdraw a pending request (the proposer's, or turned down by another officer)",
+    guards=[roles("compliance")],
 )
 async def withdraw_policy_request(
     request: Request[Any, Any, Any], request_id: PathId

@@ -13,7 +13,7 @@ from typing import Any
 from litestar import Request, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 
-from gateway.http.auth import PUBLIC
+from gateway.http.auth import PUBLIC, roles
 from gateway.http.bodies import MAX_INGEST_BODY_BYTES
 from gateway.http.controllers import rt, user_with
 from gateway.http.params import PathSource
@@ -56,25 +56,37 @@ def _parts(request: Request[Any, Any, Any]) -> SourceParts:
     return parts
 
 
-@get("/v1/sources", summary="Configured sources and their health (admin, compliance)")
+@get(
+    "/v1/sources",
+    summary="Configured sources and their health (admin, compliance)",
+    guards=[roles(*READERS)],
+)
 async def list_sources(request: Request[Any, Any, Any]) -> list[SourceOut]:
     await user_with(request, *READERS)
     return [source_out(r) for r in await _parts(request).service.list()]
 
 
-@post("/v1/sources", status_code=201, summary="Configure a source (admin)")
+@post("/v1/sources", status_code=201, summary="Configure a source (admin)", guards=[roles("admin")])
 async def add_source(request: Request[Any, Any, Any], data: JSONBody[SourceIn]) -> SourceOut:
     user = await user_with(request, "admin")
     return source_out(await _parts(request).service.add(data.to_spec(), actor=user.name))
 
 
-@get("/v1/sources/{name:str}", summary="One source and its health (admin, compliance)")
+@get(
+    "/v1/sources/{name:str}",
+    summary="One source and its health (admin, compliance)",
+    guards=[roles(*READERS)],
+)
 async def get_source(request: Request[Any, Any, Any], name: PathSource) -> SourceOut:
     await user_with(request, *READERS)
     return source_out(await _parts(request).service.get(name))
 
 
-@patch("/v1/sources/{name:str}", summary="Enable, disable, change the interval (admin)")
+@patch(
+    "/v1/sources/{name:str}",
+    summary="Enable, disable, change the interval (admin)",
+    guards=[roles("admin")],
+)
 async def update_source(
     request: Request[Any, Any, Any], name: PathSource, data: JSONBody[SourcePatchIn]
 ) -> SourceOut:
@@ -83,7 +95,12 @@ async def update_source(
     return source_out(await service.update(name, data.to_patch(), actor=user.name))
 
 
-@delete("/v1/sources/{name:str}", status_code=200, summary="Remove a source and its cursor")
+@delete(
+    "/v1/sources/{name:str}",
+    status_code=200,
+    summary="Remove a source and its cursor",
+    guards=[roles("admin")],
+)
 async def remove_source(request: Request[Any, Any, Any], name: PathSource) -> SourceOut:
     user = await user_with(request, "admin")
     return source_out(await _parts(request).service.remove(name, actor=user.name))

@@ -8,6 +8,7 @@ import msgspec
 from litestar import Request, get, post
 
 from gateway.domain.records import UserAccount
+from gateway.http.auth import roles
 from gateway.http.controllers import rt, user_with
 from gateway.http.params import PathUser
 from gateway.pipeline.accounts import Accounts
@@ -22,7 +23,11 @@ def _accounts(request: Request[Any, Any, Any]) -> Accounts:
     return Accounts(rt(request).db.pool)
 
 
-@get("/v1/users", summary="Every user: role, state, when their token was replaced (admin)")
+@get(
+    "/v1/users",
+    summary="Every user: role, state, when their token was replaced (admin)",
+    guards=[roles("admin")],
+)
 async def list_users(request: Request[Any, Any, Any]) -> list[UserAccount]:
     await user_with(request, "admin")
     return await _accounts(request).list()
@@ -32,6 +37,7 @@ async def list_users(request: Request[Any, Any, Any]) -> list[UserAccount]:
     "/v1/users/{name:str}/disable",
     status_code=200,
     summary="Disable a user: their token is refused from the next request on (admin)",
+    guards=[roles("admin")],
 )
 async def disable_user(request: Request[Any, Any, Any], name: PathUser) -> UserAccount:
     admin = await user_with(request, "admin")
@@ -42,6 +48,7 @@ async def disable_user(request: Request[Any, Any, Any], name: PathUser) -> UserA
     "/v1/users/{name:str}/rotate",
     status_code=200,
     summary="Give a user a new token (in the answer, once); the old one is refused (admin)",
+    guards=[roles("admin")],
 )
 async def rotate_user_token(request: Request[Any, Any, Any], name: PathUser) -> RotatedOut:
     admin = await user_with(request, "admin")
