@@ -30,7 +30,8 @@ ASSETS: dict[str, tuple[str, str, list[str], list[str]]] = {
     "htmx": (
         "htmx.org",
         "4.0.1",
-        ["dist/htmx.min.js", "dist/htmx.js", "dist/ext/hx-sse.js"],
+        # htmx-guidance.md: htmx 4 in brief (attributes, events, SSE); not served by pages
+        ["dist/htmx.min.js", "dist/htmx.js", "dist/ext/hx-sse.js", "dist/skills/htmx-guidance.md"],
         ["LICENSE"],
     ),
     "pico": ("@picocss/pico", "2.1.1", ["css/pico.min.css"], ["LICENSE.md"]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from gateway.app import create_app
 from gateway.pipeline.accounts import Accounts
 from gateway.runtime import Runtime
 from tests.integration.console_support import (
@@ -14,6 +15,7 @@ from tests.integration.console_support import (
     sign_in,
     sign_in_with_token,
 )
+from tests.integration.sources_support import serving
 
 
 async def test_a_password_sign_in_opens_a_session_and_lands_by_role(runtime: Runtime) -> None:
@@ -187,3 +189,42 @@ async def test_the_session_id_is_stored_only_hashed(runtime: Runtime) -> None:
         password_hash = await conn.fetchval("SELECT password_hash FROM users WHERE name='alice'")
     assert cookie and stored and cookie not in stored and len(stored) == 64
     assert password_hash.startswith("$argon2id$")
+
+
+async def test_console_errors_are_pages_and_htmx_gets_them_in_the_flash_area(
+    runtime: Runtime,
+) -> None:
+    from litestar import Controller, get
+
+    from gateway.http.auth import roles
+
+    class AdminOnly(Controller):
+        path = "/ui/admin-only"
+        guards = (roles("admin"),)
+
+        @get("/", sync_to_thread=False)
+        def admin_only(self) -> str:
+            return "secret"
+
+    await add_person(runtime, "alice", "agent")
+    app = create_app(runtime.settings)
+    app.register(AdminOnly)
+    app.state.runtime = runtime
+    async with serving(app) as base, httpx.AsyncClient(base_url=base) as client:
+        anonymous = await client.get("/ui/admin-only", headers={"HX-Request": "true"})
+        assert anonymous.status_code == 401
+        assert anonymous.headers["hx-redirect"] == "/ui/sign-in?next=/ui/admin-only"
+        await sign_in(client, "alice")
+        refused = await client.get("/ui/admin-only")
+        assert refused.status_code == 403
+        assert "text/html" in refused.headers["content-type"]
+        assert "Not allowed" in refused.text and "your role is agent; this needs admin" in (
+            refused.text
+        )
+        fragment = await client.get("/ui/admin-only", headers={"HX-Request": "true"})
+        assert fragment.status_code == 403
+        assert fragment.headers["hx-retarget"] == "#flash"
+        assert "<html" not in fragment.text and "this needs admin" in fragment.text
+        api = await client.get("/v1/users")  # the API keeps problem+json, cookie or not
+        assert api.status_code == 401
+        assert api.headers["content-type"].startswith("application/problem+json")
