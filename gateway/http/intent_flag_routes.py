@@ -8,6 +8,7 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.params import JSONBody
 
+from gateway.http.auth import roles
 from gateway.http.controllers import rt, user_with
 from gateway.http.params import PathId
 from gateway.http.views import IntentFlagIn, IntentFlagOut, intent_flag_out
@@ -19,6 +20,7 @@ _ENCODER = msgspec.json.Encoder()
     "/v1/mentions/{mention_id:int}/intent-flags",
     status_code=201,
     summary="Flag the mention's classified intent as wrong (agent); replies go to review",
+    guards=[roles("agent")],
 )
 async def flag_intent(
     request: Request[Any, Any, Any], mention_id: PathId, data: JSONBody[IntentFlagIn]
@@ -30,7 +32,11 @@ async def flag_intent(
     return intent_flag_out(flag)
 
 
-@get("/v1/mentions/{mention_id:int}/intent-flags", summary="The intent flags of a mention")
+@get(
+    "/v1/mentions/{mention_id:int}/intent-flags",
+    summary="The intent flags of a mention",
+    guards=[roles("agent", "compliance", "auditor")],
+)
 async def list_intent_flags(
     request: Request[Any, Any, Any], mention_id: PathId
 ) -> list[IntentFlagOut]:
@@ -41,6 +47,7 @@ async def list_intent_flags(
 @get(
     "/v1/intent-flags/export",
     summary="Flagged mentions as evaluation-set candidates (JSONL, one line per mention)",
+    guards=[roles("agent", "compliance")],
 )
 async def export_intent_flags(request: Request[Any, Any, Any]) -> Response[bytes]:
     await user_with(request, "agent", "compliance")
