@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import msgspec
-from litestar import Litestar, Request, Response, get
+from litestar import Litestar, Response, get
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from gateway.http.agent_routes import AGENT_ROUTES
 from gateway.http.audit_log_routes import AUDIT_LOG_ROUTES
 from gateway.http.audit_routes import AUDIT_ROUTES
-from gateway.http.auth import DEPENDENCIES, PUBLIC, authenticated
+from gateway.http.auth import DEPENDENCIES, PUBLIC, RuntimeIfStarted, authenticated
 from gateway.http.bodies import MAX_BODY_BYTES, GatewayRequest
 from gateway.http.compliance_routes import COMPLIANCE_ROUTES
 from gateway.http.controllers import ROUTES
@@ -22,7 +21,8 @@ from gateway.http.intent_flag_routes import INTENT_FLAG_ROUTES
 from gateway.http.openapi import document_answers
 from gateway.http.policy_routes import POLICY_ROUTES
 from gateway.http.problems import EXCEPTION_HANDLERS
-from gateway.http.source_routes import SOURCE_ROUTES, source_parts
+from gateway.http.source_parts import source_parts
+from gateway.http.source_routes import SOURCE_ROUTES
 from gateway.http.user_routes import USER_ROUTES
 from gateway.policy import PolicyEngine
 from gateway.runtime import Runtime
@@ -41,8 +41,8 @@ class Health(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @get("/health", summary="200 once the database and the policy engine are ready", opt=PUBLIC)
-async def health(request: Request[Any, Any, Any]) -> Response[Health]:
-    runtime: Runtime | None = getattr(request.app.state, "runtime", None)
+async def health(runtime_if_started: RuntimeIfStarted) -> Response[Health]:
+    runtime = runtime_if_started
     if runtime is None:
         body = Health(
             status="starting",

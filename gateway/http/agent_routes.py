@@ -1,17 +1,17 @@
 """The agents' API beyond mentions and proposals: the inbox with counts, a customer's
 contact history, a live verdict on a draft, and giving a claim up.
 
-Thin: each route has its role guard (``roles``, as the console's pages) and the handler
-takes the user through the same ``user_with`` as every API route, then calls one
-``AgentDesk`` (or ``Claims``) method; the console's agent pages call the same.
+Thin: each route has its role guard (``roles``, as the console's pages); the handler gets
+the user and the runtime by injection (``CurrentUser``, ``Services``), as every API route,
+then calls one ``AgentDesk`` (or ``Claims``) method; the console's agent pages call the same.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from litestar import Request, delete, get, post
+from litestar import delete, get, post
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from gateway.http.agent_views import (
@@ -23,8 +23,8 @@ from gateway.http.agent_views import (
     inbox_out,
     verdict_out,
 )
-from gateway.http.auth import roles
-from gateway.http.controllers import IntentQ, MentionStatusQ, rt, user_with
+from gateway.http.auth import CurrentUser, Services, roles
+from gateway.http.controllers import IntentQ, MentionStatusQ
 from gateway.http.params import (
     MAX_INT64,
     PathId,
@@ -56,7 +56,8 @@ def before_id(cursor: str | None) -> int | None:
     summary="The agents' inbox: newest first, filtered, with counts per filter",
 )
 async def get_inbox(
-    request: Request[Any, Any, Any],
+    user: CurrentUser,
+    runtime: Services,
     status: FromQuery[MentionStatusQ | None] = None,
     intent: FromQuery[IntentQ | None] = None,
     channel: QueryFilter = None,
@@ -67,7 +68,6 @@ async def get_inbox(
     cursor: QueryCursor = None,
     limit: InboxLimit = 50,
 ) -> InboxOut:
-    user = await user_with(request, "agent", "compliance", "auditor")
     where = InboxFilter(
         agent=user.name,
         now=datetime.now(UTC),
@@ -81,7 +81,7 @@ async def get_inbox(
         before_id=before_id(cursor),
         limit=limit,
     )
-    return inbox_out(await rt(request).desk.inbox(where))
+    return inbox_out(await runtime.desk.inbox(where))
 
 
 @get(
@@ -89,9 +89,8 @@ async def get_inbox(
     guards=[roles("agent", "compliance", "auditor")],
     summary="The customer's contact history against the active caps, and opt-out status",
 )
-async def get_contacts(request: Request[Any, Any, Any], mention_id: PathId) -> ContactsOut:
-    await user_with(request, "agent", "compliance", "auditor")
-    return contacts_out(await rt(request).desk.contact_history(mention_id))
+async def get_contacts(runtime: Services, mention_id: PathId) -> ContactsOut:
+    return contacts_out(await runtime.desk.contact_history(mention_id))
 
 
 @post(
@@ -101,10 +100,9 @@ async def get_contacts(request: Request[Any, Any, Any], mention_id: PathId) -> C
     summary="What the policy would decide on a draft reply, with the words behind each reason",
 )
 async def post_verdict(
-    request: Request[Any, Any, Any], mention_id: PathId, data: JSONBody[VerdictIn]
+    user: CurrentUser, runtime: Services, mention_id: PathId, data: JSONBody[VerdictIn]
 ) -> VerdictOut:
-    user = await user_with(request, "agent")
-    verdict = await rt(request).desk.verdict(
+    verdict = await runtime.desk.verdict(
         mention_id=mention_id, text=data.text, user=user, ai_generated=data.ai_generated
     )
     return verdict_out(verdict)
@@ -116,9 +114,8 @@ async def post_verdict(
     status_code=200,
     summary="Give a claim up",
 )
-async def release_claim(request: Request[Any, Any, Any], mention_id: PathId) -> MentionOut:
-    user = await user_with(request, "agent")
-    return mention_out(await rt(request).claims.release(mention_id, user=user))
+async def release_claim(user: CurrentUser, runtime: Services, mention_id: PathId) -> MentionOut:
+    return mention_out(await runtime.claims.release(mention_id, user=user))
 
 
 AGENT_ROUTES = [get_inbox, get_contacts, post_verdict, release_claim]

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from litestar import Request, get, post
+from litestar import get, post
 from litestar.params import FromQuery, QueryParameter
 
 from gateway.audit.log_search import LogFilter, LogPage, search_log
 from gateway.audit.reports import AuditReports, audit_reports
 from gateway.audit.verification import last_verification, verify_log
-from gateway.http.auth import ANY_ROLE, roles
-from gateway.http.controllers import rt, user_with
+from gateway.http.auth import ANY_ROLE, CurrentUser, Services, roles
 from gateway.http.params import MAX_INT64, QueryFilter, instant
 from gateway.pipeline.dashboard import Dashboard, dashboard, window
 from gateway.store.audit_search import MAX_PAGE
@@ -29,7 +28,7 @@ Outcome = Literal["allow", "review", "deny"]
     guards=[roles(*READERS)],
 )
 async def search_audit(
-    request: Request[Any, Any, Any],
+    runtime: Services,
     since: FromQuery[datetime | None] = None,
     until: FromQuery[datetime | None] = None,
     kind: QueryFilter = None,
@@ -44,7 +43,6 @@ async def search_audit(
     ] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
 ) -> LogPage:
-    await user_with(request, *READERS)
     where = LogFilter(
         since=instant("since", since),
         until=instant("until", until),
@@ -56,7 +54,7 @@ async def search_audit(
         reason=reason,
         revision=revision,
     )
-    return await search_log(rt(request).db.pool, where, before=before, limit=limit)
+    return await search_log(runtime.db.pool, where, before=before, limit=limit)
 
 
 @post(
@@ -65,9 +63,7 @@ async def search_audit(
     summary="Verify the chain and every signed checkpoint now, and record it",
     guards=[roles(*READERS)],
 )
-async def run_verification(request: Request[Any, Any, Any]) -> Verification:
-    user = await user_with(request, *READERS)
-    runtime = rt(request)
+async def run_verification(user: CurrentUser, runtime: Services) -> Verification:
     return await verify_log(runtime.db.pool, runtime.audit_public_pem, by=user.name)
 
 
@@ -76,9 +72,8 @@ async def run_verification(request: Request[Any, Any, Any]) -> Verification:
     summary="When the log was last verified, and the result",
     guards=[roles(*READERS)],
 )
-async def latest_verification(request: Request[Any, Any, Any]) -> Verification:
-    await user_with(request, *READERS)
-    found = await last_verification(rt(request).db.pool)
+async def latest_verification(runtime: Services) -> Verification:
+    found = await last_verification(runtime.db.pool)
     if found is None:
         raise NotFound("the audit log has not been verified yet: POST /v1/audit/verifications")
     return found
@@ -90,13 +85,12 @@ async def latest_verification(request: Request[Any, Any, Any]) -> Verification:
     guards=[roles(*READERS)],
 )
 async def activity_reports(
-    request: Request[Any, Any, Any],
+    runtime: Services,
     since: FromQuery[datetime | None] = None,
     until: FromQuery[datetime | None] = None,
 ) -> AuditReports:
-    await user_with(request, *READERS)
     span = window(instant("since", since), instant("until", until), days=30)
-    return await audit_reports(rt(request).db.pool, span)
+    return await audit_reports(runtime.db.pool, span)
 
 
 @get(
@@ -105,13 +99,13 @@ async def activity_reports(
     guards=[roles(*ANY_ROLE)],
 )
 async def dashboard_figures(
-    request: Request[Any, Any, Any],
+    user: CurrentUser,
+    runtime: Services,
     since: FromQuery[datetime | None] = None,
     until: FromQuery[datetime | None] = None,
 ) -> Dashboard:
-    user = await user_with(request, "agent", "compliance", "auditor", "admin")
     span = window(instant("since", since), instant("until", until))
-    return await dashboard(rt(request).db.pool, user, span)
+    return await dashboard(runtime.db.pool, user, span)
 
 
 AUDIT_LOG_ROUTES = [

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Response, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
@@ -24,8 +24,7 @@ from gateway.audit.proofs import ConsistencyProof, InclusionProof, consistency, 
 from gateway.audit.replay import ReplayResult, replay_event
 from gateway.audit.subjects import Erasure, erase_subject
 from gateway.domain.identity import ANY_CHANNEL, canonical_id
-from gateway.http.auth import PUBLIC, roles
-from gateway.http.controllers import rt, user_with
+from gateway.http.auth import PUBLIC, CurrentUser, Services, roles
 from gateway.http.params import (
     MAX_INT64,
     Channel,
@@ -52,8 +51,8 @@ READERS = ("auditor", "compliance")
     summary="The Ed25519 public key that signs checkpoints (PEM); public, no token needed",
     opt=PUBLIC,
 )
-async def audit_key(request: Request[Any, Any, Any]) -> Response[bytes]:
-    pem = rt(request).audit_public_pem
+async def audit_key(runtime: Services) -> Response[bytes]:
+    pem = runtime.audit_public_pem
     if pem is None:
         raise StateConflict("checkpoint signing is not configured on this gateway")
     return Response(pem, media_type="application/x-pem-file")
@@ -61,19 +60,17 @@ async def audit_key(request: Request[Any, Any, Any]) -> Response[bytes]:
 
 @get("/v1/audit/checkpoints", summary="Signed checkpoints, oldest first", guards=[roles(*READERS)])
 async def list_checkpoints(
-    request: Request[Any, Any, Any],
+    runtime: Services,
     after: Annotated[int, QueryParameter(ge=0, le=MAX_INT64)] = 0,
     limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
 ) -> list[Checkpoint]:
-    await user_with(request, *READERS)
-    async with rt(request).db.pool.acquire() as conn:
+    async with runtime.db.pool.acquire() as conn:
         return await checkpoint_store.list_checkpoints(conn, after=after, limit=limit)
 
 
 @get("/v1/audit/checkpoints/{size:int}", summary="One checkpoint", guards=[roles(*READERS)])
-async def get_checkpoint(request: Request[Any, Any, Any], size: PathId) -> Checkpoint:
-    await user_with(request, *READERS)
-    async with rt(request).db.pool.acquire() as conn:
+async def get_checkpoint(runtime: Services, size: PathId) -> Checkpoint:
+    async with runtime.db.pool.acquire() as conn:
         return await checkpoint_store.get_checkpoint(conn, size)
 
 
@@ -82,11 +79,8 @@ async def get_checkpoint(request: Request[Any, Any, Any], size: PathId) -> Check
     summary="Inclusion proof of one event",
     guards=[roles(*READERS)],
 )
-async def event_proof(
-    request: Request[Any, Any, Any], seq: PathId, checkpoint: QueryId = None
-) -> InclusionProof:
-    await user_with(request, *READERS)
-    async with rt(request).db.pool.acquire() as conn:
+async def event_proof(runtime: Services, seq: PathId, checkpoint: QueryId = None) -> InclusionProof:
+    async with runtime.db.pool.acquire() as conn:
         return await inclusion(conn, seq, size=checkpoint)
 
 
@@ -95,11 +89,8 @@ async def event_proof(
     summary="Consistency proof between two checkpoints",
     guards=[roles(*READERS)],
 )
-async def checkpoint_consistency(
-    request: Request[Any, Any, Any], old: PathId, new: PathId
-) -> ConsistencyProof:
-    await user_with(request, *READERS)
-    async with rt(request).db.pool.acquire() as conn:
+async def checkpoint_consistency(runtime: Services, old: PathId, new: PathId) -> ConsistencyProof:
+    async with runtime.db.pool.acquire() as conn:
         return await consistency(conn, old, new)
 
 
@@ -107,7 +98,7 @@ async def checkpoint_consistency(
     "/v1/audit/export", summary="The audit log as JSONL or CSV, streamed", guards=[roles(*READERS)]
 )
 async def export_audit(
-    request: Request[Any, Any, Any],
+    runtime: Services,
     format: FromQuery[Literal["jsonl", "csv"]] = "jsonl",
     kind: QueryFilter = None,
     actor: QueryFilter = None,
@@ -120,11 +111,10 @@ async def export_audit(
     policy_revision: QueryFilter = None,
     decrypt: FromQuery[bool | None] = None,
 ) -> Stream:
-    await user_with(request, *READERS)
     # Every filter is checked here, before the stream starts: a bad one is a 400, never
     # a 200 whose body breaks off.
     since, until = instant("since", since), instant("until", until)
-    pool = rt(request).db.pool
+    pool = runtime.db.pool
     # Checked before the stream starts, so a non-identity is a 400, not a broken stream.
     spelled = canonical_id(ANY_CHANNEL, customer, field="customer") if customer else None
 
@@ -169,7 +159,7 @@ async def export_audit(
     guards=[roles(*READERS)],
 )
 async def evidence_bundle(
-    request: Request[Any, Any, Any],
+    runtime: Services,
     since: FromQuery[datetime | None] = None,
     until: FromQuery[datetime | None] = None,
     kind: QueryFilter = None,
@@ -182,7 +172,6 @@ async def evidence_bundle(
 ) -> Stream:
     """The filters (those of ``GET /v1/audit/events``) add ``selection.json``: which of
     the bundle's events they match. The bundle still holds the whole chain."""
-    await user_with(request, *READERS)
     where = LogFilter(
         since=instant("since", since),
         until=instant("until", until),
@@ -194,7 +183,7 @@ async def evidence_bundle(
         reason=reason,
         revision=revision,
     )
-    return await bundle_download(rt(request), where)
+    return await bundle_download(runtime, where)
 
 
 async def bundle_download(runtime: Runtime, where: LogFilter) -> Stream:
@@ -239,9 +228,8 @@ async def bundle_download(runtime: Runtime, where: LogFilter) -> Stream:
     summary="Evaluate the recorded input against the recorded policy revision",
     guards=[roles(*READERS)],
 )
-async def replay(request: Request[Any, Any, Any], seq: PathId) -> ReplayResult:
-    await user_with(request, *READERS)
-    async with rt(request).db.pool.acquire() as conn:
+async def replay(runtime: Services, seq: PathId) -> ReplayResult:
+    async with runtime.db.pool.acquire() as conn:
         return await replay_event(conn, seq)
 
 
@@ -263,14 +251,13 @@ AUDIT_ROUTES = [
     guards=[roles(*READERS)],
 )
 async def report_decisions(
-    request: Request[Any, Any, Any],
+    runtime: Services,
     group_by: FromQuery[Literal["day", "agent", "policy_revision"]] = "day",
     since: FromQuery[datetime | None] = None,
     until: FromQuery[datetime | None] = None,
 ) -> list[reports.DecisionGroup]:
-    await user_with(request, *READERS)
     since, until = instant("since", since), instant("until", until)
-    async with rt(request).db.pool.acquire() as conn:
+    async with runtime.db.pool.acquire() as conn:
         return await reports.decisions_by(conn, group_by=group_by, since=since, until=until)
 
 
@@ -280,16 +267,15 @@ async def report_decisions(
     guards=[roles(*READERS)],
 )
 async def report_customer(
-    request: Request[Any, Any, Any], channel: QueryChannel, handle: QueryName
+    runtime: Services, channel: QueryChannel, handle: QueryName
 ) -> list[dict[str, Any]]:
-    await user_with(request, *READERS)
     channel, handle = channel.strip(), handle.strip()
     if not channel or not handle or len(channel) > 64 or len(handle) > 500:
         raise InvalidInput(
             "channel (1 to 64 characters) and handle (1 to 500 characters) are both needed, "
             "e.g. ?channel=demo&handle=%40sam%40social.example (URL-encoded)"
         )
-    async with rt(request).db.pool.acquire() as conn:
+    async with runtime.db.pool.acquire() as conn:
         customer = await identities.resolve(conn, channel=channel, value=handle)
         return await reports.released_to(conn, channel=channel, handle=customer)
 
@@ -299,9 +285,8 @@ async def report_customer(
     summary="Decisions a person overrode in review",
     guards=[roles(*READERS)],
 )
-async def report_overrides(request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
-    await user_with(request, *READERS)
-    async with rt(request).db.pool.acquire() as conn:
+async def report_overrides(runtime: Services) -> list[dict[str, Any]]:
+    async with runtime.db.pool.acquire() as conn:
         return await reports.human_overrides(conn)
 
 
@@ -319,9 +304,9 @@ class EraseIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     summary="Erase a customer: destroy their key and content; events stay verifiable",
     guards=[roles("compliance")],
 )
-async def erase_subject_route(request: Request[Any, Any, Any], data: JSONBody[EraseIn]) -> Erasure:
-    user = await user_with(request, "compliance")
-    runtime = rt(request)
+async def erase_subject_route(
+    user: CurrentUser, runtime: Services, data: JSONBody[EraseIn]
+) -> Erasure:
     async with runtime.db.pool.acquire() as conn:
         return await erase_subject(
             conn,

@@ -12,10 +12,25 @@ about what a route accepts):
   documents under ``/schema``; any other route is refused (fail closed).
 
 Who may do what is a role guard on each route: ``guards=[roles("compliance")]``
-(``gateway.domain.access.require``: admins may do everything). ``tests/unit/http/
-test_route_guards.py`` walks every route and fails on one without a role guard that is not
-on its short public list. Handlers get the signed-in user and the running parts by
-dependency injection: ``user: CurrentUser`` and ``runtime: Services`` (``DEPENDENCIES``).
+(``gateway.domain.access.require``: admins may do everything). A handler never checks the
+role again; a rule finer than a role (an agent sees only their own proposals, nobody
+reviews their own reply) stays in the handler or the service it calls.
+``tests/unit/http/test_route_guards.py`` walks every route and fails on one without a role
+guard that is not on its short public list.
+
+Handlers get what they need by dependency injection (``DEPENDENCIES``, registered on the
+app; the parameter name is what Litestar matches, and none of them appears in the OpenAPI
+document):
+
+- ``user: CurrentUser``: the user the guard authenticated (a public route asking for it is
+  refused, 401);
+- ``runtime: Services``: the running ``Runtime`` (503 problem while the gateway starts);
+- ``sources: Sources``: the configured sources' service and inbound webhooks;
+- ``runtime_if_started: RuntimeIfStarted``: the ``Runtime`` or None (``/health`` only).
+
+This module is the only one that reads ``app.state`` or checks a token or session:
+``tests/unit/http/test_one_way_in.py`` fails on a handler module (``gateway/http``,
+``gateway/web``, the handlers of ``gateway/app.py``) that does either itself.
 
 A missing or unknown token is 401, a user whose role may not do the thing is 403 (API:
 problem+json; console: a sign-in redirect or an error page). Tokens and sessions are looked
@@ -48,6 +63,7 @@ from gateway.http.session_cookie import (
     check_csrf,
     csrf_for_session,
 )
+from gateway.http.source_parts import SourceParts, source_parts
 from gateway.runtime import Runtime
 from gateway.store import users
 
@@ -58,10 +74,11 @@ __all__ = [
     "CsrfRefused",
     "CurrentUser",
     "RoleRefused",
+    "RuntimeIfStarted",
     "Services",
     "SignInRequired",
+    "Sources",
     "Unauthenticated",
-    "authenticate",
     "authenticated",
     "authenticated_user",
     "console_session_id",
@@ -77,7 +94,7 @@ _SESSION_KEY = "gateway_console_session"
 OPENAPI_PATH = "/schema"
 
 
-async def authenticate(request: ASGIConnection[Any, Any, Any, Any], pool: asyncpg.Pool) -> User:
+async def _bearer_user(request: ASGIConnection[Any, Any, Any, Any], pool: asyncpg.Pool) -> User:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     token = token.strip()
@@ -126,7 +143,7 @@ async def authenticated(
     if handler.opt.get("public") or path == OPENAPI_PATH or path.startswith(OPENAPI_PATH + "/"):
         return
     if path.startswith("/v1/"):
-        user = await authenticate(connection, _runtime(connection).db.pool)
+        user = await _bearer_user(connection, _runtime(connection).db.pool)
     elif is_console(path):
         user = await _console_user(connection, _runtime(connection))
     else:
@@ -183,12 +200,30 @@ def provide_runtime(request: ASGIConnection[Any, Any, Any, Any]) -> Runtime:
     return runtime
 
 
-# Handler parameters: ``user: CurrentUser`` and ``runtime: Services`` (the names matter).
-CurrentUser = NamedDependency[User]
-Services = NamedDependency[Runtime]
+def provide_runtime_if_started(request: ASGIConnection[Any, Any, Any, Any]) -> Runtime | None:
+    runtime: Runtime | None = getattr(request.app.state, "runtime", None)
+    return runtime
+
+
+def provide_sources(request: ASGIConnection[Any, Any, Any, Any]) -> SourceParts:
+    state = request.app.state
+    parts: SourceParts | None = getattr(state, "sources", None)
+    if parts is None:  # an app whose lifespan did not build them (some tests): once, here
+        parts = source_parts(_runtime(request))
+        state.sources = parts
+    return parts
+
+
+# Handler parameters (the names matter: Litestar matches them):
+CurrentUser = NamedDependency[User]  # user: CurrentUser, the signed-in user
+Services = NamedDependency[Runtime]  # runtime: Services, the running parts (503 while starting)
+RuntimeIfStarted = NamedDependency[Runtime | None]  # runtime_if_started: None while starting
+Sources = NamedDependency[SourceParts]  # sources: Sources, configured sources and webhooks
 
 
 DEPENDENCIES = {
     "user": Provide(provide_user, sync_to_thread=False),
     "runtime": Provide(provide_runtime, sync_to_thread=False),
+    "runtime_if_started": Provide(provide_runtime_if_started, sync_to_thread=False),
+    "sources": Provide(provide_sources, sync_to_thread=False),
 }

@@ -4,19 +4,20 @@ reason (compliance); the console's compliance pages call the same services."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
-from litestar import Request, get, post
+from litestar import get, post
 from litestar.params import JSONBody, QueryParameter
 from msgspec import Meta
 
 from gateway.domain.records import OptOut
-from gateway.http.auth import roles
-from gateway.http.controllers import _cursor, rt, user_with
+from gateway.http.auth import CurrentUser, Services, roles
+from gateway.http.controllers import _cursor
 from gateway.http.params import TEXT_CHARS, PathId, QueryCursor
 from gateway.http.views import MentionOut, Page, ProposalOut, mention_out, page, proposal_out
 from gateway.pipeline.review_queue import ReviewItem, ReviewQueue
+from gateway.runtime import Runtime
 
 QueueLimit = Annotated[int, QueryParameter(ge=1, le=100, description="page size")]
 
@@ -60,8 +61,8 @@ def review_item_out(item: ReviewItem) -> ReviewItemOut:
     )
 
 
-def _queue(request: Request[Any, Any, Any]) -> ReviewQueue:
-    return ReviewQueue(rt(request).db.pool)
+def _queue(runtime: Runtime) -> ReviewQueue:
+    return ReviewQueue(runtime.db.pool)
 
 
 @get(
@@ -70,10 +71,9 @@ def _queue(request: Request[Any, Any, Any]) -> ReviewQueue:
     summary="Replies waiting for review, with their thread (compliance)",
 )
 async def review_queue(
-    request: Request[Any, Any, Any], cursor: QueryCursor = None, limit: QueueLimit = 20
+    runtime: Services, cursor: QueryCursor = None, limit: QueueLimit = 20
 ) -> Page:
-    await user_with(request, "compliance")
-    items = await _queue(request).page(after_id=_cursor(cursor), limit=limit)
+    items = await _queue(runtime).page(after_id=_cursor(cursor), limit=limit)
     return page([review_item_out(i) for i in items], limit=limit, cursor_of=lambda i: i.proposal.id)
 
 
@@ -82,9 +82,8 @@ async def review_queue(
     guards=[roles("compliance")],
     summary="How many replies wait for review (compliance)",
 )
-async def review_queue_count(request: Request[Any, Any, Any]) -> WaitingOut:
-    await user_with(request, "compliance")
-    return WaitingOut(waiting=await _queue(request).waiting())
+async def review_queue_count(runtime: Services) -> WaitingOut:
+    return WaitingOut(waiting=await _queue(runtime).waiting())
 
 
 @post(
@@ -94,10 +93,9 @@ async def review_queue_count(request: Request[Any, Any, Any]) -> WaitingOut:
     summary="Lift an opt-out, saying why",
 )
 async def lift_opt_out(
-    request: Request[Any, Any, Any], opt_out_id: PathId, data: JSONBody[LiftIn]
+    user: CurrentUser, runtime: Services, opt_out_id: PathId, data: JSONBody[LiftIn]
 ) -> OptOut:
-    user = await user_with(request, "compliance")
-    return await rt(request).consent.lift(opt_out_id, user=user, reason=data.reason)
+    return await runtime.consent.lift(opt_out_id, user=user, reason=data.reason)
 
 
 @get(
@@ -105,9 +103,8 @@ async def lift_opt_out(
     guards=[roles("compliance", "auditor")],
     summary="Every opt-out of that customer",
 )
-async def opt_out_history(request: Request[Any, Any, Any], opt_out_id: PathId) -> list[OptOut]:
-    await user_with(request, "compliance", "auditor")
-    return await rt(request).consent.history(opt_out_id)
+async def opt_out_history(runtime: Services, opt_out_id: PathId) -> list[OptOut]:
+    return await runtime.consent.history(opt_out_id)
 
 
 COMPLIANCE_ROUTES = [review_queue, review_queue_count, lift_opt_out, opt_out_history]

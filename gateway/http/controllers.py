@@ -1,16 +1,21 @@
-"""Thin API handlers: authenticate, check the role, call one pipeline step, shape the answer."""
+"""Thin API handlers: call one pipeline step, shape the answer.
+
+The app-wide guard has authenticated the caller and the route's ``roles(...)`` guard has
+checked the role before a handler runs; handlers get ``user: CurrentUser`` and
+``runtime: Services`` by injection (``gateway.http.auth``).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from litestar import Request, delete, get, post
+from litestar import delete, get, post
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from gateway.audit.subjects import opened
-from gateway.domain.records import OptOut, User
-from gateway.http.auth import authenticate, authenticated_user, require, roles
+from gateway.domain.records import OptOut
+from gateway.http.auth import CurrentUser, RoleRefused, Services, roles
 from gateway.http.bodies import MAX_INGEST_BODY_BYTES
 from gateway.http.params import (
     MAX_INT64,
@@ -39,7 +44,6 @@ from gateway.http.views import (
     page,
     proposal_out,
 )
-from gateway.runtime import Runtime
 from gateway.store import audit as audit_store
 from gateway.store import mentions as mention_store
 from gateway.store import proposals as proposal_store
@@ -52,20 +56,6 @@ ProposalStatusQ = Literal[
 ]
 Limit = Annotated[int, QueryParameter(ge=1, le=500, description="page size")]
 Cursor = QueryCursor
-
-
-def rt(request: Request[Any, Any, Any]) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-async def user_with(request: Request[Any, Any, Any], *roles: str) -> User:
-    user = authenticated_user(request)  # set by the app's guard, before the body was read
-    if user is None:
-        runtime = rt(request)
-        user = await authenticate(request, runtime.db.pool)
-    require(user, *roles)
-    return user
 
 
 def _cursor(cursor: str | None) -> int:
@@ -89,9 +79,10 @@ def _now() -> datetime:
     request_max_body_size=MAX_INGEST_BODY_BYTES,
     guards=[roles("admin")],
 )
-async def ingest_mentions(request: Request[Any, Any, Any], data: JSONBody[IngestIn]) -> IngestOut:
-    user = await user_with(request, "admin")
-    result = await rt(request).ingestor.ingest([m.to_raw() for m in data.mentions], actor=user.name)
+async def ingest_mentions(
+    user: CurrentUser, runtime: Services, data: JSONBody[IngestIn]
+) -> IngestOut:
+    result = await runtime.ingestor.ingest([m.to_raw() for m in data.mentions], actor=user.name)
     return IngestOut(ids=result.ids, duplicates=result.duplicates)
 
 
@@ -101,7 +92,7 @@ async def ingest_mentions(request: Request[Any, Any, Any], data: JSONBody[Ingest
     guards=[roles("agent", "compliance", "auditor")],
 )
 async def list_mentions(
-    request: Request[Any, Any, Any],
+    runtime: Services,
     status: FromQuery[MentionStatusQ | None] = None,
     intent: FromQuery[IntentQ | None] = None,
     addressed: FromQuery[bool | None] = None,
@@ -111,7 +102,6 @@ async def list_mentions(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page:
-    await user_with(request, "agent", "compliance", "auditor")
     where = MentionFilter(
         status=status,
         intent=intent,
@@ -122,7 +112,7 @@ async def list_mentions(
         after_id=_cursor(cursor),
         limit=limit,
     )
-    async with rt(request).db.pool.acquire() as conn:
+    async with runtime.db.pool.acquire() as conn:
         items = await mention_store.list_mentions(conn, where, now=_now())
     return page([mention_out(m) for m in items], limit=limit, cursor_of=lambda m: m.id)
 
@@ -132,9 +122,8 @@ async def list_mentions(
     summary="One mention with its classification",
     guards=[roles("agent", "compliance", "auditor")],
 )
-async def get_mention(request: Request[Any, Any, Any], mention_id: PathId) -> MentionOut:
-    await user_with(request, "agent", "compliance", "auditor")
-    async with rt(request).db.pool.acquire() as conn:
+async def get_mention(runtime: Services, mention_id: PathId) -> MentionOut:
+    async with runtime.db.pool.acquire() as conn:
         return mention_out(await mention_store.get_mention(conn, mention_id, now=_now()))
 
 
@@ -144,9 +133,8 @@ async def get_mention(request: Request[Any, Any, Any], mention_id: PathId) -> Me
     summary="Reserve a mention",
     guards=[roles("agent")],
 )
-async def claim_mention(request: Request[Any, Any, Any], mention_id: PathId) -> MentionOut:
-    user = await user_with(request, "agent")
-    return mention_out(await rt(request).claims.claim(mention_id, user=user))
+async def claim_mention(user: CurrentUser, runtime: Services, mention_id: PathId) -> MentionOut:
+    return mention_out(await runtime.claims.claim(mention_id, user=user))
 
 
 @post(
@@ -156,10 +144,9 @@ async def claim_mention(request: Request[Any, Any, Any], mention_id: PathId) -> 
     guards=[roles("agent")],
 )
 async def preview_proposal(
-    request: Request[Any, Any, Any], data: JSONBody[PreviewIn]
+    user: CurrentUser, runtime: Services, data: JSONBody[PreviewIn]
 ) -> DecisionOut:
-    user = await user_with(request, "agent")
-    decision = await rt(request).decider.preview(
+    decision = await runtime.decider.preview(
         mention_id=data.mention_id, text=data.text, user=user, ai_generated=data.ai_generated
     )
     return decision_out(decision)
@@ -172,10 +159,9 @@ async def preview_proposal(
     guards=[roles("agent")],
 )
 async def create_proposal(
-    request: Request[Any, Any, Any], data: JSONBody[ProposalIn]
+    user: CurrentUser, runtime: Services, data: JSONBody[ProposalIn]
 ) -> ProposalOut:
-    user = await user_with(request, "agent")
-    proposal = await rt(request).decider.propose(
+    proposal = await runtime.decider.propose(
         mention_id=data.mention_id, text=data.text, user=user, ai_generated=data.ai_generated
     )
     return proposal_out(proposal)
@@ -187,17 +173,17 @@ async def create_proposal(
     guards=[roles("agent", "compliance", "auditor")],
 )
 async def list_proposals(
-    request: Request[Any, Any, Any],
+    user: CurrentUser,
+    runtime: Services,
     status: FromQuery[ProposalStatusQ | None] = None,
     agent: QueryFilter = None,
     mention_id: QueryId = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page:
-    user = await user_with(request, "agent", "compliance", "auditor")
     if user.role == "agent":
         agent = user.name
-    async with rt(request).db.pool.acquire() as conn:
+    async with runtime.db.pool.acquire() as conn:
         items = await proposal_store.list_proposals(
             conn,
             status=status,
@@ -214,13 +200,10 @@ async def list_proposals(
     summary="One proposal, its decision and receipt",
     guards=[roles("agent", "compliance", "auditor")],
 )
-async def get_proposal(request: Request[Any, Any, Any], proposal_id: PathId) -> ProposalOut:
-    user = await user_with(request, "agent", "compliance", "auditor")
-    async with rt(request).db.pool.acquire() as conn:
+async def get_proposal(user: CurrentUser, runtime: Services, proposal_id: PathId) -> ProposalOut:
+    async with runtime.db.pool.acquire() as conn:
         proposal = await proposal_store.get_proposal(conn, proposal_id)
     if user.role == "agent" and proposal.agent != user.name:
-        from gateway.http.auth import RoleRefused
-
         raise RoleRefused(f"proposal {proposal_id} was made by another agent")
     return proposal_out(proposal)
 
@@ -232,13 +215,13 @@ async def get_proposal(request: Request[Any, Any, Any], proposal_id: PathId) -> 
     guards=[roles("compliance")],
 )
 async def approve_proposal(
-    request: Request[Any, Any, Any],
+    user: CurrentUser,
+    runtime: Services,
     proposal_id: PathId,
     data: JSONBody[ReviewIn | None] = None,
 ) -> ProposalOut:
-    user = await user_with(request, "compliance")
     note = data.note if data else ""
-    return proposal_out(await rt(request).reviewer.approve(proposal_id, user=user, note=note))
+    return proposal_out(await runtime.reviewer.approve(proposal_id, user=user, note=note))
 
 
 @post(
@@ -248,13 +231,13 @@ async def approve_proposal(
     guards=[roles("compliance")],
 )
 async def reject_proposal(
-    request: Request[Any, Any, Any],
+    user: CurrentUser,
+    runtime: Services,
     proposal_id: PathId,
     data: JSONBody[ReviewIn | None] = None,
 ) -> ProposalOut:
-    user = await user_with(request, "compliance")
     note = data.note if data else ""
-    return proposal_out(await rt(request).reviewer.reject(proposal_id, user=user, note=note))
+    return proposal_out(await runtime.reviewer.reject(proposal_id, user=user, note=note))
 
 
 @post(
@@ -263,9 +246,8 @@ async def reject_proposal(
     summary="Register an opt-out (compliance)",
     guards=[roles("compliance")],
 )
-async def add_opt_out(request: Request[Any, Any, Any], data: JSONBody[OptOutIn]) -> OptOut:
-    user = await user_with(request, "compliance")
-    opt_out, _created = await rt(request).consent.add(
+async def add_opt_out(user: CurrentUser, runtime: Services, data: JSONBody[OptOutIn]) -> OptOut:
+    opt_out, _created = await runtime.consent.add(
         channel=data.channel, handle=data.handle, reason=data.reason, user=user
     )
     return opt_out
@@ -277,15 +259,14 @@ async def add_opt_out(request: Request[Any, Any, Any], data: JSONBody[OptOutIn])
     guards=[roles("compliance", "auditor")],
 )
 async def list_opt_outs(
-    request: Request[Any, Any, Any],
+    runtime: Services,
     include_removed: FromQuery[bool] = False,
     channel: QueryFilter = None,
     handle: QueryFilter = None,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> Page:
-    await user_with(request, "compliance", "auditor")
-    items = await rt(request).consent.search(
+    items = await runtime.consent.search(
         channel=channel,
         term=handle,
         state="all" if include_removed else "active",
@@ -301,9 +282,8 @@ async def list_opt_outs(
     summary="Remove an opt-out",
     guards=[roles("compliance")],
 )
-async def remove_opt_out(request: Request[Any, Any, Any], opt_out_id: PathId) -> OptOut:
-    user = await user_with(request, "compliance")
-    return await rt(request).consent.remove(opt_out_id, user=user)
+async def remove_opt_out(user: CurrentUser, runtime: Services, opt_out_id: PathId) -> OptOut:
+    return await runtime.consent.remove(opt_out_id, user=user)
 
 
 @get(
@@ -312,7 +292,7 @@ async def remove_opt_out(request: Request[Any, Any, Any], opt_out_id: PathId) ->
     guards=[roles("auditor", "compliance")],
 )
 async def list_audit(
-    request: Request[Any, Any, Any],
+    runtime: Services,
     kind: QueryFilter = None,
     actor: QueryFilter = None,
     subject: QueryFilter = None,
@@ -321,9 +301,8 @@ async def list_audit(
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> Page:
-    await user_with(request, "auditor", "compliance")
     since, until = instant("since", since), instant("until", until)
-    async with rt(request).db.pool.acquire() as conn:
+    async with runtime.db.pool.acquire() as conn:
         items = await audit_store.list_events(
             conn,
             kind=kind,
@@ -343,9 +322,8 @@ async def list_audit(
     summary="Recompute the hash chain (auditor, compliance)",
     guards=[roles("auditor", "compliance")],
 )
-async def verify_audit(request: Request[Any, Any, Any]) -> VerifyOut:
-    await user_with(request, "auditor", "compliance")
-    result = await rt(request).verify_chain()
+async def verify_audit(runtime: Services) -> VerifyOut:
+    result = await runtime.verify_chain()
     return VerifyOut(
         ok=result.ok, events=result.events, first_bad_seq=result.first_bad_seq, detail=result.detail
     )

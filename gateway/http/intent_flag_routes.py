@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Response, get, post
 from litestar.params import JSONBody
 
-from gateway.http.auth import roles
-from gateway.http.controllers import rt, user_with
+from gateway.http.auth import CurrentUser, Services, roles
 from gateway.http.params import PathId
 from gateway.http.views import IntentFlagIn, IntentFlagOut, intent_flag_out
 
@@ -23,10 +20,9 @@ _ENCODER = msgspec.json.Encoder()
     guards=[roles("agent")],
 )
 async def flag_intent(
-    request: Request[Any, Any, Any], mention_id: PathId, data: JSONBody[IntentFlagIn]
+    user: CurrentUser, runtime: Services, mention_id: PathId, data: JSONBody[IntentFlagIn]
 ) -> IntentFlagOut:
-    user = await user_with(request, "agent")
-    flag = await rt(request).intent_flags.flag(
+    flag = await runtime.intent_flags.flag(
         mention_id, intent=data.intent, note=data.note, user=user
     )
     return intent_flag_out(flag)
@@ -37,11 +33,8 @@ async def flag_intent(
     summary="The intent flags of a mention",
     guards=[roles("agent", "compliance", "auditor")],
 )
-async def list_intent_flags(
-    request: Request[Any, Any, Any], mention_id: PathId
-) -> list[IntentFlagOut]:
-    await user_with(request, "agent", "compliance", "auditor")
-    return [intent_flag_out(f) for f in await rt(request).intent_flags.flags(mention_id)]
+async def list_intent_flags(runtime: Services, mention_id: PathId) -> list[IntentFlagOut]:
+    return [intent_flag_out(f) for f in await runtime.intent_flags.flags(mention_id)]
 
 
 @get(
@@ -49,9 +42,8 @@ async def list_intent_flags(
     summary="Flagged mentions as evaluation-set candidates (JSONL, one line per mention)",
     guards=[roles("agent", "compliance")],
 )
-async def export_intent_flags(request: Request[Any, Any, Any]) -> Response[bytes]:
-    await user_with(request, "agent", "compliance")
-    lines = await rt(request).intent_flags.candidates()
+async def export_intent_flags(runtime: Services) -> Response[bytes]:
+    lines = await runtime.intent_flags.candidates()
     body = b"".join(_ENCODER.encode(line) + b"\n" for line in lines)
     return Response(
         body,

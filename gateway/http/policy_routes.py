@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Request, delete, get, post
+from litestar import delete, get, post
 from litestar.params import FromQuery, JSONBody
 
 from gateway.domain.records import PolicyRequest
-from gateway.http.auth import roles
-from gateway.http.controllers import rt, user_with
+from gateway.http.auth import CurrentUser, Services, roles
 from gateway.http.params import PathId, PathRevision
 from gateway.http.policy_views import (
     DraftIn,
@@ -25,25 +22,25 @@ from gateway.http.policy_views import (
 from gateway.pipeline.errors import StateConflict
 from gateway.pipeline.policies import FileDiff, ImpactReport, PolicyService, ShadowReport
 from gateway.policy.testing import TestReport
+from gateway.runtime import Runtime
 
 READERS = ("compliance", "auditor")
 
 
-def _service(request: Request[Any, Any, Any]) -> PolicyService:
-    service = rt(request).policies
+def _service(runtime: Runtime) -> PolicyService:
+    service = runtime.policies
     if service is None:
         raise StateConflict("this gateway runs a pinned engine; the policy lifecycle is off")
     return service
 
 
-def _enforced(request: Request[Any, Any, Any]) -> str:
-    return rt(request).engine.revision
+def _enforced(runtime: Runtime) -> str:
+    return runtime.engine.revision
 
 
 @get("/v1/policies", summary="Policy versions, newest first", guards=[roles(*READERS)])
-async def list_policies(request: Request[Any, Any, Any]) -> list[PolicySummary]:
-    await user_with(request, *READERS)
-    service = _service(request)
+async def list_policies(runtime: Services) -> list[PolicySummary]:
+    service = _service(runtime)
     state = await service.state()
     return [summary(v, state) for v in await service.versions()]
 
@@ -53,9 +50,8 @@ async def list_policies(request: Request[Any, Any, Any]) -> list[PolicySummary]:
     summary="Which revision is active, previous, in shadow",
     guards=[roles(*READERS)],
 )
-async def policy_state(request: Request[Any, Any, Any]) -> PolicyStateOut:
-    await user_with(request, *READERS)
-    return state_out(await _service(request).state(), _enforced(request))
+async def policy_state(runtime: Services) -> PolicyStateOut:
+    return state_out(await _service(runtime).state(), _enforced(runtime))
 
 
 @get(
@@ -63,9 +59,8 @@ async def policy_state(request: Request[Any, Any, Any]) -> PolicyStateOut:
     summary="One version: files, data, author, state, tests",
     guards=[roles(*READERS)],
 )
-async def get_policy(request: Request[Any, Any, Any], revision: PathRevision) -> PolicyDetail:
-    await user_with(request, *READERS)
-    service = _service(request)
+async def get_policy(runtime: Services, revision: PathRevision) -> PolicyDetail:
+    service = _service(runtime)
     return detail(await service.version(revision), await service.state())
 
 
@@ -75,9 +70,10 @@ async def get_policy(request: Request[Any, Any, Any], revision: PathRevision) ->
     summary="A new draft from files and data",
     guards=[roles("compliance")],
 )
-async def create_policy(request: Request[Any, Any, Any], data: JSONBody[DraftIn]) -> PolicyDetail:
-    user = await user_with(request, "compliance")
-    service = _service(request)
+async def create_policy(
+    user: CurrentUser, runtime: Services, data: JSONBody[DraftIn]
+) -> PolicyDetail:
+    service = _service(runtime)
     version, _created = await service.draft(
         files=data.files,
         data=data.data,
@@ -93,11 +89,8 @@ async def create_policy(request: Request[Any, Any, Any], data: JSONBody[DraftIn]
     summary="What changed between two revisions",
     guards=[roles(*READERS)],
 )
-async def diff_policies(
-    request: Request[Any, Any, Any], old: PathRevision, new: PathRevision
-) -> list[FileDiff]:
-    await user_with(request, *READERS)
-    return await _service(request).diff(old, new)
+async def diff_policies(runtime: Services, old: PathRevision, new: PathRevision) -> list[FileDiff]:
+    return await _service(runtime).diff(old, new)
 
 
 @post(
@@ -106,9 +99,8 @@ async def diff_policies(
     summary="Run the Rego unit tests",
     guards=[roles("compliance")],
 )
-async def test_policy(request: Request[Any, Any, Any], revision: PathRevision) -> TestReport:
-    user = await user_with(request, "compliance")
-    _version, report = await _service(request).test(revision, user=user)
+async def test_policy(user: CurrentUser, runtime: Services, revision: PathRevision) -> TestReport:
+    _version, report = await _service(runtime).test(revision, user=user)
     result: TestReport = report
     return result
 
@@ -120,13 +112,12 @@ async def test_policy(request: Request[Any, Any, Any], revision: PathRevision) -
     guards=[roles("compliance")],
 )
 async def impact_policy(
-    request: Request[Any, Any, Any],
+    runtime: Services,
     revision: PathRevision,
     data: JSONBody[ImpactIn | None] = None,
 ) -> ImpactReport:
-    await user_with(request, "compliance")
     params = data or ImpactIn()
-    return await _service(request).impact(
+    return await _service(runtime).impact(
         revision, limit=params.last, since=params.since, until=params.until
     )
 
@@ -138,9 +129,10 @@ async def impact_policy(
     "it starts when another officer confirms",
     guards=[roles("compliance")],
 )
-async def start_shadow(request: Request[Any, Any, Any], revision: PathRevision) -> PolicyRequest:
-    user = await user_with(request, "compliance")
-    return await _service(request).propose_shadow(revision, user=user)
+async def start_shadow(
+    user: CurrentUser, runtime: Services, revision: PathRevision
+) -> PolicyRequest:
+    return await _service(runtime).propose_shadow(revision, user=user)
 
 
 @delete(
@@ -149,10 +141,9 @@ async def start_shadow(request: Request[Any, Any, Any], revision: PathRevision) 
     summary="Stop shadow evaluation",
     guards=[roles("compliance")],
 )
-async def stop_shadow(request: Request[Any, Any, Any]) -> PolicyStateOut:
-    user = await user_with(request, "compliance")
-    state = await _service(request).stop_shadow(user=user)
-    return state_out(state, _enforced(request))
+async def stop_shadow(user: CurrentUser, runtime: Services) -> PolicyStateOut:
+    state = await _service(runtime).stop_shadow(user=user)
+    return state_out(state, _enforced(runtime))
 
 
 @get(
@@ -160,9 +151,8 @@ async def stop_shadow(request: Request[Any, Any, Any]) -> PolicyStateOut:
     summary="Shadow vs enforced decisions",
     guards=[roles(*READERS)],
 )
-async def shadow_report(request: Request[Any, Any, Any], revision: PathRevision) -> ShadowReport:
-    await user_with(request, *READERS)
-    return await _service(request).shadow_report(revision)
+async def shadow_report(runtime: Services, revision: PathRevision) -> ShadowReport:
+    return await _service(runtime).shadow_report(revision)
 
 
 @post(
@@ -172,11 +162,10 @@ async def shadow_report(request: Request[Any, Any, Any], revision: PathRevision)
     guards=[roles("compliance")],
 )
 async def activate_policy(
-    request: Request[Any, Any, Any], revision: PathRevision
+    user: CurrentUser, runtime: Services, revision: PathRevision
 ) -> PolicyStateOut:
-    user = await user_with(request, "compliance")
-    state = await _service(request).activate(revision, user=user)
-    return state_out(state, _enforced(request))
+    state = await _service(runtime).activate(revision, user=user)
+    return state_out(state, _enforced(runtime))
 
 
 @post(
@@ -187,10 +176,9 @@ async def activate_policy(
     guards=[roles("compliance")],
 )
 async def request_activation(
-    request: Request[Any, Any, Any], revision: PathRevision
+    user: CurrentUser, runtime: Services, revision: PathRevision
 ) -> PolicyRequest:
-    user = await user_with(request, "compliance")
-    return await _service(request).request_activation(revision, user=user)
+    return await _service(runtime).request_activation(revision, user=user)
 
 
 @post(
@@ -201,10 +189,9 @@ async def request_activation(
     guards=[roles("compliance")],
 )
 async def rollback_policy(
-    request: Request[Any, Any, Any], data: JSONBody[RollbackIn | None] = None
+    user: CurrentUser, runtime: Services, data: JSONBody[RollbackIn | None] = None
 ) -> PolicyRequest:
-    user = await user_with(request, "compliance")
-    return await _service(request).rollback(user=user, to=data.to if data else None)
+    return await _service(runtime).rollback(user=user, to=data.to if data else None)
 
 
 @get(
@@ -213,10 +200,9 @@ async def rollback_policy(
     guards=[roles(*READERS)],
 )
 async def list_policy_requests(
-    request: Request[Any, Any, Any], include_decided: FromQuery[bool] = False
+    runtime: Services, include_decided: FromQuery[bool] = False
 ) -> list[PolicyRequest]:
-    await user_with(request, *READERS)
-    return await _service(request).requests(pending_only=not include_decided)
+    return await _service(runtime).requests(pending_only=not include_decided)
 
 
 @post(
@@ -226,11 +212,10 @@ async def list_policy_requests(
     guards=[roles("compliance")],
 )
 async def confirm_policy_request(
-    request: Request[Any, Any, Any], request_id: PathId
+    user: CurrentUser, runtime: Services, request_id: PathId
 ) -> PolicyStateOut:
-    user = await user_with(request, "compliance")
-    state = await _service(request).confirm(request_id, user=user)
-    return state_out(state, _enforced(request))
+    state = await _service(runtime).confirm(request_id, user=user)
+    return state_out(state, _enforced(runtime))
 
 
 @post(
@@ -240,10 +225,9 @@ async def confirm_policy_request(
     guards=[roles("compliance")],
 )
 async def withdraw_policy_request(
-    request: Request[Any, Any, Any], request_id: PathId
+    user: CurrentUser, runtime: Services, request_id: PathId
 ) -> PolicyRequest:
-    user = await user_with(request, "compliance")
-    return await _service(request).withdraw(request_id, user=user)
+    return await _service(runtime).withdraw(request_id, user=user)
 
 
 POLICY_ROUTES = [

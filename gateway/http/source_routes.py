@@ -1,21 +1,19 @@
 """Configured sources (admins; compliance may read) and the inbound signed webhook.
 
-The parts these handlers use live on ``app.state.sources`` (a ``SourceParts``), built from
-the runtime on first use; an app may set its own beforehand (tests do, to fake DNS).
+The parts these handlers use come by injection: ``sources: Sources`` (a ``SourceParts``,
+``gateway.http.source_parts``).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 
-from gateway.http.auth import PUBLIC, roles
+from gateway.http.auth import PUBLIC, CurrentUser, Sources, roles
 from gateway.http.bodies import MAX_INGEST_BODY_BYTES
-from gateway.http.controllers import rt, user_with
 from gateway.http.params import PathSource
 from gateway.http.source_views import (
     SourceIn,
@@ -25,35 +23,8 @@ from gateway.http.source_views import (
     source_out,
 )
 from gateway.http.views import IngestOut
-from gateway.runtime import Runtime
-from gateway.sources.inbound import InboundWebhooks
-from gateway.sources.secrets import Secrets
-from gateway.sources.service import SourceService
 
 READERS = ("compliance",)
-
-
-@dataclass(frozen=True)
-class SourceParts:
-    service: SourceService
-    inbound: InboundWebhooks
-
-
-def source_parts(runtime: Runtime, *, secrets: Secrets | None = None) -> SourceParts:
-    box = secrets if secrets is not None else Secrets(runtime.settings)
-    return SourceParts(
-        service=SourceService(runtime.db.pool, box, runtime.settings),
-        inbound=InboundWebhooks(runtime.db.pool, runtime.ingestor, box, runtime.settings),
-    )
-
-
-def _parts(request: Request[Any, Any, Any]) -> SourceParts:
-    state = request.app.state
-    parts: SourceParts | None = getattr(state, "sources", None)
-    if parts is None:
-        parts = source_parts(rt(request))
-        state.sources = parts
-    return parts
 
 
 @get(
@@ -61,15 +32,13 @@ def _parts(request: Request[Any, Any, Any]) -> SourceParts:
     summary="Configured sources and their health (admin, compliance)",
     guards=[roles(*READERS)],
 )
-async def list_sources(request: Request[Any, Any, Any]) -> list[SourceOut]:
-    await user_with(request, *READERS)
-    return [source_out(r) for r in await _parts(request).service.list()]
+async def list_sources(sources: Sources) -> list[SourceOut]:
+    return [source_out(r) for r in await sources.service.list()]
 
 
 @post("/v1/sources", status_code=201, summary="Configure a source (admin)", guards=[roles("admin")])
-async def add_source(request: Request[Any, Any, Any], data: JSONBody[SourceIn]) -> SourceOut:
-    user = await user_with(request, "admin")
-    return source_out(await _parts(request).service.add(data.to_spec(), actor=user.name))
+async def add_source(user: CurrentUser, sources: Sources, data: JSONBody[SourceIn]) -> SourceOut:
+    return source_out(await sources.service.add(data.to_spec(), actor=user.name))
 
 
 @get(
@@ -77,9 +46,8 @@ async def add_source(request: Request[Any, Any, Any], data: JSONBody[SourceIn]) 
     summary="One source and its health (admin, compliance)",
     guards=[roles(*READERS)],
 )
-async def get_source(request: Request[Any, Any, Any], name: PathSource) -> SourceOut:
-    await user_with(request, *READERS)
-    return source_out(await _parts(request).service.get(name))
+async def get_source(sources: Sources, name: PathSource) -> SourceOut:
+    return source_out(await sources.service.get(name))
 
 
 @patch(
@@ -88,10 +56,9 @@ async def get_source(request: Request[Any, Any, Any], name: PathSource) -> Sourc
     guards=[roles("admin")],
 )
 async def update_source(
-    request: Request[Any, Any, Any], name: PathSource, data: JSONBody[SourcePatchIn]
+    user: CurrentUser, sources: Sources, name: PathSource, data: JSONBody[SourcePatchIn]
 ) -> SourceOut:
-    user = await user_with(request, "admin")
-    service = _parts(request).service
+    service = sources.service
     return source_out(await service.update(name, data.to_patch(), actor=user.name))
 
 
@@ -101,9 +68,8 @@ async def update_source(
     summary="Remove a source and its cursor",
     guards=[roles("admin")],
 )
-async def remove_source(request: Request[Any, Any, Any], name: PathSource) -> SourceOut:
-    user = await user_with(request, "admin")
-    return source_out(await _parts(request).service.remove(name, actor=user.name))
+async def remove_source(user: CurrentUser, sources: Sources, name: PathSource) -> SourceOut:
+    return source_out(await sources.service.remove(name, actor=user.name))
 
 
 @post(
@@ -113,8 +79,10 @@ async def remove_source(request: Request[Any, Any, Any], name: PathSource) -> So
     request_max_body_size=MAX_INGEST_BODY_BYTES,
     opt=PUBLIC,  # authenticated by the delivery's signature, not a bearer token
 )
-async def receive_webhook(request: Request[Any, Any, Any], source: FromPath[str]) -> IngestOut:
-    result = await _parts(request).inbound.receive(
+async def receive_webhook(
+    request: Request[Any, Any, Any], sources: Sources, source: FromPath[str]
+) -> IngestOut:
+    result = await sources.inbound.receive(
         source,
         timestamp=request.headers.get("x-gateway-timestamp"),
         signature=request.headers.get("x-gateway-signature"),

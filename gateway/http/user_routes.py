@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
-from litestar import Request, get, post
+from litestar import get, post
 
 from gateway.domain.records import UserAccount
-from gateway.http.auth import roles
-from gateway.http.controllers import rt, user_with
+from gateway.http.auth import CurrentUser, Services, roles
 from gateway.http.params import PathUser
 from gateway.pipeline.accounts import Accounts
+from gateway.runtime import Runtime
 
 
 class RotatedOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -19,8 +17,8 @@ class RotatedOut(msgspec.Struct, frozen=True, kw_only=True):
     token: str  # shown once; the previous token is refused from now on
 
 
-def _accounts(request: Request[Any, Any, Any]) -> Accounts:
-    return Accounts(rt(request).db.pool)
+def _accounts(runtime: Runtime) -> Accounts:
+    return Accounts(runtime.db.pool)
 
 
 @get(
@@ -28,9 +26,8 @@ def _accounts(request: Request[Any, Any, Any]) -> Accounts:
     summary="Every user: role, state, when their token was replaced (admin)",
     guards=[roles("admin")],
 )
-async def list_users(request: Request[Any, Any, Any]) -> list[UserAccount]:
-    await user_with(request, "admin")
-    return await _accounts(request).list()
+async def list_users(runtime: Services) -> list[UserAccount]:
+    return await _accounts(runtime).list()
 
 
 @post(
@@ -39,9 +36,8 @@ async def list_users(request: Request[Any, Any, Any]) -> list[UserAccount]:
     summary="Disable a user: their token is refused from the next request on (admin)",
     guards=[roles("admin")],
 )
-async def disable_user(request: Request[Any, Any, Any], name: PathUser) -> UserAccount:
-    admin = await user_with(request, "admin")
-    return await _accounts(request).disable(name, actor=admin.name)
+async def disable_user(user: CurrentUser, runtime: Services, name: PathUser) -> UserAccount:
+    return await _accounts(runtime).disable(name, actor=user.name)
 
 
 @post(
@@ -50,9 +46,8 @@ async def disable_user(request: Request[Any, Any, Any], name: PathUser) -> UserA
     summary="Give a user a new token (in the answer, once); the old one is refused (admin)",
     guards=[roles("admin")],
 )
-async def rotate_user_token(request: Request[Any, Any, Any], name: PathUser) -> RotatedOut:
-    admin = await user_with(request, "admin")
-    account, token = await _accounts(request).rotate(name, actor=admin.name)
+async def rotate_user_token(user: CurrentUser, runtime: Services, name: PathUser) -> RotatedOut:
+    account, token = await _accounts(runtime).rotate(name, actor=user.name)
     return RotatedOut(user=account, token=token)
 
 

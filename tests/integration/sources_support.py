@@ -12,10 +12,11 @@ import msgspec
 import uvicorn
 from litestar import Litestar
 
-from gateway.http.auth import authenticated
+from gateway.http.auth import DEPENDENCIES, authenticated
 from gateway.http.bodies import GatewayRequest
 from gateway.http.problems import EXCEPTION_HANDLERS
-from gateway.http.source_routes import SOURCE_ROUTES, SourceParts
+from gateway.http.source_parts import SourceParts
+from gateway.http.source_routes import SOURCE_ROUTES
 from gateway.net_guard import Resolver
 from gateway.runtime import Runtime
 from gateway.settings import Settings
@@ -79,6 +80,7 @@ def sources_app(runtime: Runtime, source_parts: SourceParts) -> Litestar:
     app = Litestar(
         route_handlers=SOURCE_ROUTES,
         exception_handlers=EXCEPTION_HANDLERS,
+        dependencies=DEPENDENCIES,
         guards=[authenticated],
         request_class=GatewayRequest,
         debug=False,

@@ -13,7 +13,7 @@ import pytest
 from litestar import Litestar
 
 from gateway.http.agent_routes import AGENT_ROUTES
-from gateway.http.auth import authenticated
+from gateway.http.auth import DEPENDENCIES, authenticated
 from gateway.http.bodies import GatewayRequest
 from gateway.http.controllers import ROUTES
 from gateway.http.problems import EXCEPTION_HANDLERS
@@ -36,6 +36,7 @@ async def api(runtime: Runtime) -> AsyncIterator[tuple[str, dict[str, str]]]:
     app = Litestar(
         route_handlers=[*ROUTES, *AGENT_ROUTES],
         exception_handlers=EXCEPTION_HANDLERS,
+        dependencies=DEPENDENCIES,
         guards=[authenticated],
         request_class=GatewayRequest,
         debug=False,

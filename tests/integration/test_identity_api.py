@@ -14,6 +14,7 @@ from litestar import Litestar
 
 from connectors.contract import RawAuthor, RawMention
 from gateway.http.audit_routes import AUDIT_ROUTES
+from gateway.http.auth import DEPENDENCIES
 from gateway.http.controllers import ROUTES
 from gateway.http.problems import EXCEPTION_HANDLERS
 from gateway.runtime import Runtime
@@ -63,6 +64,7 @@ async def api(runtime: Runtime) -> AsyncIterator[Api]:
     app = Litestar(
         route_handlers=[*ROUTES, *AUDIT_ROUTES],
         exception_handlers=EXCEPTION_HANDLERS,
+        dependencies=DEPENDENCIES,
         debug=False,
     )
     app.state.runtime = runtime

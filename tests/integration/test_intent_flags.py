@@ -15,6 +15,7 @@ import pytest
 from litestar import Litestar
 
 from gateway.domain.records import User
+from gateway.http.auth import DEPENDENCIES
 from gateway.http.controllers import ROUTES
 from gateway.http.intent_flag_routes import INTENT_FLAG_ROUTES
 from gateway.http.problems import EXCEPTION_HANDLERS
@@ -49,6 +50,7 @@ async def api(runtime: Runtime) -> AsyncIterator[Api]:
     app = Litestar(
         route_handlers=[*ROUTES, *INTENT_FLAG_ROUTES],
         exception_handlers=EXCEPTION_HANDLERS,
+        dependencies=DEPENDENCIES,
         debug=False,
     )
     app.state.runtime = runtime

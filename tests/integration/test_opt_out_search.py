@@ -13,7 +13,7 @@ import pytest
 from litestar import Litestar
 
 from gateway.audit.subjects import erase_subject
-from gateway.http.auth import authenticated
+from gateway.http.auth import DEPENDENCIES, authenticated
 from gateway.http.compliance_routes import COMPLIANCE_ROUTES
 from gateway.http.controllers import ROUTES
 from gateway.http.problems import EXCEPTION_HANDLERS
@@ -45,6 +45,7 @@ async def api(runtime: Runtime) -> AsyncIterator[Api]:
     app = Litestar(
         route_handlers=[*ROUTES, *COMPLIANCE_ROUTES],
         exception_handlers=EXCEPTION_HANDLERS,
+        dependencies=DEPENDENCIES,
         guards=[authenticated],
         debug=False,
     )

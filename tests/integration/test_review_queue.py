@@ -13,7 +13,7 @@ import pytest
 from litestar import Litestar
 
 from gateway.domain.records import Proposal, User
-from gateway.http.auth import authenticated
+from gateway.http.auth import DEPENDENCIES, authenticated
 from gateway.http.compliance_routes import COMPLIANCE_ROUTES
 from gateway.http.controllers import ROUTES
 from gateway.http.problems import EXCEPTION_HANDLERS
@@ -34,6 +34,7 @@ async def api(runtime: Runtime) -> AsyncIterator[tuple[str, dict[str, str]]]:
     app = Litestar(
         route_handlers=[*ROUTES, *COMPLIANCE_ROUTES],
         exception_handlers=EXCEPTION_HANDLERS,
+        dependencies=DEPENDENCIES,
         guards=[authenticated],
         debug=False,
     )

@@ -11,6 +11,7 @@ import pytest
 from litestar import Litestar
 
 from gateway import cli_users
+from gateway.http.auth import DEPENDENCIES
 from gateway.http.controllers import ROUTES
 from gateway.http.problems import EXCEPTION_HANDLERS
 from gateway.http.user_routes import USER_ROUTES
@@ -33,7 +34,10 @@ class Api:
 @pytest.fixture
 async def api(runtime: Runtime) -> AsyncIterator[Api]:
     app = Litestar(
-        route_handlers=[*ROUTES, *USER_ROUTES], exception_handlers=EXCEPTION_HANDLERS, debug=False
+        route_handlers=[*ROUTES, *USER_ROUTES],
+        exception_handlers=EXCEPTION_HANDLERS,
+        dependencies=DEPENDENCIES,
+        debug=False,
     )
     app.state.runtime = runtime
     async with serving(app) as base:
