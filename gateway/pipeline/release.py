@@ -43,14 +43,15 @@ from connectors.contract import (
     Receipt,
     TransientError,
 )
-from gateway.audit.subjects import sealed_for
+from gateway.audit.subjects import sealed_for_each
 from gateway.audit.suppression import SuppressionKeys
-from gateway.domain.records import OutboxItem, Proposal
+from gateway.domain.records import Mention, OutboxItem, Proposal
 from gateway.pipeline import release_outcomes as outcomes
 from gateway.pipeline.decide import decision_payload
 from gateway.pipeline.publish_budget import PublishBudgets
-from gateway.pipeline.recheck import FreshCheck, recheck
+from gateway.pipeline.recheck import FreshCheck
 from gateway.pipeline.release_outcomes import WORKER_ACTOR
+from gateway.pipeline.release_recheck import recheck_batch
 from gateway.policy.engine import PolicyEngine
 from gateway.settings import Settings
 from gateway.sources.secrets import Secrets
@@ -61,6 +62,21 @@ from gateway.store.errors import LOOP_ERRORS
 log = structlog.get_logger(__name__)
 
 __all__ = ["WORKER_ACTOR", "ReleaseWorker", "channel_limits"]
+
+
+def _reply(proposal: Proposal, mention: Mention) -> OutgoingReply:
+    return OutgoingReply(
+        channel=proposal.channel,
+        idempotency_key=proposal.idempotency_key,
+        text=proposal.text,
+        in_reply_to=mention.external_id,
+        in_reply_to_url=mention.url,
+        recipient=mention.author_handle,
+        thread_id=mention.thread_id,
+        metadata={"proposal_id": proposal.id, "mention_id": mention.id},
+        visibility=mention.visibility,
+        channel_data=mention.channel_data,
+    )
 
 
 def channel_limits(publisher: Publisher | None) -> ChannelLimits | None:
@@ -115,27 +131,44 @@ class ReleaseWorker:
         self._engine = engine
         self._publishers = publishers
         self._settings = settings
+        self._limits = {name: channel_limits(p) for name, p in publishers.items()}
         self._budgets = PublishBudgets(publishers, default_concurrency=settings.release_concurrency)
         self._wake = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Release until ``stop`` is set; wakes on NOTIFY outbox_queued or every poll."""
+        """Release until ``stop`` is set; wakes on NOTIFY outbox_queued or every poll.
+
+        Two batches overlap: while one batch's replies are published (and their outcomes
+        recorded), the next batch is claimed, re-checked and committed ``releasing``; its
+        publishes start once the previous batch's outcomes are recorded, so at most one
+        batch is being published at a time."""
         listener = await self._listen()
         log.info("release_worker_started")
+        in_flight: asyncio.Task[None] | None = None
         try:
             while not stop.is_set():
                 self._beat()
                 try:
-                    worked = await self.release_batch() > 0
+                    claimed, prepared = await self._claim()
                 except LOOP_ERRORS as exc:
                     log.warning("release_worker_database_error", error=str(exc))
-                    worked = False
+                    claimed, prepared = 0, []
+                worked = claimed > 0
+                if in_flight is not None:
+                    await in_flight
+                    in_flight, worked = None, True
+                if prepared:
+                    in_flight = asyncio.create_task(self._deliver_logged(prepared))
                 if worked:
                     continue
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wait(stop), self._settings.release_poll_s)
+            if in_flight is not None:
+                await in_flight
         finally:
+            if in_flight is not None and not in_flight.done():
+                in_flight.cancel()  # its rows stay ``releasing``: retried after the lease
             if listener is not None:
                 await self._unlisten(listener)
             log.info("release_worker_stopped")
@@ -184,19 +217,34 @@ class ReleaseWorker:
         """Claim up to ``limit`` (default ``release_batch_size``) due rows, commit their
         ``releasing`` events, publish them concurrently and record the outcomes; the
         number of rows claimed (0: none was due)."""
+        claimed, prepared = await self._claim(limit)
+        if prepared:
+            await self._deliver(prepared)
+        return claimed
+
+    async def _claim(self, limit: int | None = None) -> tuple[int, list[_Prepared]]:
+        """One transaction: claim due rows and prepare them; the number claimed and the
+        replies to publish. On return their ``releasing`` events are committed."""
         now = datetime.now(UTC)
         size = limit or self._settings.release_batch_size
         async with self._pool.acquire() as conn, conn.transaction():
             items = await outbox.claim_due_batch(conn, now=now, limit=size)
             if not items:
-                return 0
+                return 0, []
             prepared = await self._prepare_batch(conn, items, now)
-        # Committed: every reply below has its ``releasing`` event; publishing may start.
-        if prepared:
-            deadline = asyncio.get_running_loop().time() + self._settings.release_lease_s / 2
-            results = await asyncio.gather(*(self._publish(p, deadline) for p in prepared))
-            await self._record(list(zip(prepared, results, strict=True)))
-        return len(items)
+        return len(items), prepared
+
+    async def _deliver(self, prepared: list[_Prepared]) -> None:
+        """Publish a committed batch concurrently and record the outcomes."""
+        deadline = asyncio.get_running_loop().time() + self._settings.release_lease_s / 2
+        results = await asyncio.gather(*(self._publish(p, deadline) for p in prepared))
+        await self._record(list(zip(prepared, results, strict=True)))
+
+    async def _deliver_logged(self, prepared: list[_Prepared]) -> None:
+        try:
+            await self._deliver(prepared)
+        except LOOP_ERRORS as exc:  # the rows stay ``releasing``: retried after the lease
+            log.warning("release_worker_database_error", error=str(exc), rows=len(prepared))
 
     async def _prepare(self, conn: Conn, item: OutboxItem, now: datetime) -> _Prepared | None:
         """One row's :meth:`_prepare_batch` (tests drive a single release step by step)."""
@@ -213,16 +261,25 @@ class ReleaseWorker:
         finished: list[int] = []
         deferred: list[tuple[int, datetime]] = []
         plans: list[_Plan] = []
+        candidates: list[tuple[OutboxItem, Proposal]] = []
         for item in items:
             proposal = locked.get(item.proposal_id)
             if proposal is None or proposal.status != "approved":
                 finished.append(item.id)
-                continue
-            if item.attempts >= self._settings.release_max_attempts:
+            elif item.attempts >= self._settings.release_max_attempts:
                 error = f"gave up after {item.attempts} attempts: {item.last_error or 'no answer'}"
                 plans.append(_GiveUp(item=item, proposal=proposal, error=error))
-                continue
-            fresh = await self._recheck(conn, proposal, now)
+            else:
+                candidates.append((item, proposal))
+        checks = await recheck_batch(
+            conn,
+            [proposal for _, proposal in candidates],
+            engine=self._engine,
+            keys=self._keys,
+            limits=self._limits,
+            now=now,
+        )
+        for (item, proposal), fresh in zip(candidates, checks, strict=True):
             if fresh.decision.outcome == "deny" or (
                 fresh.decision.outcome == "review" and proposal.reviewed_by is None
             ):
@@ -239,67 +296,59 @@ class ReleaseWorker:
         if deferred:
             await outbox.defer(conn, deferred, now=now)
             log.info("release_deferred", rows=len(deferred), reason="channel_rate_budget")
-        releasing = [p.item.id for p in plans if isinstance(p, _Release)]
+        releasing = [p for p in plans if isinstance(p, _Release)]
         if releasing:
             lease = timedelta(seconds=self._settings.release_lease_s)
-            await outbox.mark_releasing_many(conn, releasing, now=now, lease_until=now + lease)
-        prepared: list[_Prepared] = []
+            await outbox.mark_releasing_many(
+                conn, [p.item.id for p in releasing], now=now, lease_until=now + lease
+            )
         for plan in plans:
             if isinstance(plan, _GiveUp):
                 await outcomes.fail(conn, plan.item, plan.proposal, now, plan.error)
             elif isinstance(plan, _Withdraw):
                 await outcomes.withdraw(conn, plan.item, plan.proposal, plan.fresh, now)
-            else:
-                prepared.append(await self._releasing(conn, plan))
-        return prepared
+        return await self._releasing(conn, releasing)
 
-    async def _recheck(self, conn: Conn, proposal: Proposal, now: datetime) -> FreshCheck:
-        return await recheck(
+    async def _releasing(self, conn: Conn, plans: list[_Release]) -> list[_Prepared]:
+        """Append the ``releasing`` events of the batch (the customers' keys read in one
+        statement, the events in one append); the replies to publish."""
+        if not plans:
+            return []
+        payloads = await sealed_for_each(
             conn,
-            proposal,
-            engine=self._engine,
-            keys=self._keys,
-            limits={proposal.channel: channel_limits(self._publishers.get(proposal.channel))},
-            now=now,
+            [
+                (
+                    {
+                        "proposal_id": p.proposal.id,
+                        "attempt": p.item.attempts + 1,
+                        "idempotency_key": p.proposal.idempotency_key,
+                        "channel": p.proposal.channel,
+                        "input": msgspec.to_builtins(p.fresh.input),
+                        "decision": decision_payload(p.fresh.decision),
+                    },
+                    p.fresh.mention.channel,
+                    p.fresh.mention.customer,
+                )
+                for p in plans
+            ],
         )
-
-    async def _releasing(self, conn: Conn, plan: _Release) -> _Prepared:
-        """Append the ``releasing`` event of one reply; the reply to publish."""
-        item, proposal, fresh = plan.item, plan.proposal, plan.fresh
-        mention = fresh.mention
-        await audit.append(
+        await audit.append_many(
             conn,
-            kind="releasing",
-            actor=WORKER_ACTOR,
-            subject=f"proposal:{proposal.id}",
-            payload=await sealed_for(
-                conn,
-                {
-                    "proposal_id": proposal.id,
-                    "attempt": item.attempts + 1,
-                    "idempotency_key": proposal.idempotency_key,
-                    "channel": proposal.channel,
-                    "input": msgspec.to_builtins(fresh.input),
-                    "decision": decision_payload(fresh.decision),
-                },
-                channel=mention.channel,
-                customer=mention.customer,
-            ),
-            policy_revision=fresh.decision.policy_revision,
+            [
+                audit.NewEvent(
+                    kind="releasing",
+                    actor=WORKER_ACTOR,
+                    subject=f"proposal:{p.proposal.id}",
+                    payload=payload,
+                    policy_revision=p.fresh.decision.policy_revision,
+                )
+                for p, payload in zip(plans, payloads, strict=True)
+            ],
         )
-        reply = OutgoingReply(
-            channel=proposal.channel,
-            idempotency_key=proposal.idempotency_key,
-            text=proposal.text,
-            in_reply_to=mention.external_id,
-            in_reply_to_url=mention.url,
-            recipient=mention.author_handle,
-            thread_id=mention.thread_id,
-            metadata={"proposal_id": proposal.id, "mention_id": mention.id},
-            visibility=mention.visibility,
-            channel_data=mention.channel_data,
-        )
-        return _Prepared(item=item, proposal=proposal, reply=reply)
+        return [
+            _Prepared(item=p.item, proposal=p.proposal, reply=_reply(p.proposal, p.fresh.mention))
+            for p in plans
+        ]
 
     async def _publish(self, prepared: _Prepared, deadline: float) -> _Result:
         """The channel's answer, or the error to record; never raises."""

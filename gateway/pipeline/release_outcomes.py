@@ -29,7 +29,8 @@ MIN_RETRY_AFTER_S = 0.05  # never spin on a Retry-After of 0
 async def delivered_many(
     conn: Conn, done: list[tuple[OutboxItem, Proposal, Receipt]], now: datetime
 ) -> None:
-    """:func:`delivered` for a whole batch: one statement per kind, one event each."""
+    """The ``delivered`` events of a whole batch with the channels' receipts: one
+    statement per kind, one event each."""
     docs = [msgspec.to_builtins(receipt) for _, _, receipt in done]
     moved = await proposals.mark_released(
         conn,
@@ -42,23 +43,27 @@ async def delivered_many(
     await mentions.set_status_many(conn, [p.mention_id for _, p, _ in done], "replied")
     await outbox.mark_done_many(conn, [item.id for item, _, _ in done], now=now)
     subject_ids = await audit.payload_fields(conn, [p.audit_seq for _, p, _ in done], "subject_id")
-    for (item, proposal, receipt), doc in zip(done, docs, strict=True):
+    events: list[audit.NewEvent] = []
+    for (item, proposal, _receipt), doc in zip(done, docs, strict=True):
         if proposal.id not in moved:  # delivered all the same: the record must say so
             log.warning("released_proposal_not_approved", proposal_id=proposal.id)
-        await audit.append(
-            conn,
-            kind="delivered",
-            actor=WORKER_ACTOR,
-            subject=f"proposal:{proposal.id}",
-            payload={
-                "proposal_id": proposal.id,
-                "subject_id": subject_ids.get(proposal.audit_seq),
-                "attempt": item.attempts,
-                "idempotency_key": proposal.idempotency_key,
-                "receipt": doc,
-            },
-            policy_revision=proposal.policy_revision,
+        events.append(
+            audit.NewEvent(
+                kind="delivered",
+                actor=WORKER_ACTOR,
+                subject=f"proposal:{proposal.id}",
+                payload={
+                    "proposal_id": proposal.id,
+                    "subject_id": subject_ids.get(proposal.audit_seq),
+                    "attempt": item.attempts,
+                    "idempotency_key": proposal.idempotency_key,
+                    "receipt": doc,
+                },
+                policy_revision=proposal.policy_revision,
+            )
         )
+    await audit.append_many(conn, events)  # one chain-head lock, one INSERT for the batch
+    for _item, proposal, receipt in done:
         log.info(
             "reply_released",
             proposal_id=proposal.id,

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import asyncpg
+import msgspec
 
 from connectors.contract import OutgoingReply, PublishBudget, Publisher, Receipt
 from gateway.domain.records import User
@@ -43,6 +44,8 @@ class _Watching:
         self.hold_s = hold_s
         self.committed_seen: list[int] = []
         self.keys: list[str] = []
+        self.replies: list[OutgoingReply] = []
+        self.own_event_committed: list[bool] = []
         self.in_flight = 0
         self.max_in_flight = 0
 
@@ -55,10 +58,16 @@ class _Watching:
                 self.committed_seen.append(
                     await conn.fetchval("SELECT count(*) FROM audit_events WHERE kind='releasing'")
                 )
+                own = await conn.fetchval(
+                    "SELECT count(*) FROM audit_events WHERE kind = 'releasing' AND subject = $1",
+                    f"proposal:{reply.metadata['proposal_id']}",
+                )
+                self.own_event_committed.append(own > 0)
             finally:
                 await conn.close()
             await asyncio.sleep(self.hold_s)
             self.keys.append(reply.idempotency_key)
+            self.replies.append(reply)
             return Receipt(
                 channel="demo",
                 external_id=f"x-{reply.idempotency_key}",
@@ -122,3 +131,64 @@ async def test_one_claim_takes_at_most_the_batch_size(runtime: Runtime, agent: U
     assert await w.release_batch(limit=2) == 1
     assert await w.release_batch(limit=2) == 0
     assert len(publisher.keys) == 3
+
+
+async def test_each_reply_of_a_batch_is_re_checked_on_its_own_fresh_state(
+    runtime: Runtime, agent: User, officer: User
+) -> None:
+    ids = await approved(runtime, agent, 4)
+    await runtime.consent.add(
+        channel="demo", handle="@batch2@social.example", reason="asked by phone", user=officer
+    )
+    publisher = _Watching(runtime.db.dsn, hold_s=0)
+    assert await worker(runtime, {"demo": publisher}).release_batch() == 4
+    async with runtime.db.pool.acquire() as conn:
+        stored = [await proposals.get_proposal(conn, i) for i in ids]
+        authors = {
+            p.id: await conn.fetchval(
+                "SELECT author_handle FROM mentions WHERE id = $1", p.mention_id
+            )
+            for p in stored
+        }
+        withdrawn = await audit.list_events(conn, kind="release_withdrawn")
+    assert [p.status for p in stored] == ["released", "released", "withdrawn", "released"]
+    assert [e.payload["proposal_id"] for e in withdrawn] == [ids[2]]
+    assert [r["code"] for r in withdrawn[0].payload["decision"]["reasons"]] == ["opted_out"]
+    # The batch's reads stay with their replies: each went to its own mention's author.
+    sent = {r.metadata["proposal_id"]: r.recipient for r in publisher.replies}
+    assert sent == {i: authors[i] for i in (ids[0], ids[1], ids[3])}
+    assert (await runtime.verify_chain()).ok
+
+
+async def test_the_running_worker_publishes_each_reply_after_its_own_releasing_event(
+    runtime: Runtime, agent: User
+) -> None:
+    """run() overlaps claiming the next batch with publishing the current one; still every
+    publish sees its reply's ``releasing`` event committed, one batch is published at a
+    time, and each reply is published once."""
+    ids = await approved(runtime, agent, 7)
+    publisher = _Watching(runtime.db.dsn, hold_s=0.02)
+    settings = msgspec.structs.replace(runtime.settings, release_batch_size=2)
+    w = ReleaseWorker(runtime.db.pool, runtime.engine, {"demo": publisher}, settings)
+    stop = asyncio.Event()
+    task = asyncio.create_task(w.run(stop))
+    try:
+        for _ in range(600):  # 30 s at most
+            if len(publisher.keys) == 7 and not await _pending(runtime):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await task
+    assert publisher.own_event_committed == [True] * 7
+    assert publisher.max_in_flight <= 2
+    assert sorted(publisher.keys) == sorted(set(publisher.keys)) and len(publisher.keys) == 7
+    async with runtime.db.pool.acquire() as conn:
+        statuses = {(await proposals.get_proposal(conn, i)).status for i in ids}
+    assert statuses == {"released"}
+    assert (await runtime.verify_chain()).ok
+
+
+async def _pending(rt: Runtime) -> int:
+    async with rt.db.pool.acquire() as conn:
+        return await outbox.pending_count(conn)
