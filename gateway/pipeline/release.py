@@ -149,16 +149,16 @@ class ReleaseWorker:
             while not stop.is_set():
                 self._beat()
                 try:
-                    claimed, prepared = await self._claim()
+                    claimed, prepared, deadline = await self._claim()
                 except LOOP_ERRORS as exc:
                     log.warning("release_worker_database_error", error=str(exc))
-                    claimed, prepared = 0, []
+                    claimed, prepared, deadline = 0, [], 0.0
                 worked = claimed > 0
                 if in_flight is not None:
                     await in_flight
                     in_flight, worked = None, True
                 if prepared:
-                    in_flight = asyncio.create_task(self._deliver_logged(prepared))
+                    in_flight = asyncio.create_task(self._deliver_logged(prepared, deadline))
                 if worked:
                     continue
                 self._wake.clear()
@@ -217,32 +217,35 @@ class ReleaseWorker:
         """Claim up to ``limit`` (default ``release_batch_size``) due rows, commit their
         ``releasing`` events, publish them concurrently and record the outcomes; the
         number of rows claimed (0: none was due)."""
-        claimed, prepared = await self._claim(limit)
+        claimed, prepared, deadline = await self._claim(limit)
         if prepared:
-            await self._deliver(prepared)
+            await self._deliver(prepared, deadline)
         return claimed
 
-    async def _claim(self, limit: int | None = None) -> tuple[int, list[_Prepared]]:
-        """One transaction: claim due rows and prepare them; the number claimed and the
-        replies to publish. On return their ``releasing`` events are committed."""
+    async def _claim(self, limit: int | None = None) -> tuple[int, list[_Prepared], float]:
+        """One transaction: claim due rows and prepare them; the number claimed, the
+        replies to publish and the event-loop time by which their publishes must end
+        (half the lease after the claim, however long they wait to start). On return
+        their ``releasing`` events are committed."""
+        deadline = asyncio.get_running_loop().time() + self._settings.release_lease_s / 2
         now = datetime.now(UTC)
         size = limit or self._settings.release_batch_size
         async with self._pool.acquire() as conn, conn.transaction():
             items = await outbox.claim_due_batch(conn, now=now, limit=size)
             if not items:
-                return 0, []
+                return 0, [], deadline
             prepared = await self._prepare_batch(conn, items, now)
-        return len(items), prepared
+        return len(items), prepared, deadline
 
-    async def _deliver(self, prepared: list[_Prepared]) -> None:
-        """Publish a committed batch concurrently and record the outcomes."""
-        deadline = asyncio.get_running_loop().time() + self._settings.release_lease_s / 2
+    async def _deliver(self, prepared: list[_Prepared], deadline: float) -> None:
+        """Publish a committed batch concurrently (each publish abandoned at ``deadline``,
+        before the lease runs out) and record the outcomes."""
         results = await asyncio.gather(*(self._publish(p, deadline) for p in prepared))
         await self._record(list(zip(prepared, results, strict=True)))
 
-    async def _deliver_logged(self, prepared: list[_Prepared]) -> None:
+    async def _deliver_logged(self, prepared: list[_Prepared], deadline: float) -> None:
         try:
-            await self._deliver(prepared)
+            await self._deliver(prepared, deadline)
         except LOOP_ERRORS as exc:  # the rows stay ``releasing``: retried after the lease
             log.warning("release_worker_database_error", error=str(exc), rows=len(prepared))
 

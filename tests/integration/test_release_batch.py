@@ -192,3 +192,36 @@ async def test_the_running_worker_publishes_each_reply_after_its_own_releasing_e
 async def _pending(rt: Runtime) -> int:
     async with rt.db.pool.acquire() as conn:
         return await outbox.pending_count(conn)
+
+
+async def test_a_batch_waiting_behind_a_slow_one_still_publishes_within_its_own_lease(
+    runtime: Runtime, agent: User
+) -> None:
+    """The next batch is claimed (its lease starts) while the current one is published;
+    its publishes are abandoned half a lease after its own claim, however late they
+    started, so no publish is still in flight when another worker may take the row."""
+    ids = await approved(runtime, agent, 2)
+    publisher = _Watching(runtime.db.dsn, hold_s=2.2)
+    settings = msgspec.structs.replace(
+        runtime.settings, release_batch_size=1, release_lease_s=6.0, release_backoff_s=60.0
+    )
+    w = ReleaseWorker(runtime.db.pool, runtime.engine, {"demo": publisher}, settings)
+    stop = asyncio.Event()
+    task = asyncio.create_task(w.run(stop))
+    try:
+        for _ in range(300):  # 15 s at most
+            async with runtime.db.pool.acquire() as conn:
+                retries = await audit.list_events(conn, kind="delivery_retry")
+            if retries:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await task
+    async with runtime.db.pool.acquire() as conn:
+        first = await proposals.get_proposal(conn, ids[0])
+    assert first.status == "released"
+    # The second reply's publish began about 2.2 s after its claim and was cut off at 3 s.
+    assert [e.payload["proposal_id"] for e in retries] == [ids[1]]
+    assert "half the release lease" in retries[0].payload["error"]
+    assert len(publisher.keys) == 1
