@@ -38,14 +38,34 @@ async def fill(dsn: str, n: int) -> None:
         batch: list[tuple[object, ...]] = []
         for seq in range(1, n + 1):
             when = start + timedelta(milliseconds=seq)
-            payload = {"proposal_id": seq, "status": "approved",
-                       "decision": {"outcome": "allow", "reasons": []}}
-            digest = event_hash(prev_hash=prev, seq=seq, occurred_at=when,
-                                kind="proposal_decided", actor="alice",
-                                subject=f"proposal:{seq}", payload=payload,
-                                policy_revision="sha256:bench")
-            batch.append((seq, when, "proposal_decided", "alice", f"proposal:{seq}",
-                          json.dumps(payload), "sha256:bench", prev, digest))
+            payload = {
+                "proposal_id": seq,
+                "status": "approved",
+                "decision": {"outcome": "allow", "reasons": []},
+            }
+            digest = event_hash(
+                prev_hash=prev,
+                seq=seq,
+                occurred_at=when,
+                kind="proposal_decided",
+                actor="alice",
+                subject=f"proposal:{seq}",
+                payload=payload,
+                policy_revision="sha256:bench",
+            )
+            batch.append(
+                (
+                    seq,
+                    when,
+                    "proposal_decided",
+                    "alice",
+                    f"proposal:{seq}",
+                    json.dumps(payload),
+                    "sha256:bench",
+                    prev,
+                    digest,
+                )
+            )
             prev = digest
             if len(batch) == 50_000:
                 await conn.copy_records_to_table("audit_events", records=batch)
@@ -77,8 +97,10 @@ async def main(n: int) -> None:
             _current, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
             size = out.stat().st_size
-            print(f"exported {n:,} events ({size / 2**20:.0f} MiB JSONL) in {elapsed:.1f} s "
-                  f"({n / elapsed:,.0f} events/s); peak Python memory {peak / 2**20:.1f} MiB")
+            print(
+                f"exported {n:,} events ({size / 2**20:.0f} MiB JSONL) in {elapsed:.1f} s "
+                f"({n / elapsed:,.0f} events/s); peak Python memory {peak / 2**20:.1f} MiB"
+            )
         finally:
             await db.close()
 

@@ -35,21 +35,30 @@ from gateway.settings import Settings  # noqa: E402
 async def main(n: int, concurrency: int) -> None:
     configure_logging(level="warning")  # one log line per proposal would be measured too
     with tempfile.TemporaryDirectory(prefix="egw-bench-") as tmp:
-        settings = Settings(data_dir=Path(tmp), demo=False, policy_dir=REPO / "policies",
-                            db_pool_max=concurrency + 2, log_level="warning")
+        settings = Settings(
+            data_dir=Path(tmp),
+            demo=False,
+            policy_dir=REPO / "policies",
+            db_pool_max=concurrency + 2,
+            log_level="warning",
+        )
         rt = await Runtime.start(settings)
         try:
             now = datetime.now(UTC).isoformat()
             mentions = [
-                RawMention(channel="demo", external_id=f"b{i}", url=None,
-                           author=RawAuthor(handle=f"@c{i}@social.example"),
-                           text="@acme my order is three weeks late, this is terrible",
-                           created_at=now)
+                RawMention(
+                    channel="demo",
+                    external_id=f"b{i}",
+                    url=None,
+                    author=RawAuthor(handle=f"@c{i}@social.example"),
+                    text="@acme my order is three weeks late, this is terrible",
+                    created_at=now,
+                )
                 for i in range(n)
             ]
             ids: list[int] = []
             for start in range(0, n, 500):
-                ids += (await rt.ingestor.ingest(mentions[start:start + 500], actor="bench")).ids
+                ids += (await rt.ingestor.ingest(mentions[start : start + 500], actor="bench")).ids
             agent = User(id=0, name="alice", role="agent", created_at=datetime.now(UTC))
             queue: asyncio.Queue[int] = asyncio.Queue()
             for mention_id in ids:
@@ -60,8 +69,11 @@ async def main(n: int, concurrency: int) -> None:
                 while not queue.empty():
                     mention_id = queue.get_nowait()
                     started = time.perf_counter()
-                    await rt.decider.propose(mention_id=mention_id, user=agent,
-                                             text="Sorry about the wait, we are on it.")
+                    await rt.decider.propose(
+                        mention_id=mention_id,
+                        user=agent,
+                        text="Sorry about the wait, we are on it.",
+                    )
                     latencies.append((time.perf_counter() - started) * 1000)
 
             started, cpu_started = time.perf_counter(), time.process_time()
@@ -72,11 +84,14 @@ async def main(n: int, concurrency: int) -> None:
             p = lambda q: latencies[min(int(q * len(latencies)), len(latencies) - 1)]  # noqa: E731
             async with rt.db.pool.acquire() as conn:
                 transactions = await conn.fetchval(
-                    "SELECT count(DISTINCT xmin::text) FROM proposals")
-            print(f"{n} proposals, {concurrency} concurrent: {n / elapsed:,.0f} proposals/s; "
-                  f"latency p50 {statistics.median(latencies):.1f} ms, p99 {p(0.99):.1f} ms; "
-                  f"{n / max(transactions, 1):.1f} proposals per writer transaction; "
-                  f"{cpu_ms:.2f} ms of gateway CPU per proposal")
+                    "SELECT count(DISTINCT xmin::text) FROM proposals"
+                )
+            print(
+                f"{n} proposals, {concurrency} concurrent: {n / elapsed:,.0f} proposals/s; "
+                f"latency p50 {statistics.median(latencies):.1f} ms, p99 {p(0.99):.1f} ms; "
+                f"{n / max(transactions, 1):.1f} proposals per writer transaction; "
+                f"{cpu_ms:.2f} ms of gateway CPU per proposal"
+            )
         finally:
             await rt.close()
 

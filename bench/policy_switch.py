@@ -28,8 +28,12 @@ async def main(rounds: int) -> None:
     with tempfile.TemporaryDirectory(prefix="egw-bench-") as tmp:
         settings = Settings(data_dir=Path(tmp), demo=False, policy_dir=REPO / "policies")
         a = await Runtime.start(settings)
-        a_settings = Settings(database_url=a.db.dsn, data_dir=Path(tmp) / "b", demo=False,
-                              policy_dir=REPO / "policies")
+        a_settings = Settings(
+            database_url=a.db.dsn,
+            data_dir=Path(tmp) / "b",
+            demo=False,
+            policy_dir=REPO / "policies",
+        )
         b = await Runtime.start(a_settings)
         b.start_policy_follower()
         assert a.policies is not None
@@ -43,16 +47,19 @@ async def main(rounds: int) -> None:
             for i in range(rounds):
                 data = copy.deepcopy(base.data)
                 data["caps"]["per_customer_30d"] = 15 + i + 1
-                draft, _ = await a.policies.draft(files=dict(base.files), data=data,
-                                                  description=f"round {i}", user=carol)
+                draft, _ = await a.policies.draft(
+                    files=dict(base.files), data=data, description=f"round {i}", user=carol
+                )
                 started = time.perf_counter()
                 await a.policies.activate(draft.revision, user=dave)
                 while b.engine.revision != draft.revision:  # noqa: ASYNC110 - polling is the measurement
                     await asyncio.sleep(0.001)
                 latencies.append((time.perf_counter() - started) * 1000)
-            print(f"switch latency over {rounds} activations: median "
-                  f"{statistics.median(latencies):.0f} ms, max {max(latencies):.0f} ms "
-                  "(activation commit to the other instance enforcing it)")
+            print(
+                f"switch latency over {rounds} activations: median "
+                f"{statistics.median(latencies):.0f} ms, max {max(latencies):.0f} ms "
+                "(activation commit to the other instance enforcing it)"
+            )
         finally:
             await b.close()
             await a.close()

@@ -1,7 +1,7 @@
 """The benchmark: every figure of issue 11 measured side by side in one run, one command.
 
     python bench/run.py [--smoke] [--seconds S] [--out FILE] [--database-url DSN]
-                        [--env GATEWAY_X=VALUE ...] [--python-load]
+                        [--env GATEWAY_X=VALUE ...] [--python-load] [--only ingest]
 
 On one PostgreSQL (a throwaway embedded one unless ``--database-url`` names a cluster whose
 ``postgres`` database we may CREATE DATABASE from), in this order:
@@ -21,7 +21,9 @@ On one PostgreSQL (a throwaway embedded one unless ``--database-url`` names a cl
 
 Prints a table (each figure, its target from issue 11 and the ratio to it: >= 1.0 meets
 it) and writes everything to ``bench/results/<date>.json`` (``<date>-smoke.json`` with
-``--smoke``: tiny sizes, seconds; CI runs that).
+``--smoke``: tiny sizes, seconds; CI runs that). ``--only ingest`` runs the gateway's
+ingest phase alone (no pgbench, echo, proposals, releases or in-process figures), to
+iterate on ingest; its JSON goes to ``<date>-ingest.json`` unless ``--out`` says otherwise.
 """
 
 from __future__ import annotations
@@ -91,6 +93,11 @@ def _parser() -> argparse.ArgumentParser:
         help="extra environment for the gateway processes",
     )
     parser.add_argument(
+        "--only",
+        choices=["ingest"],
+        help="run only this phase (ingest: POST /v1/mentions in batches of 1,000)",
+    )
+    parser.add_argument(
         "--python-load",
         action="store_true",
         help="use the Python load generator even when wrk is installed",
@@ -112,9 +119,12 @@ def main(argv: list[str] | None = None) -> int:
         seconds_total=round((datetime.now(UTC) - started).total_seconds(), 1),
     )
     rows = targets(results)
+    if args.only:
+        rows = [row for row in rows if row["value"] is not None]
     results["targets"] = rows
     print(render_table(rows, results))
     day = started.strftime("%Y-%m-%d") + ("-smoke" if args.smoke else "")
+    day += f"-{args.only}" if args.only else ""
     out = args.out or REPO / "bench" / "results" / f"{day}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
@@ -159,12 +169,15 @@ async def _run(
         with tempfile.TemporaryDirectory(prefix="egw-bench-") as tmp:
             logs = Path(tmp)
             phase = _Phases(results["meta"].setdefault("phase_seconds", {}))
-            with phase("pgbench"):
-                await _pgbench(cluster, sizes, results)
-            with phase("echo"):
-                _echo(sizes, wrk, logs, results)
+            if args.only is None:
+                with phase("pgbench"):
+                    await _pgbench(cluster, sizes, results)
+                with phase("echo"):
+                    _echo(sizes, wrk, logs, results)
             dsn = await cluster.create_database("bench_gateway")
-            await _gateway(dsn, sizes, wrk, logs, extra, results, phase)
+            await _gateway(dsn, sizes, wrk, logs, extra, results, phase, only=args.only)
+            if args.only is not None:
+                return results
             with phase("policy"):
                 results["policy"] = await inproc.policy_evaluations(
                     await inproc.stored_inputs(dsn, sizes["policy_inputs"])
@@ -214,6 +227,8 @@ async def _gateway(
     extra: dict[str, str],
     results: dict[str, Any],
     phase: _Phases,
+    *,
+    only: str | None = None,
 ) -> None:
     receiver = uvicorn_app("bench.harness.receiver_app:app", logs / "receiver.log", "/stats")
     env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
@@ -250,7 +265,9 @@ async def _gateway(
                 headers={"Authorization": f"Bearer {tokens['admin']}"},
             ) as client:
                 with phase("ingest"):
-                    pool, results["ingest"] = await _ingest(client, sizes)
+                    pool, results["ingest"] = await _ingest(client, sizes, server.pid)
+                if only == "ingest":
+                    return
                 with phase("proposals"):
                     results["proposals"] = await _proposals(
                         client, server, pool, tokens["agent"], sizes, wrk
@@ -319,21 +336,36 @@ async def _setup_database(dsn: str, logs: Path) -> dict[str, str]:
 
 
 async def _ingest(
-    client: httpx.AsyncClient, sizes: dict[str, Any]
+    client: httpx.AsyncClient, sizes: dict[str, Any], pid: int
 ) -> tuple[list[int], dict[str, Any]]:
     batches, batch = sizes["ingest_batches"], sizes["batch"]
-    await _post_mentions(client, 90_000_000, 10)  # warm up (connections, classifier)
+    # warm up (connections, the classifier and its worker processes): one untimed batch
+    await _post_mentions(client, 90_000_000, batch)
     ids: list[int] = []
+    cpu_before = _cpu_seconds(pid)
     started = time.perf_counter()
     for n in range(batches):
         ids += await _post_mentions(client, n * batch, batch)
     elapsed = time.perf_counter() - started
+    cpu_s = _cpu_seconds(pid) - cpu_before
     return ids, {
         "mentions": len(ids),
         "batch": batch,
         "seconds": elapsed,
         "per_s": len(ids) / elapsed,
+        # the server and its worker processes (classification may run in a process pool)
+        "server_cpu_us_per_mention": cpu_s * 1e6 / len(ids) if ids else None,
     }
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its live children, in seconds."""
+    process = psutil.Process(pid)
+    total = float(sum(process.cpu_times()[:2]))
+    for child in process.children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            total += sum(child.cpu_times()[:2])
+    return total
 
 
 async def _post_mentions(client: httpx.AsyncClient, first: int, count: int) -> list[int]:

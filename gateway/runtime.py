@@ -126,7 +126,12 @@ class Runtime:
             http=client,
             publishers=publishers,
             classifier=classifier,
-            ingestor=Ingestor(db.pool, classifier, brand_handle=settings.brand_handles[0]),
+            ingestor=Ingestor(
+                db.pool,
+                classifier,
+                brand_handle=settings.brand_handles[0],
+                classify_processes=settings.classify_processes,
+            ),
             decider=decider,
             suppression_keys=suppression_keys,
             committer=decider.committer,
@@ -236,6 +241,7 @@ class Runtime:
                 await asyncio.wait_for(task, 10)
         if self.committer is not None:
             await self.committer.close()
+        await self.ingestor.close()
         await self.http.aclose()
         if self.outbound is not None:
             await self.outbound.aclose()

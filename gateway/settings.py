@@ -28,6 +28,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     opa_url: str = "http://127.0.0.1:8181"
     policy_timeout_s: float = 2.0
     policy_threads: int = 2
+    # Ingest classifies a large batch across this many worker processes; None: one per
+    # core (at most 4, none on one core); 0: in a thread of the serving process.
+    classify_processes: int | None = None
     # Untrusted policy runs (draft checks, tests, impact, shadow, activation budget) run
     # in worker processes; see docs/decisions/0006-untrusted-policy-evaluation.md.
     sandbox_workers: int = 2
@@ -150,6 +153,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         "GATEWAY_SANDBOX_WORKERS": "sandbox_workers",
         "GATEWAY_SANDBOX_MEMORY_MB": "sandbox_memory_mb",
         "GATEWAY_ACTIVATION_INPUTS": "activation_inputs",
+        "GATEWAY_CLASSIFY_PROCESSES": "classify_processes",
     }
     for var, field in ints.items():
         if environ.get(var):

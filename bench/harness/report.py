@@ -83,6 +83,9 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
         ">= 8,000",
         ingest / 8000 if ingest else None,
     )
+    ingest_cpu = _get(r, "ingest", "server_cpu_us_per_mention")
+    if ingest_cpu is not None:
+        row("server CPU per ingested mention", ingest_cpu, "µs")
     release = _get(r, "release", "per_s")
     row(
         "releases to a local webhook receiver",

@@ -4,15 +4,18 @@ Each mention gets its author's canonical identity (gateway/domain/identity.py) u
 channel's scheme; a handle that cannot be an identity refuses the batch (``InvalidInput``
 naming the mention and field).
 
-Classification (language, sentiment, intent: ≈ 100-200 µs a text) runs in a worker thread,
-one batch at a time, so the event loop keeps serving requests while a large batch is
-classified. A mention that replies to a stored one is classified with that post's intent
-as its context.
+Classification (language, sentiment, intent: ≈ 100 µs a short text) never runs on the
+event loop: a small batch is classified in a worker thread, a large one is split across
+worker processes, one per core (``ClassifyPool``, ``GATEWAY_CLASSIFY_PROCESSES``). The
+batch is then written with one statement (``mentions.insert_mentions``: duplicates skipped
+by ``ON CONFLICT``), the duplicates' stored ids read with one more. A mention that replies
+to a stored one is classified with that post's intent as its context.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from datetime import UTC, datetime
 
@@ -25,7 +28,7 @@ from gateway.audit.subjects import sealed_for
 from gateway.domain.classification import Classification
 from gateway.domain.identity import Identity, InvalidIdentity, Scheme, is_did, mention_identity
 from gateway.domain.records import NewMention, SentimentScores
-from gateway.pipeline.classify import Classifier, ClassifyItem
+from gateway.pipeline.classify import Classifier, ClassifyItem, ClassifyPool
 from gateway.pipeline.errors import InvalidInput
 from gateway.store import audit, identities, mentions, opt_outs
 from gateway.store.connection import Conn
@@ -50,7 +53,8 @@ def parse_time(value: str) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _validate(raw: RawMention, index: int) -> None:
+def _validate(raw: RawMention, index: int) -> datetime:
+    """Refuse what cannot be stored; the mention's creation time, parsed."""
     for field in ("channel", "external_id", "text"):
         value = getattr(raw, field)
         if not value or not value.strip():
@@ -69,55 +73,79 @@ def _validate(raw: RawMention, index: int) -> None:
         *(str(v) for v in raw.channel_data.values()),
     )
     # PostgreSQL text and jsonb cannot hold NUL; a quoted "\\u0000" in text is fine.
-    if any("\x00" in t for t in texts) or "\\u0000" in json.dumps(raw.channel_data):
+    if any("\x00" in t for t in texts) or (
+        raw.channel_data and "\\u0000" in json.dumps(raw.channel_data)
+    ):
         raise InvalidInput(f"mentions[{index}] contains a NUL character")
-    parse_time(raw.created_at)
+    return parse_time(raw.created_at)
 
 
 class Ingestor:
-    def __init__(self, pool: asyncpg.Pool, classifier: Classifier, *, brand_handle: str) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        classifier: Classifier,
+        *,
+        brand_handle: str,
+        classify_processes: int | None = None,
+    ) -> None:
         self._pool = pool
-        self._classifier = classifier
+        self._classify = ClassifyPool(classifier, processes=classify_processes)
         self._brand_handle = brand_handle  # what a reply to one of our replies addressed
+
+    async def close(self) -> None:
+        """Stop the classification worker processes, if any were started."""
+        await asyncio.to_thread(self._classify.close)
 
     async def ingest(self, batch: list[RawMention], *, actor: str) -> IngestResult:
         """Store new mentions in one transaction; all or nothing on invalid input."""
-        for index, raw in enumerate(batch):
-            _validate(raw, index)
+        created_at = [_validate(raw, index) for index, raw in enumerate(batch)]
         async with self._pool.acquire() as conn:
             reply_targets = await self._brand_reply_targets(conn, batch)
             contexts = await _reply_contexts(conn, batch)
-            customers = await _identities(conn, batch)
-        items = [
-            ClassifyItem(
-                text=raw.text,
-                in_reply_to_handle=reply_targets.get(i),
-                is_direct=raw.is_direct,
-                connector_addressed=raw.addressed,
-                context_intent=contexts.get(i),
+            items = [
+                ClassifyItem(
+                    text=raw.text,
+                    in_reply_to_handle=reply_targets.get(i),
+                    is_direct=raw.is_direct,
+                    connector_addressed=raw.addressed,
+                    context_intent=contexts.get(i),
+                )
+                for i, raw in enumerate(batch)
+            ]
+            # Pure CPU work in a worker thread or worker processes, never on the event
+            # loop; the authors' identities are resolved meanwhile.
+            classifying = asyncio.ensure_future(self._classify.classify_many(items))
+            try:
+                customers = await _identities(conn, batch)
+            except BaseException:
+                classifying.cancel()
+                with contextlib.suppress(BaseException):
+                    await classifying
+                raise
+        classes = await classifying
+        news = [
+            _to_new(raw, cls, customer, created)
+            for raw, cls, customer, created in zip(
+                batch, classes, customers, created_at, strict=True
             )
-            for i, raw in enumerate(batch)
         ]
-        # Pure CPU work (~100-200 µs a mention): a worker thread, never the event loop.
-        classes = await asyncio.to_thread(self._classifier.classify_many, items)
-        ids: list[int] = []
-        created: list[int] = []
-        duplicates = 0
         registered = 0
         async with self._pool.acquire() as conn, conn.transaction():
-            for raw, cls, customer in zip(batch, classes, customers, strict=True):
-                new = _to_new(raw, cls, customer)
-                mention_id = await mentions.insert_mention(conn, new)
-                if mention_id is None:
-                    duplicates += 1
-                    found = await mentions.existing_ids(
-                        conn, [(raw.channel, raw.external_id, raw.url)]
-                    )
-                    ids.append(found[0])
-                    continue
-                ids.append(mention_id)
-                created.append(mention_id)
-                if cls.opt_out.requested:
+            stored = await mentions.insert_mentions(conn, news)
+            missing = [i for i, mention_id in enumerate(stored) if mention_id is None]
+            found = await mentions.existing_ids(
+                conn, [(news[i].channel, news[i].external_id, news[i].url) for i in missing]
+            )
+            stored_ids = {i: found[n] for n, i in enumerate(missing)}  # a duplicate's stored id
+            ids = [
+                mention_id if mention_id is not None else stored_ids[i]
+                for i, mention_id in enumerate(stored)
+            ]
+            created = [mention_id for mention_id in stored if mention_id is not None]
+            duplicates = len(missing)
+            for mention_id, cls, customer in zip(stored, classes, customers, strict=True):
+                if mention_id is not None and cls.opt_out.requested:
                     registered += await _register_opt_out(conn, customer, mention_id, cls)
             if created:
                 await audit.append(
@@ -182,7 +210,9 @@ async def _identities(conn: Conn, batch: list[RawMention]) -> list[Identity]:
     return found
 
 
-def _to_new(raw: RawMention, cls: Classification, customer: Identity) -> NewMention:
+def _to_new(
+    raw: RawMention, cls: Classification, customer: Identity, created_at: datetime
+) -> NewMention:
     return NewMention(
         channel=raw.channel.strip(),
         external_id=raw.external_id.strip(),
@@ -196,7 +226,7 @@ def _to_new(raw: RawMention, cls: Classification, customer: Identity) -> NewMent
         is_direct=raw.is_direct,
         channel_data=dict(raw.channel_data),
         text=raw.text,
-        created_at=parse_time(raw.created_at),
+        created_at=created_at,
         in_reply_to=raw.in_reply_to,
         thread_id=raw.thread_id or raw.in_reply_to or raw.external_id,
         addressed_hint=raw.addressed,

@@ -12,64 +12,97 @@ from gateway.store._rows import MENTION_COLUMNS, mention_from_row
 from gateway.store.connection import Conn
 from gateway.store.errors import Conflict, NotFound
 
+_INSERT_COLUMNS = (
+    "channel, external_id, url, author_handle, author_display_name, text, created_at,"
+    " in_reply_to, thread_id, addressed_hint, intent, intent_features, sentiment_compound,"
+    " sentiment_pos, sentiment_neu, sentiment_neg, addressed, addressed_via, optout_requested,"
+    " author_bot, author_description, visibility, is_direct, channel_data, customer_id,"
+    " optout_signal, language, intents"
+)
+# One statement for the whole batch: the rows in input order (identity ids follow it), each
+# skipped when it conflicts with a stored row or an earlier row of the same batch.
+_INSERT_BATCH = (
+    f"INSERT INTO mentions ({_INSERT_COLUMNS})"
+    " SELECT channel, external_id, url, author_handle, author_display_name, text, created_at,"
+    " in_reply_to, thread_id, addressed_hint, intent, intent_features::jsonb,"
+    " sentiment_compound, sentiment_pos, sentiment_neu, sentiment_neg, addressed,"
+    " addressed_via, optout_requested, author_bot, author_description, visibility,"
+    " is_direct, channel_data::jsonb, customer_id, optout_signal, language, intents::jsonb"
+    " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
+    " $7::timestamptz[], $8::text[], $9::text[], $10::boolean[], $11::text[], $12::text[],"
+    " $13::float8[], $14::float8[], $15::float8[], $16::float8[], $17::boolean[],"
+    " $18::text[], $19::boolean[], $20::boolean[], $21::text[], $22::text[], $23::boolean[],"
+    " $24::text[], $25::text[], $26::text[], $27::text[], $28::text[]) WITH ORDINALITY"
+    f" AS r({_INSERT_COLUMNS}, ord)"
+    " ORDER BY ord"
+    " ON CONFLICT DO NOTHING RETURNING id, channel, external_id, url"
+)
+_json = msgspec.json.Encoder()
 
-async def insert_mention(conn: Conn, mention: NewMention) -> int | None:
-    """Store one mention; None when it is a duplicate (same channel+external id, or url)."""
-    row = await conn.fetchrow(
-        "INSERT INTO mentions (channel, external_id, url, author_handle, author_display_name,"
-        " text, created_at, in_reply_to, thread_id, addressed_hint, intent, intent_features,"
-        " sentiment_compound, sentiment_pos, sentiment_neu, sentiment_neg, addressed,"
-        " addressed_via, optout_requested, author_bot, author_description, visibility,"
-        " is_direct, channel_data, customer_id, optout_signal, language, intents)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
-        " $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)"
-        " ON CONFLICT DO NOTHING RETURNING id",
-        mention.channel,
-        mention.external_id,
-        mention.url,
-        mention.author_handle,
-        mention.author_display_name,
-        mention.text,
-        mention.created_at,
-        mention.in_reply_to,
-        mention.thread_id,
-        mention.addressed_hint,
-        mention.intent,
-        mention.intent_features,
-        mention.sentiment.compound,
-        mention.sentiment.pos,
-        mention.sentiment.neu,
-        mention.sentiment.neg,
-        mention.addressed,
-        mention.addressed_via,
-        mention.optout_requested,
-        mention.author_bot,
-        mention.author_description,
-        mention.visibility,
-        mention.is_direct,
-        mention.channel_data,
-        mention.customer_id,
-        mention.optout_signal,
-        mention.language,
-        msgspec.to_builtins(mention.intents),
+
+async def insert_mentions(conn: Conn, batch: list[NewMention]) -> list[int | None]:
+    """Store a batch with one statement; for each mention, in order, its new id or None
+    when it is a duplicate (same channel+external id, or url, as a stored mention or an
+    earlier one of the batch: the first is stored, as if inserted one after another)."""
+    if not batch:
+        return []
+    rows = await conn.fetch(
+        _INSERT_BATCH,
+        [m.channel for m in batch],
+        [m.external_id for m in batch],
+        [m.url for m in batch],
+        [m.author_handle for m in batch],
+        [m.author_display_name for m in batch],
+        [m.text for m in batch],
+        [m.created_at for m in batch],
+        [m.in_reply_to for m in batch],
+        [m.thread_id for m in batch],
+        [m.addressed_hint for m in batch],
+        [m.intent for m in batch],
+        [_json.encode(m.intent_features).decode() for m in batch],
+        [m.sentiment.compound for m in batch],
+        [m.sentiment.pos for m in batch],
+        [m.sentiment.neu for m in batch],
+        [m.sentiment.neg for m in batch],
+        [m.addressed for m in batch],
+        [m.addressed_via for m in batch],
+        [m.optout_requested for m in batch],
+        [m.author_bot for m in batch],
+        [m.author_description for m in batch],
+        [m.visibility for m in batch],
+        [m.is_direct for m in batch],
+        [_json.encode(m.channel_data).decode() for m in batch],
+        [m.customer_id for m in batch],
+        [m.optout_signal for m in batch],
+        [m.language for m in batch],
+        [_json.encode(m.intents).decode() for m in batch],
     )
-    return int(row["id"]) if row else None
+    # A stored row is the first mention of the batch with its (channel, external id, url):
+    # a later one with the same three conflicts with it, and an earlier one that conflicted
+    # with something would have conflicted the same way.
+    inserted = {(r["channel"], r["external_id"], r["url"]): int(r["id"]) for r in rows}
+    ids: list[int | None] = []
+    for m in batch:
+        ids.append(inserted.pop((m.channel, m.external_id, m.url), None))
+    return ids
 
 
 async def existing_ids(conn: Conn, keys: list[tuple[str, str, str | None]]) -> dict[int, int]:
-    """For (channel, external_id, url) keys, the index → id of those already stored."""
-    found: dict[int, int] = {}
-    for index, (channel, external_id, url) in enumerate(keys):
-        row = await conn.fetchrow(
-            "SELECT id FROM mentions WHERE (channel = $1 AND external_id = $2)"
-            " OR ($3::text IS NOT NULL AND url = $3) LIMIT 1",
-            channel,
-            external_id,
-            url,
-        )
-        if row:
-            found[index] = int(row["id"])
-    return found
+    """For (channel, external_id, url) keys, the index → id of the mention stored under
+    that channel and external id, or that url (the oldest when both match), in one query."""
+    if not keys:
+        return {}
+    rows = await conn.fetch(
+        "SELECT k.ord, found.id FROM unnest($1::text[], $2::text[], $3::text[])"
+        " WITH ORDINALITY AS k(channel, external_id, url, ord)"
+        " CROSS JOIN LATERAL (SELECT m.id FROM mentions m"
+        " WHERE (m.channel = k.channel AND m.external_id = k.external_id)"
+        " OR (k.url IS NOT NULL AND m.url = k.url) ORDER BY m.id LIMIT 1) AS found",
+        [channel for channel, _, _ in keys],
+        [external_id for _, external_id, _ in keys],
+        [url for _, _, url in keys],
+    )
+    return {int(r["ord"]) - 1: int(r["id"]) for r in rows}
 
 
 async def get_mention(conn: Conn, mention_id: int, *, now: datetime) -> Mention:

@@ -54,6 +54,7 @@ class Classifier:
 
     def __init__(self, brand_handles: Sequence[str]) -> None:
         self._handles = BrandHandles(brand_handles)
+        self.brand_handles = tuple(brand_handles)  # as given: a worker process rebuilds it
         self._sentiment = SentimentScorer()
 
     def classify(

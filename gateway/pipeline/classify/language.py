@@ -109,6 +109,11 @@ def _lingua() -> LanguageDetector:
         return _detector
 
 
+def load_models() -> None:
+    """Load lingua's models now (they otherwise load on the first text that needs them)."""
+    _lingua().detect_language_of("il mio ordine non è ancora arrivato")
+
+
 def _latin(word: str) -> bool:
     """Latin script (ASCII and Latin-1/Extended letters); CJK, Cyrillic, Greek and the
     like tell their language by script, so a short text in them still goes to lingua."""
