@@ -86,14 +86,14 @@ def _interrogative_starts(rules: LanguageRules, lowered: str) -> list[str]:
 
 def find_signals(rules: LanguageRules, lowered: str) -> Signals:
     lexicons = rules.lexicons
-    starts = lexicons.starts(lowered)
+    matches = lexicons.find_all(lowered, lexicons.starts(lowered))
 
     def found(name: str) -> list[tuple[str, int]]:
-        return [(label, m.start()) for label, m in lexicons.find(name, lowered, starts)]
+        return [(label, m.start()) for label, m in matches.get(name, ())]
 
     question = ["question_mark"] if "?" in lowered else []
     question += [f"interrogative_start:{w}" for w in _interrogative_starts(rules, lowered)]
-    question += [f"question_phrase:{p}" for p in lexicons.labels("question", lowered, starts)]
+    question += [f"question_phrase:{label}" for label, _ in matches.get("question", ())]
     contrast = found("contrast")
     ack = found("ack")
     opener = rules.openers.match(lowered)

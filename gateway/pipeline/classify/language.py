@@ -120,14 +120,22 @@ def _latin(word: str) -> bool:
     return all(ord(ch) < 0x250 for ch in word)
 
 
+_VOCABULARIES = (*_FUNCTION_WORDS.items(), *_OTHER_WORDS.items())
+_LANGUAGES_OF: dict[str, tuple[str, ...]] = {}
+"""Each function word → the languages whose list holds it (one look-up per word)."""
+for _lang, _vocab in _VOCABULARIES:
+    for _word in _vocab:
+        _LANGUAGES_OF[_word] = (*_LANGUAGES_OF.get(_word, ()), _lang)
+del _lang, _vocab, _word
+
+
 def _votes(words: list[str]) -> list[tuple[int, str]]:
-    return sorted(
-        (
-            (sum(w in vocab for w in words), lang)
-            for lang, vocab in (*_FUNCTION_WORDS.items(), *_OTHER_WORDS.items())
-        ),
-        reverse=True,
-    )
+    """(occurrences of its function words, language) for every language, highest first."""
+    counts = dict.fromkeys((lang for lang, _ in _VOCABULARIES), 0)
+    for word in words:
+        for lang in _LANGUAGES_OF.get(word, ()):
+            counts[lang] += 1
+    return sorted(((n, lang) for lang, n in counts.items()), reverse=True)
 
 
 def detect_language(prepared: str) -> str | None:

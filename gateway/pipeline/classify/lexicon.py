@@ -26,6 +26,7 @@ from gateway.pipeline.classify.text import WORD
 
 _KEYS = itertools.count()
 _REACH = 80
+_CLAUSE_MARK = re.compile(r"[,.;!?\n]")
 """How far before its anchor a match may start (longer than any prefix in our patterns)."""
 
 
@@ -227,33 +228,45 @@ class LexiconSet:
 
         ``starts`` comes from ``starts(lowered)``; an alternative missing there cannot
         match."""
-        first: dict[int, tuple[Term, re.Match[str]]] = {}
+        return self.find_all(lowered, starts).get(name, [])
+
+    def find_all(
+        self, lowered: str, starts: dict[int, int]
+    ) -> dict[str, list[tuple[str, re.Match[str]]]]:
+        """``find`` for every lexicon at once (one pass over ``starts``); a lexicon with no
+        match is absent."""
+        first: dict[str, dict[int, tuple[Term, re.Match[str]]]] = {}
         for key, pos in starts.items():
             lexicon, order, term, pattern = self.by_key[key]
-            if lexicon != name:
-                continue
+            found = first.setdefault(lexicon, {})
             match = self._first(pattern, lowered, pos)
             if match is not None and (
-                order not in first or match.start() < first[order][1].start()
+                order not in found or match.start() < found[order][1].start()
             ):
-                first[order] = (term, match)
-        ranked = sorted(first.items(), key=lambda item: (item[1][1].start(), item[0]))
-        return [(term.label, match) for _, (term, match) in ranked]
+                found[order] = (term, match)
+        result: dict[str, list[tuple[str, re.Match[str]]]] = {}
+        for lexicon, found in first.items():
+            if found:
+                ranked = sorted(found.items(), key=lambda item: (item[1][1].start(), item[0]))
+                result[lexicon] = [(term.label, match) for _, (term, match) in ranked]
+        return result
 
     def labels(self, name: str, lowered: str, starts: dict[int, int]) -> list[str]:
         return [label for label, _ in self.find(name, lowered, starts)]
 
     def _negated(self, lowered: str, start: int) -> bool:
         begin = max(0, start - 40)
-        clause = max(lowered.rfind(mark, begin, start) for mark in ",.;!?\n")
-        before = WORD.findall(lowered, max(begin, clause + 1), start)[-3:]
-        if before and before[-1] in self._stop_words:
+        clause = begin - 1  # the last clause mark before the term, if any
+        for mark in _CLAUSE_MARK.finditer(lowered, begin, start):
+            clause = mark.start()
+        before = WORD.findall(lowered, clause + 1, start)[-3:]
+        if not any(w in self._negators or w.endswith("n't") for w in before):
+            return False  # the common case: nothing to negate, no exception to check
+        if before[-1] in self._stop_words:
             return False
-        if self._intensifier is not None and self._intensifier.search(
-            lowered, max(0, start - 40), start
-        ):
-            return False
-        return any(w in self._negators or w.endswith("n't") for w in before)
+        return not (
+            self._intensifier is not None and self._intensifier.search(lowered, begin, start)
+        )
 
     def _first(self, pattern: re.Pattern[str], lowered: str, pos: int) -> re.Match[str] | None:
         """The first match at or after ``pos`` that starts a word and is not negated."""
