@@ -88,8 +88,8 @@ async def insert_mentions(conn: Conn, batch: list[NewMention]) -> list[int | Non
 
 
 async def existing_ids(conn: Conn, keys: list[tuple[str, str, str | None]]) -> dict[int, int]:
-    """For (channel, external_id, url) keys, the index → id of the mention stored under
-    that channel and external id, or that url (the oldest when both match), in one query."""
+    """For (channel, external_id, url) keys, the index → id of a mention stored under that
+    channel and external id, or that url, in one query."""
     if not keys:
         return {}
     rows = await conn.fetch(
@@ -97,7 +97,7 @@ async def existing_ids(conn: Conn, keys: list[tuple[str, str, str | None]]) -> d
         " WITH ORDINALITY AS k(channel, external_id, url, ord)"
         " CROSS JOIN LATERAL (SELECT m.id FROM mentions m"
         " WHERE (m.channel = k.channel AND m.external_id = k.external_id)"
-        " OR (k.url IS NOT NULL AND m.url = k.url) ORDER BY m.id LIMIT 1) AS found",
+        " OR (k.url IS NOT NULL AND m.url = k.url) LIMIT 1) AS found",
         [channel for channel, _, _ in keys],
         [external_id for _, external_id, _ in keys],
         [url for _, _, url in keys],

@@ -95,11 +95,11 @@ class ClassifyPool:
         executor = self._started()
         loop = asyncio.get_running_loop()
         size = -(-len(items) // self.processes)
-        parts = [
-            loop.run_in_executor(executor, _classify_part, _ENCODER.encode(items[i : i + size]))
-            for i in range(0, len(items), size)
-        ]
         try:
+            parts = [
+                loop.run_in_executor(executor, _classify_part, _ENCODER.encode(items[i : i + size]))
+                for i in range(0, len(items), size)
+            ]
             answers = await asyncio.gather(*parts)
         except BrokenProcessPool:
             log.warning("classify_workers_failed", processes=self.processes, batch=len(items))
