@@ -45,3 +45,22 @@ def test_bench_smoke_measures_every_figure(pg_cluster: str, tmp_path: Path) -> N
     assert r["server"]["peak_rss_mb"] > 0
     figures = {row["figure"] for row in r["targets"]}
     assert {"ingest, batches of 1,000", "server peak RSS", "proposals p50, 1 conn"} <= figures
+
+
+@pytest.mark.slow
+def test_bench_only_ingest_runs_the_ingest_phase_alone(pg_cluster: str, tmp_path: Path) -> None:
+    out = tmp_path / "ingest.json"
+    command = ["bench/run.py", "--smoke", "--only", "ingest", "--database-url", pg_cluster]
+    done = subprocess.run(
+        [sys.executable, *command, "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    assert "ingest, batches of 1,000" in done.stdout and "proposals" not in done.stdout
+    r = json.loads(out.read_text())
+    assert r["ingest"]["mentions"] == 1000 and r["ingest"]["server_cpu_us_per_mention"] > 0
+    assert "proposals" not in r and "pgbench" not in r and "echo" not in r
