@@ -55,6 +55,17 @@ async def _init_connection(conn: Conn) -> None:
     await conn.execute(f"SET ROLE {APP_ROLE}")
 
 
+async def _keep_session(conn: Conn) -> None:
+    """Run when a connection goes back to the pool, after asyncpg rolled back any open
+    transaction and dropped its listener callbacks. asyncpg's default would also send
+    ``RESET ALL; UNLISTEN *; CLOSE ALL; SELECT pg_advisory_unlock_all()``: one more round
+    trip per request for state the gateway never leaves on a pooled connection (it sets
+    nothing per session but the role in ``_init_connection``, takes only transaction-
+    scoped advisory locks there, removes its LISTENs before releasing, and runs leases and
+    migrations on connections of their own). Tested in tests/integration/test_pool_reset.py.
+    """
+
+
 async def _connect(*args: Any, **kwargs: Any) -> asyncpg.Connection[asyncpg.Record]:
     """A new pool connection; a server that cannot be reached is ``Unavailable``, not OSError.
 
@@ -88,6 +99,7 @@ class Database:
                 max_size=settings.db_pool_max,
                 init=_init_connection,
                 connect=_connect,
+                reset=_keep_session,
             )
         except (OSError, asyncpg.PostgresError) as exc:
             raise Unavailable(f"could not connect to PostgreSQL: {exc}") from exc
