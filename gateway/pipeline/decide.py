@@ -27,7 +27,7 @@ from gateway.pipeline.errors import InvalidInput, StateConflict
 from gateway.pipeline.policy_input import build_policy_input
 from gateway.policy.engine import PolicyEngine
 from gateway.policy.live import LivePolicy
-from gateway.store import audit, mentions, outbox, proposals, suppressions
+from gateway.store import audit, decision_batch, mentions, proposals, suppressions
 from gateway.store.connection import Conn
 from gateway.store.errors import NotFound
 from gateway.store.group_commit import GroupCommitter
@@ -147,15 +147,19 @@ class Decider:
             outcomes.append(None)  # written below, with the rest of the batch
             valid.append((index, job, mention))
         if valid:
-            decided = await self._recheck(conn, [(job, m) for _, job, m in valid])
-            stored = await _store(conn, [(job, m) for _, job, m in valid], decided, now)
+            pairs = [(job, m) for _, job, m in valid]
+            decided, read = await self._recheck(conn, pairs)
+            stored = await _store(conn, pairs, decided, read, now)
             for (index, _job, _m), proposal, one in zip(valid, stored, decided, strict=True):
                 outcomes[index] = _Written(proposal=proposal, decided=one)
         return [o if o is not None else RuntimeError("job left unwritten") for o in outcomes]
 
-    async def _recheck(self, conn: Conn, jobs: list[tuple[_Job, Mention]]) -> list[_Decided]:
+    async def _recheck(
+        self, conn: Conn, jobs: list[tuple[_Job, Mention]]
+    ) -> tuple[list[_Decided], decision_batch.BatchRead]:
         """The decisions to store: each job's first decision if the customer's facts are
-        unchanged under the contact locks, else the policy's decision on the fresh facts.
+        unchanged under the contact locks, else the policy's decision on the fresh facts;
+        with what the batch read (facts, proposal ids, the chain head as it was).
 
         Decisions for one customer (and one thread) are serialised here until the batch
         commits: the locks of the whole batch are taken in one statement (in one fixed
@@ -174,12 +178,12 @@ class Decider:
             ],
         )
         now = datetime.now(UTC)  # after the locks: every contact committed before is seen
-        facts = await proposals.contact_facts(
+        read = await decision_batch.read_for_batch(
             conn, [self._history_query(m) for _job, m in jobs], now=now
         )
         earlier = _BatchContacts()
         decided: list[_Decided] = []
-        for (job, mention), stored in zip(jobs, facts, strict=True):
+        for (job, mention), stored in zip(jobs, read.facts, strict=True):
             history = earlier.added_to(stored, mention, now).history()
             draft, first = job.draft, job.first
             fresh = self._build(mention, draft.text, draft.ai_generated, draft.user, history, now)
@@ -195,7 +199,7 @@ class Decider:
             if one.decision.outcome == "allow":
                 earlier.add(mention, one.now)
             decided.append(one)
-        return decided
+        return decided, read
 
     def _shadow_skipped(self) -> Decision | None:
         shadow = self.engine.shadow if isinstance(self.engine, LivePolicy) else None
@@ -337,12 +341,17 @@ def _check_claim(mention: Mention, user: User) -> None:
 
 
 async def _store(
-    conn: Conn, jobs: list[tuple[_Job, Mention]], decided: list[_Decided], now: datetime
+    conn: Conn,
+    jobs: list[tuple[_Job, Mention]],
+    decided: list[_Decided],
+    read: decision_batch.BatchRead,
+    now: datetime,
 ) -> list[Proposal]:
     """Proposals, their audit events (input snapshot, decision, revision) and, for those
     allowed, their outbox rows (one NOTIFY): all in the caller's transaction, under the
-    mentions' row locks, one statement per kind for the whole batch."""
-    ids = await proposals.reserve_proposal_ids(conn, len(jobs))
+    mentions' row locks, one statement for the customers' audit keys and one for the rest
+    (``store.decision_batch``)."""
+    ids = read.proposal_ids
     statuses = [STATUS_BY_OUTCOME[d.decision.outcome] for d in decided]
     inputs = [msgspec.to_builtins(d.input) for d in decided]
     payloads = await sealed_for_each(
@@ -364,55 +373,51 @@ async def _store(
             )
         ],
     )
-    events = await audit.append_many(
+    events = [
+        audit.NewEvent(
+            kind="proposal_decided",
+            actor=job.draft.user.name,
+            subject=f"proposal:{proposal_id}",
+            payload=payload,
+            policy_revision=one.decision.policy_revision,
+        )
+        for proposal_id, (job, _m), one, payload in zip(ids, jobs, decided, payloads, strict=True)
+    ]
+    new = [
+        proposals.NewProposal(
+            id=proposal_id,
+            audit_seq=0,  # the event's seq, given when the batch is linked onto the chain
+            mention_id=mention.id,
+            channel=mention.channel,
+            customer_handle=mention.customer,
+            thread_id=mention.thread_id,
+            agent=job.draft.user.name,
+            text=job.draft.text,
+            ai_generated=job.draft.ai_generated,
+            status=status,
+            outcome=one.decision.outcome,
+            reasons=[msgspec.to_builtins(r) for r in one.decision.reasons],
+            policy_revision=one.decision.policy_revision,
+            idempotency_key=f"reply-{uuid.uuid4().hex}",
+            now=one.now,
+            policy_input=policy_input,
+            shadow=decision_payload(one.shadow) if one.shadow else None,
+        )
+        for proposal_id, (job, mention), one, status, policy_input in zip(
+            ids, jobs, decided, statuses, inputs, strict=True
+        )
+    ]
+    _events, stored = await decision_batch.record_batch(
         conn,
-        [
-            audit.NewEvent(
-                kind="proposal_decided",
-                actor=job.draft.user.name,
-                subject=f"proposal:{proposal_id}",
-                payload=payload,
-                policy_revision=one.decision.policy_revision,
-            )
-            for proposal_id, (job, _m), one, payload in zip(
-                ids, jobs, decided, payloads, strict=True
-            )
-        ],
-    )
-    stored = await proposals.insert_proposals(
-        conn,
-        [
-            proposals.NewProposal(
-                id=proposal_id,
-                audit_seq=event.seq,
-                mention_id=mention.id,
-                channel=mention.channel,
-                customer_handle=mention.customer,
-                thread_id=mention.thread_id,
-                agent=job.draft.user.name,
-                text=job.draft.text,
-                ai_generated=job.draft.ai_generated,
-                status=status,
-                outcome=one.decision.outcome,
-                reasons=[msgspec.to_builtins(r) for r in one.decision.reasons],
-                policy_revision=one.decision.policy_revision,
-                idempotency_key=f"reply-{uuid.uuid4().hex}",
-                now=one.now,
-                policy_input=policy_input,
-                shadow=decision_payload(one.shadow) if one.shadow else None,
-            )
-            for proposal_id, event, (job, mention), one, status, policy_input in zip(
-                ids, events, jobs, decided, statuses, inputs, strict=True
-            )
-        ],
-    )
-    await outbox.enqueue_many(conn, [p.id for p in stored if p.status == "approved"], now=now)
-    await mentions.mark_proposed(
-        conn,
-        [
+        read=read,
+        events=events,
+        proposals=new,
+        occurred_at=datetime.now(UTC),
+        queued_at=now,
+        proposed=[
             m.id
-            for (_job, m), p in zip(jobs, stored, strict=True)
-            if p.status != "denied" and m.status == "new"
+            for (_job, m), status in zip(jobs, statuses, strict=True)
+            if status != "denied" and m.status == "new"
         ],
     )
     return stored

@@ -58,14 +58,46 @@ async def append_many(conn: Conn, events: list[NewEvent]) -> list[AuditEvent]:
     head = await conn.fetchrow("SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE")
     assert head is not None
     occurred_at = datetime.now(UTC)
-    seq, prev_hash = int(head["seq"]), str(head["hash"])
+    appended, texts = link_events(
+        events, seq=int(head["seq"]), prev_hash=str(head["hash"]), occurred_at=occurred_at
+    )
+    await conn.execute(
+        "INSERT INTO audit_events (seq, occurred_at, kind, actor, subject, payload,"
+        " policy_revision, prev_hash, hash)"
+        " SELECT seq, $2, kind, actor, subject, payload::jsonb, policy_revision, prev_hash, hash"
+        " FROM unnest($1::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],"
+        " $7::text[], $8::text[], $9::text[])"
+        " AS e(seq, kind, actor, subject, payload, policy_revision, prev_hash, hash)",
+        [e.seq for e in appended],
+        occurred_at,
+        [e.kind for e in appended],
+        [e.actor for e in appended],
+        [e.subject for e in appended],
+        texts,
+        [e.policy_revision for e in appended],
+        [e.prev_hash for e in appended],
+        [e.hash for e in appended],
+    )
+    last = appended[-1]
+    await conn.execute(
+        "UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1", last.seq, last.hash
+    )
+    return appended
+
+
+def link_events(
+    events: list[NewEvent], *, seq: int, prev_hash: str, occurred_at: datetime
+) -> tuple[list[AuditEvent], list[str]]:
+    """``events`` as they will be stored after the chain head ``(seq, prev_hash)``: each
+    numbered, hashed and linked to the one before; with each payload's JSON text (what the
+    jsonb column receives; the hash covers the payload as jsonb gives it back)."""
     appended: list[AuditEvent] = []
     texts: list[str] = []
     for new in events:
         seq += 1
         raw = _encode(new.payload)
         texts.append(raw.decode())
-        stored: dict[str, Any] = _decode(raw)  # as jsonb gives it back: what the hash covers
+        stored: dict[str, Any] = _decode(raw)
         digest = event_hash(
             prev_hash=prev_hash,
             seq=seq,
@@ -90,27 +122,7 @@ async def append_many(conn: Conn, events: list[NewEvent]) -> list[AuditEvent]:
             )
         )
         prev_hash = digest
-    await conn.execute(
-        "INSERT INTO audit_events (seq, occurred_at, kind, actor, subject, payload,"
-        " policy_revision, prev_hash, hash)"
-        " SELECT seq, $2, kind, actor, subject, payload::jsonb, policy_revision, prev_hash, hash"
-        " FROM unnest($1::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],"
-        " $7::text[], $8::text[], $9::text[])"
-        " AS e(seq, kind, actor, subject, payload, policy_revision, prev_hash, hash)",
-        [e.seq for e in appended],
-        occurred_at,
-        [e.kind for e in appended],
-        [e.actor for e in appended],
-        [e.subject for e in appended],
-        texts,
-        [e.policy_revision for e in appended],
-        [e.prev_hash for e in appended],
-        [e.hash for e in appended],
-    )
-    await conn.execute(
-        "UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1", seq, prev_hash
-    )
-    return appended
+    return appended, texts
 
 
 async def list_events(

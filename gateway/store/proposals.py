@@ -123,13 +123,15 @@ def _facts_sql(now: str) -> str:
     )
 
 
-_FACTS = (
+# The facts of a batch of queries ($1..$5 arrays, $6 the time) as CTE ``f``.
+FACTS_CTE = (
     "WITH q AS (SELECT * FROM"
     " unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])"
-    "  WITH ORDINALITY AS q(channel, handle, thread_id, skey, exclude, ord)) "
+    "  WITH ORDINALITY AS q(channel, handle, thread_id, skey, exclude, ord)), f AS ("
     + _facts_sql("$6::timestamptz")
-    + " ORDER BY q.ord"
+    + ")"
 )
+_FACTS = FACTS_CTE + " SELECT * FROM f ORDER BY ord"
 
 # The mention and its customer's facts in one round trip: what a decision reads first.
 _MENTION_FACTS = (
@@ -141,7 +143,7 @@ _MENTION_FACTS = (
 )
 
 
-def _facts_from_row(r: asyncpg.Record) -> ContactFacts:
+def facts_from_row(r: asyncpg.Record) -> ContactFacts:
     return ContactFacts(
         opted_out=r["opted_out"],
         contacts_24h=r["c24"],
@@ -173,7 +175,7 @@ async def mention_facts(conn: Conn, mention_id: int, *, now: datetime) -> Mentio
         raise NotFound(f"mention {mention_id} does not exist")
     return MentionFacts(
         mention=mention_from_row(row, now=now),
-        facts=_facts_from_row(row),
+        facts=facts_from_row(row),
         channel_suppressions=row["channel_suppressions"],
     )
 
@@ -194,7 +196,7 @@ async def contact_facts(
         [q.exclude_proposal for q in queries],
         now,
     )
-    return [_facts_from_row(r) for r in rows]
+    return [facts_from_row(r) for r in rows]
 
 
 class NewProposal(msgspec.Struct, frozen=True, kw_only=True):

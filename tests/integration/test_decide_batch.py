@@ -12,6 +12,7 @@ import pytest
 from gateway.domain.records import User
 from gateway.pipeline.errors import StateConflict
 from gateway.runtime import Runtime
+from gateway.store import audit
 from tests.integration.support import COMPLAINT, GOOD_REPLY, ingest_one, make_user
 
 
@@ -109,3 +110,51 @@ async def test_decisions_of_one_customer_in_one_batch_count_each_other(
     for row, proposal in zip(inputs, sorted(results, key=lambda p: p.id), strict=True):
         assert row["customer"]["contacts_24h"] == approved_before
         approved_before += proposal.status == "approved"
+
+
+async def test_a_batch_links_onto_an_event_appended_while_it_waited(
+    runtime: Runtime, agent: User, database_url: str
+) -> None:
+    """The writer reads the chain head without locking it and locks it only to write. If
+    another writer appends meanwhile (here: holding the head's lock while the batch waits
+    for it), the batch writes nothing on top of the old head: it links its events onto
+    the new one and writes them then, in the same transaction."""
+    mention = await ingest_one(runtime, COMPLAINT, handle="@waits@social.example")
+    other = await asyncpg.connect(database_url)
+    try:
+        before = await other.fetchval("SELECT seq FROM audit_chain_head WHERE id = 1")
+        tx = other.transaction()
+        await tx.start()
+        await other.execute("SELECT seq FROM audit_chain_head WHERE id = 1 FOR UPDATE")
+        proposing = asyncio.create_task(
+            runtime.decider.propose(mention_id=mention, text=GOOD_REPLY, user=agent)
+        )
+
+        async def writer_waits() -> bool:
+            return bool(
+                await other.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
+                )
+            )
+
+        await _until(writer_waits, "the batch waits for the chain head")
+        [appended] = await audit.append_many(
+            other, [audit.NewEvent(kind="note", actor="auditor", subject="x", payload={"n": 1})]
+        )
+        await tx.commit()
+        proposal = await proposing
+    finally:
+        await other.close()
+    assert appended.seq == before + 1
+    assert proposal.audit_seq == before + 2
+    async with runtime.db.pool.acquire() as conn:
+        decided = await conn.fetchrow(
+            "SELECT prev_hash, kind FROM audit_events WHERE seq = $1", proposal.audit_seq
+        )
+        stored = await conn.fetchval("SELECT audit_seq FROM proposals WHERE id = $1", proposal.id)
+    assert decided["kind"] == "proposal_decided"
+    assert decided["prev_hash"] == appended.hash
+    assert stored == proposal.audit_seq
+    verdict = await runtime.verify_chain()
+    assert verdict.ok, verdict
