@@ -270,7 +270,8 @@ async def _gateway(
                     return
                 with phase("proposals"):
                     results["proposals"] = await _proposals(
-                        client, server, pool, tokens["agent"], sizes, wrk
+                        client, server, pool, tokens["agent"], sizes, wrk,
+                        await pg.postmaster_pid(dsn),
                     )
         finally:
             results["server"] = rss.stop()
@@ -288,9 +289,11 @@ async def _proposals(
     token: str,
     sizes: dict[str, Any],
     wrk: str | None,
+    postmaster: int | None = None,
 ) -> dict[str, Any]:
     """POST /v1/proposals at 1, 16, 64 connections; every request on a mention never
-    proposed on (more are ingested, untimed, when the pool runs short)."""
+    proposed on (more are ingested, untimed, when the pool runs short). Besides the
+    server's CPU, PostgreSQL's (the whole cluster's, when it runs on this machine)."""
     out: dict[str, Any] = {}
     estimate, fresh = 600.0, 10_000_000  # rps guess; external ids not used yet
     for conns in (1, 16, 64):
@@ -300,6 +303,7 @@ async def _proposals(
             fresh += 1000
         process = psutil.Process(server.pid)
         cpu_before, wall_before = sum(process.cpu_times()[:2]), time.perf_counter()
+        pg_before = pg.cluster_cpu_s(postmaster)
         out[f"c{conns}"] = post_load(
             url=server.url,
             path="/v1/proposals",
@@ -312,7 +316,12 @@ async def _proposals(
         # How busy the server process was: well under 1.0 (one core) means it waited. CPU
         # per request stays comparable on a machine loaded by other work; throughput does not.
         cpu_s = sum(process.cpu_times()[:2]) - cpu_before
+        pg_after = pg.cluster_cpu_s(postmaster)
         figures = out[f"c{conns}"]
+        if pg_before is not None and pg_after is not None and figures["requests"]:
+            figures["postgres_cpu_ms_per_request"] = (
+                (pg_after - pg_before) * 1000 / figures["requests"]
+            )
         figures["server_cpu_cores"] = cpu_s / (time.perf_counter() - wall_before)
         figures["server_cpu_ms_per_request"] = (
             cpu_s * 1000 / figures["requests"] if figures["requests"] else None

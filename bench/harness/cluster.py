@@ -160,3 +160,41 @@ async def run_pgbench(
     finally:
         os.unlink(script.name)
     return results
+
+
+async def postmaster_pid(dsn: str) -> int | None:
+    """The cluster's postmaster when it runs on this machine (so its CPU can be measured);
+    None when the data directory cannot be read (a remote cluster, no privilege)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        folder = await conn.fetchval("SHOW data_directory")
+    except asyncpg.PostgresError:
+        return None
+    finally:
+        await conn.close()
+    try:
+        return int((Path(folder) / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def cluster_cpu_s(postmaster: int | None) -> float | None:
+    """CPU seconds (user + system) used so far by the postmaster and its live children
+    (the backends of the gateway's pooled connections, the WAL writer, ...)."""
+    if postmaster is None:
+        return None
+    import psutil
+
+    try:
+        root = psutil.Process(postmaster)
+        processes = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return None
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total

@@ -66,6 +66,9 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
                 f"{cpu:.2f} / {per:.2f}" if per is not None else f"{cpu:.2f} / -",
                 "cores / ms",
             )
+        pg_per = _get(r, "proposals", c, "postgres_cpu_ms_per_request")
+        if pg_per is not None:
+            row(f"PostgreSQL CPU per proposal, {c[1:]} conn", f"{pg_per:.2f}", "ms")
         errors = _get(r, "proposals", c, "errors")
         if errors:
             row(f"proposal errors, {c[1:]} conn (must be 0)", errors, "requests")
