@@ -39,8 +39,13 @@ async def run_with_lease(
     *,
     retry_s: float = 2.0,
     check_s: float = 2.0,
+    check_timeout_s: float | None = None,
 ) -> None:
-    """Hold the lease and run the job until ``stop``; wait for the lease meanwhile."""
+    """Hold the lease and run the job until ``stop``; wait for the lease meanwhile.
+
+    The holder checks its session every ``check_s``; a check not answered within
+    ``check_timeout_s`` (default ``check_s``) counts as the session lost: the job stops."""
+    timeout_s = check_s if check_timeout_s is None else check_timeout_s
     while not stop.is_set():
         conn: asyncpg.Connection | None = None
         try:
@@ -50,7 +55,7 @@ async def run_with_lease(
             while not stop.is_set():
                 if await leases.try_take(conn, name):
                     log.info("lease_taken", lease=name)
-                    await _hold(conn, name, job, stop, check_s)
+                    await _hold(conn, name, job, stop, check_s, timeout_s)
                     break
                 await _sleep(stop, retry_s)
         except _DB_ERRORS as exc:
@@ -63,7 +68,12 @@ async def run_with_lease(
 
 
 async def _hold(
-    conn: asyncpg.Connection, name: str, job: Job, stop: asyncio.Event, check_s: float
+    conn: asyncpg.Connection,
+    name: str,
+    job: Job,
+    stop: asyncio.Event,
+    check_s: float,
+    timeout_s: float,
 ) -> None:
     job_stop = asyncio.Event()
     task = asyncio.create_task(job(job_stop), name=f"lease:{name}")
@@ -78,7 +88,7 @@ async def _hold(
             if task.done() or stop.is_set():
                 break
             try:
-                await asyncio.wait_for(leases.still_connected(conn), check_s)
+                await asyncio.wait_for(leases.still_connected(conn), timeout_s)
             except _DB_ERRORS as exc:
                 log.warning("lease_lost", lease=name, error=str(exc))
                 break

@@ -13,7 +13,10 @@ import asyncpg
 from gateway.leases import run_with_lease
 from gateway.store import leases
 
-FAST = {"retry_s": 0.05, "check_s": 0.05}
+# Checks often, but gives a check a second to answer: on a loaded machine a round trip can
+# take longer than 50 ms, and a holder would then give its lease up (fail-safe, but not
+# what these tests are about; test_a_holder_whose_session_dies... covers losing it).
+FAST = {"retry_s": 0.05, "check_s": 0.05, "check_timeout_s": 1.0}
 
 
 class _Jobs:
