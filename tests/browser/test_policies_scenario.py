@@ -16,6 +16,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+from playwright.async_api import expect
 
 from tests.browser.conftest import Console, PageFactory
 from tests.browser.support import assert_accessible, doc_shot
@@ -148,8 +149,9 @@ async def test_raise_the_7_day_cap_test_impact_and_a_second_officer_activates(
     # Carol asks for activation; she cannot confirm it herself.
     await page.goto(f"/ui/policies/{draft}")
     await page.get_by_role("button", name="Request activation").click()
-    await page.wait_for_load_state()
-    assert "Activation requested" in await page.locator("#flash").inner_text()
+    # The form posts and comes back to a page already loaded: wait for the answer's flash
+    # (load states of the page before it would pass at once).
+    await expect(page.locator("#flash")).to_contain_text("Activation requested", timeout=30_000)
     await page.goto("/ui/policies")
     assert await page.get_by_role("button", name=re.compile("^Confirm")).count() == 0
 
@@ -159,8 +161,7 @@ async def test_raise_the_7_day_cap_test_impact_and_a_second_officer_activates(
     await assert_accessible(second, context="policies with a pending request")
     await doc_shot(second, "policies-request")
     await second.get_by_role("button", name=re.compile(r"^Confirm activate #\d+")).click()
-    await second.wait_for_load_state()
-    assert "confirmed" in await second.locator("#flash").inner_text()
+    await expect(second.locator("#flash")).to_contain_text("confirmed", timeout=30_000)
     assert draft[:19] in await second.locator("#active-h + dl").inner_text()
 
     async with httpx.AsyncClient(base_url=console.url, timeout=10) as client:
