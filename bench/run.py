@@ -271,12 +271,13 @@ async def _gateway(
                 with phase("proposals"):
                     results["proposals"] = await _proposals(
                         client, server, pool, tokens["agent"], sizes, wrk,
-                        await pg.postmaster_pid(dsn),
+                        await pg.postmaster_pid(dsn), dsn,
                     )
         finally:
             results["server"] = rss.stop()
             server.stop()
         with phase("release"):
+            await pg.analyze(dsn)
             results["release"] = await _release(dsn, env, sizes, logs, receiver)
     finally:
         receiver.stop()
@@ -290,6 +291,7 @@ async def _proposals(
     sizes: dict[str, Any],
     wrk: str | None,
     postmaster: int | None = None,
+    dsn: str | None = None,
 ) -> dict[str, Any]:
     """POST /v1/proposals at 1, 16, 64 connections; every request on a mention never
     proposed on (more are ingested, untimed, when the pool runs short). Besides the
@@ -301,6 +303,8 @@ async def _proposals(
         while len(pool) < need:
             pool += await _post_mentions(client, fresh, need - len(pool))
             fresh += 1000
+        if dsn is not None:
+            await pg.analyze(dsn)  # statistics as autovacuum keeps them (see pg.analyze)
         process = psutil.Process(server.pid)
         cpu_before, wall_before = sum(process.cpu_times()[:2]), time.perf_counter()
         pg_before = pg.cluster_cpu_s(postmaster)
