@@ -13,9 +13,10 @@ The worker processes are started on the first large batch and live until ``close
 They are forked from multiprocessing's fork server (a fresh single-threaded interpreter,
 so nothing of the serving process's threads, sockets or pools is inherited), which has
 imported the classifier and loaded lingua's language models once (``preload.py``): the
-workers share those pages instead of loading about 270 MB each. A worker that dies (killed, out of
-memory) fails only the batch in flight, which is then classified in this process; the
-next large batch starts a fresh pool.
+workers share those pages instead of loading about 270 MB each. A worker exits within a
+second of the serving process's death, however it died, and the fork server with it. A
+worker that dies (killed, out of memory) fails only the batch in flight, which is then
+classified in this process; the next large batch starts a fresh pool.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import asyncio
 import gc
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -56,12 +59,27 @@ def auto_processes() -> int:
     return 0 if cores < 2 else min(cores, MAX_AUTO_PROCESSES)
 
 
-def _start_worker(brand_handles: tuple[str, ...]) -> None:
+def _start_worker(brand_handles: tuple[str, ...], server_pid: int) -> None:
     global _worker_classifier
     _worker_classifier = Classifier(brand_handles)
+    threading.Thread(target=_exit_with, args=(server_pid,), daemon=True).start()
     # What exists now (modules, lexicons, models) lives as long as the worker: the
     # collector need not walk it again after every batch's garbage.
     gc.freeze()
+
+
+def _exit_with(server_pid: int) -> None:
+    """A worker holds both ends of its task queue, so it never sees the serving process die
+    (SIGKILL, out of memory), and the fork server lives as long as its workers: without
+    this, both would outlive the server for good."""
+    while True:
+        time.sleep(1.0)
+        try:
+            os.kill(server_pid, 0)
+        except ProcessLookupError:
+            os._exit(0)
+        except PermissionError:  # the pid was reused by another user's process
+            os._exit(0)
 
 
 def _classify_part(payload: bytes) -> bytes:
@@ -126,7 +144,7 @@ class ClassifyPool:
                 max_workers=self.processes,
                 mp_context=context,
                 initializer=_start_worker,
-                initargs=(self._handles,),
+                initargs=(self._handles, os.getpid()),
             )
             log.info("classify_workers_started", processes=self.processes)
         return self._executor
