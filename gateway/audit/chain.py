@@ -1,5 +1,8 @@
 """The hash chain: canonical JSON of an event, its hash, and verification.
 
+The hash is defined in ``gateway.domain.chain`` (pure, below the store); this module
+verifies chains of events against it.
+
 ``hash = sha256(prev_hash || canonical_json(event))`` where ``event`` is the object
 ``{seq, occurred_at, kind, actor, subject, payload, policy_revision}`` and canonical JSON
 is RFC 8785 style: keys sorted, no whitespace, UTF-8. The first event's ``prev_hash`` is
@@ -8,48 +11,18 @@ is RFC 8785 style: keys sorted, no whitespace, UTF-8. The first event's ``prev_h
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 import msgspec
 
-GENESIS_HASH = "0" * 64
-
-_encoder = msgspec.json.Encoder(order="sorted")
-
-
-def canonical_json(value: Any) -> bytes:
-    return _encoder.encode(value)
-
-
-def format_time(moment: datetime) -> str:
-    """The one textual form of an event time that goes into its hash (UTC, microseconds)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def event_hash(
-    *,
-    prev_hash: str,
-    seq: int,
-    occurred_at: datetime,
-    kind: str,
-    actor: str,
-    subject: str,
-    payload: Any,
-    policy_revision: str | None,
-) -> str:
-    document = {
-        "seq": seq,
-        "occurred_at": format_time(occurred_at),
-        "kind": kind,
-        "actor": actor,
-        "subject": subject,
-        "payload": payload,
-        "policy_revision": policy_revision,
-    }
-    return hashlib.sha256(prev_hash.encode("ascii") + canonical_json(document)).hexdigest()
+# The hash itself is pure and lives below the store, which computes it as it appends;
+# these names stay importable from here, where verification uses them.
+from gateway.domain.chain import GENESIS_HASH as GENESIS_HASH
+from gateway.domain.chain import canonical_json as canonical_json
+from gateway.domain.chain import event_hash as event_hash
+from gateway.domain.chain import format_time as format_time
 
 
 class VerifyResult(msgspec.Struct, frozen=True, kw_only=True):

@@ -7,7 +7,7 @@ these UTF-8 bytes (five lines, each ending in ``\\n``; hashes are lowercase hex)
     {size}
     {root_hash}          RFC 6962 root of the event hashes 1..size (gateway.audit.merkle)
     {last_event_hash}    the chain hash of event ``size``: binds the tree to the chain
-    {created_at}         RFC 3339, UTC, microseconds, 'Z' (gateway.audit.chain.format_time)
+    {created_at}         RFC 3339, UTC, microseconds, 'Z' (gateway.domain.chain.format_time)
 
 ``last_seq`` (always ``size``) and ``key_id`` (the first 16 hex digits of SHA-256 of the
 raw 32-byte public key) are unsigned conveniences; verification checks both. Checkpoints
@@ -41,7 +41,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from gateway.audit.chain import format_time
+from gateway.domain.chain import Checkpoint as Checkpoint
+from gateway.domain.chain import format_time
 
 MESSAGE_HEADER = "engagement-gateway checkpoint v1"
 _HEX_DIGITS = frozenset("0123456789abcdef")
@@ -57,16 +58,6 @@ class KeyFileError(CheckpointError):
 
 class CheckpointFormatError(CheckpointError):
     """A file that should hold a checkpoint does not (or would overwrite a different one)."""
-
-
-class Checkpoint(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    size: int
-    root_hash: str
-    last_seq: int
-    last_event_hash: str
-    created_at: str
-    key_id: str
-    signature: str
 
 
 _encoder = msgspec.json.Encoder()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncpg
 import msgspec
 
-from gateway.pipeline.dashboard import Window
+from gateway.domain.windows import Window
 from gateway.store import activity, reports
 from gateway.store.activity import DayCount, ReviewerCount
 from gateway.store.reports import DecisionGroup

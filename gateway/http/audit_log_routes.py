@@ -8,12 +8,12 @@ from typing import Annotated, Literal
 from litestar import get, post
 from litestar.params import FromQuery, QueryParameter
 
-from gateway.audit.log_search import LogFilter, LogPage, search_log
 from gateway.audit.reports import AuditReports, audit_reports
 from gateway.audit.verification import last_verification, verify_log
 from gateway.http.auth import ANY_ROLE, CurrentUser, Services, roles
 from gateway.http.params import MAX_INT64, QueryFilter, instant
 from gateway.pipeline.dashboard import Dashboard, dashboard, window
+from gateway.pipeline.log_search import LogFilter, LogPage, search_log
 from gateway.store.audit_search import MAX_PAGE
 from gateway.store.errors import NotFound
 from gateway.store.verifications import Verification

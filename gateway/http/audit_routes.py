@@ -19,7 +19,6 @@ from litestar.response import Stream
 from gateway.audit.bundle import build_evidence
 from gateway.audit.checkpoints import Checkpoint
 from gateway.audit.export import export_stream
-from gateway.audit.log_search import LogFilter, selection_for
 from gateway.audit.proofs import ConsistencyProof, InclusionProof, consistency, inclusion
 from gateway.audit.replay import ReplayResult, replay_event
 from gateway.audit.subjects import Erasure, erase_subject
@@ -37,6 +36,7 @@ from gateway.http.params import (
     instant,
 )
 from gateway.pipeline.errors import InvalidInput, StateConflict
+from gateway.pipeline.log_search import LogFilter, selection_for
 from gateway.runtime import Runtime
 from gateway.store import checkpoints as checkpoint_store
 from gateway.store import identities, reports

@@ -14,19 +14,13 @@ import asyncpg
 import msgspec
 
 from gateway.domain.records import User
+from gateway.domain.windows import Window
 from gateway.pipeline.errors import InvalidInput
 from gateway.store import activity
 from gateway.store.activity import DayCount, ReasonCount, Waiting
 
 MAX_DAYS = 366
 REASON_ROLES = ("compliance", "auditor", "admin")
-
-
-class Window(msgspec.Struct, frozen=True, kw_only=True):
-    """``[since, until)``, at most ``MAX_DAYS`` long."""
-
-    since: datetime
-    until: datetime
 
 
 def window(

@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from gateway.audit.chain import event_hash
+from gateway.domain.chain import event_hash
 from gateway.domain.records import AuditEvent
 from gateway.store._rows import AUDIT_COLUMNS, audit_from_row
 from gateway.store.connection import Conn

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from gateway.audit.checkpoints import Checkpoint
+from gateway.domain.chain import Checkpoint
 from gateway.store.connection import Conn
 from gateway.store.errors import NotFound
 

@@ -14,7 +14,6 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Stream, Template
 
-from gateway.audit.log_search import event_detail, filter_choices, search_log
 from gateway.audit.proofs import inclusion
 from gateway.audit.replay import REPLAYABLE, replay_event
 from gateway.audit.reports import AuditReports, audit_reports
@@ -25,6 +24,7 @@ from gateway.http.auth import CurrentUser, Services, roles
 from gateway.http.params import PathId
 from gateway.pipeline.dashboard import window
 from gateway.pipeline.errors import InvalidInput
+from gateway.pipeline.log_search import event_detail, filter_choices, search_log
 from gateway.store.activity import DayCount
 from gateway.store.errors import Conflict, NotFound
 from gateway.web.audit_filters import read_filter

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import msgspec
 from litestar import Request
 
-from gateway.audit.log_search import LogFilter
+from gateway.pipeline.log_search import LogFilter
 
 FIELDS = ("since", "until", "kind", "actor", "customer", "channel", "outcome", "reason", "revision")
 _MAX = 500

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gateway.audit.log_search import LogFilter, search_log
 from gateway.domain.records import User
 from gateway.pipeline.errors import InvalidInput
+from gateway.pipeline.log_search import LogFilter, search_log
 from gateway.runtime import Runtime
 from gateway.store.audit_search import AuditQuery, search_sql
 from tests.integration.support import COMPLAINT, GOOD_REPLY, ingest_one

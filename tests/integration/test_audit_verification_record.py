@@ -13,9 +13,9 @@ from pathlib import Path
 import asyncpg
 
 from gateway.audit.bundle import build_evidence
-from gateway.audit.log_search import LogFilter, selection_for
 from gateway.audit.verification import last_verification, verify_log
 from gateway.domain.records import User
+from gateway.pipeline.log_search import LogFilter, selection_for
 from gateway.runtime import Runtime
 from tests.conftest import REPO
 from tests.integration.support import COMPLAINT, GOOD_REPLY, ingest_one
