@@ -13,9 +13,14 @@ Errors::
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import msgspec
+
+from connectors.graphemes import grapheme_count
+
+# How a channel counts a reply's length: code points, or user-perceived characters.
+LengthUnit = Literal["characters", "graphemes"]
 
 
 class ConnectorError(Exception):
@@ -87,10 +92,14 @@ class Receipt(msgspec.Struct, frozen=True, kw_only=True):
 class ChannelLimits(msgspec.Struct, frozen=True, kw_only=True):
     """What a channel allows; passed to the policy so it can refuse before release."""
 
-    max_length: int | None = None  # in the channel's own unit
-    length_unit: str = "characters"  # or "graphemes" (Bluesky)
+    max_length: int | None = None  # in length_unit
+    length_unit: LengthUnit = "characters"  # "graphemes": Bluesky
     max_bytes: int | None = None  # UTF-8 bytes, where the channel also limits those (Bluesky)
     rate_budget: str | None = None  # human-readable, e.g. "300 requests / 5 min"
+
+    def length(self, text: str) -> int:
+        """``text``'s length in this channel's unit (an emoji family is one grapheme)."""
+        return grapheme_count(text) if self.length_unit == "graphemes" else len(text)
 
 
 class PublishBudget(msgspec.Struct, frozen=True, kw_only=True):

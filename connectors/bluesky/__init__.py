@@ -5,13 +5,13 @@
 """
 
 from connectors.bluesky.cursor import SourceCursor, decode_cursor, encode_cursor
-from connectors.bluesky.graphemes import MAX_GRAPHEMES, MAX_UTF8_BYTES, grapheme_count
 from connectors.bluesky.mapping import notifications_page, search_page
-from connectors.bluesky.publisher import BlueskyPublisher, check_text
+from connectors.bluesky.publisher import MAX_GRAPHEMES, MAX_UTF8_BYTES, BlueskyPublisher, check_text
 from connectors.bluesky.rkey import reply_rkey
 from connectors.bluesky.session import BlueskySession
 from connectors.bluesky.source import BlueskySource
 from connectors.bluesky.xrpc import XrpcPermanentError, XrpcTransientError
+from connectors.graphemes import grapheme_count
 
 __all__ = [
     "MAX_GRAPHEMES",

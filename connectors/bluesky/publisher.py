@@ -34,7 +34,6 @@ import httpx
 import msgspec
 
 from connectors.bluesky.facets import reply_facets
-from connectors.bluesky.graphemes import MAX_GRAPHEMES, MAX_UTF8_BYTES, grapheme_count
 from connectors.bluesky.mapping import (
     CHANNEL,
     POST_COLLECTION,
@@ -53,6 +52,10 @@ from connectors.contract import (
     PublishBudget,
     Receipt,
 )
+from connectors.graphemes import grapheme_count
+
+MAX_GRAPHEMES = 300  # Bluesky's post limit, in the graphemes unit
+MAX_UTF8_BYTES = 3000
 
 _CREATE = "com.atproto.repo.createRecord"
 _GET = "com.atproto.repo.getRecord"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from connectors.bluesky import grapheme_count
 from connectors.contract import ChannelLimits
 from gateway.domain.policy_input import (
     AgentInput,
@@ -29,10 +28,8 @@ def rfc3339(moment: datetime) -> str:
 
 
 def reply_length(text: str, limits: ChannelLimits | None) -> int:
-    """Length in the channel's unit: Bluesky counts graphemes (an emoji family is one)."""
-    if limits is not None and limits.length_unit == "graphemes":
-        return grapheme_count(text)
-    return len(text)
+    """Length in the channel's unit, as its contract counts it; code points without limits."""
+    return limits.length(text) if limits is not None else len(text)
 
 
 def _account_id(mention: Mention) -> str | None:

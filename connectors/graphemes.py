@@ -1,6 +1,9 @@
-"""Counting user-perceived characters (extended grapheme clusters), as Bluesky limits posts.
+"""Counting user-perceived characters (extended grapheme clusters): the ``graphemes`` unit.
 
-Bluesky's post limit is 300 graphemes (and 3,000 UTF-8 bytes). ``grapheme_count`` follows
+A channel whose limit is counted in graphemes says so in its ``ChannelLimits``
+(``length_unit="graphemes"``, Bluesky's 300 per post) and ``ChannelLimits.length`` counts
+with this module, so the gateway measures a reply without knowing which channel it is for.
+``grapheme_count`` follows
 the rules of Unicode UAX #29 for extended grapheme clusters (GB3-GB13, including GB9c for
 conjuncts in the six Indic scripts that have a conjunct linker) over property tables that
 are approximated from ``unicodedata`` categories rather than shipped:
@@ -27,9 +30,6 @@ from __future__ import annotations
 
 import unicodedata
 from enum import Enum, auto
-
-MAX_GRAPHEMES = 300
-MAX_UTF8_BYTES = 3000
 
 
 class _K(Enum):
