@@ -103,7 +103,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         else:
             from gateway.audit.subjects import erase_subject
             from gateway.audit.suppression import SuppressionKeys
-            from gateway.sources.secrets import Secrets
+            from gateway.secrets import Secrets
 
             if not args.channel.strip() or not args.handle.strip():
                 raise InvalidInput("--channel and --handle must not be empty")

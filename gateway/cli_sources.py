@@ -31,11 +31,11 @@ import msgspec
 
 from gateway.cli_auth import TOKEN_DEST, acting_user, add_token_option
 from gateway.domain.access import AccessError
+from gateway.domain.source_errors import SourceError
 from gateway.domain.sources import SOURCE_KINDS, SourceRecord
 from gateway.pipeline.errors import PipelineError
+from gateway.secrets import Secrets
 from gateway.settings import Settings
-from gateway.sources.errors import SourceError
-from gateway.sources.secrets import Secrets
 from gateway.sources.service import SourcePatch, SourceService, SourceSpec
 from gateway.store.errors import StoreError
 

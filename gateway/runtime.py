@@ -11,8 +11,6 @@ import httpx
 import structlog
 
 from connectors.contract import Publisher
-from connectors.demo import DemoPublisher, DemoSource
-from connectors.webhook import WebhookPublisher
 from gateway.audit.chain import VerifyResult
 from gateway.audit.checkpointer import Checkpointer
 from gateway.audit.checkpoints import load_or_create_signing_key, public_key_pem
@@ -28,18 +26,17 @@ from gateway.pipeline.ingest import Ingestor
 from gateway.pipeline.intent_flags import IntentFlagging
 from gateway.pipeline.policies import EngineFactory, PolicyService
 from gateway.pipeline.policy_budget import ActivationBudget
-from gateway.pipeline.poll import poll_forever
 from gateway.pipeline.release import ReleaseWorker, channel_limits
 from gateway.pipeline.retention import run_retention
 from gateway.pipeline.review import Reviewer
 from gateway.policy import EmbeddedEngine, PolicyBundle, PolicyEngine, load_bundle
 from gateway.policy.opa import OpaEngine
 from gateway.policy.sandbox import Sandbox, SandboxLimits
-from gateway.settings import Settings, audit_key_path, checkpoint_dir, demo_enabled
-from gateway.sources.build import Connectors
+from gateway.secrets import Secrets
+from gateway.settings import Settings, audit_key_path, checkpoint_dir
+from gateway.sources.build import Connectors, demo_source, settings_publishers
 from gateway.sources.publishers import configured_publishers
-from gateway.sources.scheduler import SourceScheduler
-from gateway.sources.secrets import Secrets
+from gateway.sources.scheduler import SourceScheduler, poll_built_in
 from gateway.store.database import Database
 from gateway.store.group_commit import GroupCommitter
 
@@ -98,7 +95,7 @@ class Runtime:
                 await db.close()
                 raise
         client = httpx.AsyncClient(timeout=httpx.Timeout(10.0), follow_redirects=False)
-        publishers = build_publishers(settings, client)
+        publishers = settings_publishers(settings, client)
         outbound = OutboundClients(
             allow_private_urls=settings.allow_private_urls,
             timeout_s=settings.outbound_timeout_s,
@@ -203,10 +200,11 @@ class Runtime:
         self._start_once_per_deployment("release-worker", worker.run)
 
     def start_demo_source(self) -> None:
-        source = DemoSource(brand_handle=self.settings.brand_handles[0])
+        """Poll the demo source (once per deployment)."""
+        source = demo_source(self.settings)
         self._start_once_per_deployment(
             "demo-source",
-            lambda stop: poll_forever(
+            lambda stop: poll_built_in(
                 self.db.pool,
                 self.ingestor,
                 "demo",
@@ -297,14 +295,3 @@ def engine_factory(settings: Settings) -> EngineFactory:
         )
 
     return make
-
-
-def build_publishers(settings: Settings, client: httpx.AsyncClient) -> dict[str, Publisher]:
-    publishers: dict[str, Publisher] = {}
-    if demo_enabled(settings):
-        publishers["demo"] = DemoPublisher(settings.data_dir / "demo-sent.jsonl")
-    if settings.webhook_url and settings.webhook_secret:
-        publishers["webhook"] = WebhookPublisher(
-            settings.webhook_url, settings.webhook_secret.encode("utf-8"), client
-        )
-    return publishers

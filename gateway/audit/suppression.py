@@ -1,7 +1,7 @@
 """The suppression key: HMAC-SHA256 of (channel, canonical identity) under a server key.
 
 The server key is derived (HKDF, purpose ``customer-suppression-v1``) from the gateway's
-key (``GATEWAY_SECRET_KEY`` or its key file, gateway/sources/secrets.py), so instances that
+key (``GATEWAY_SECRET_KEY`` or its key file, gateway/secrets.py), so instances that
 share a database and that key compute the same suppression keys, and the database alone
 cannot tell whose a key is. Losing or changing the gateway key loses the suppressions'
 meaning: keep it like the database backups (docs/audit.md).
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from gateway.domain.identity import suppression_key
 from gateway.domain.records import Mention
+from gateway.secrets import Secrets, key_id
 from gateway.settings import SettingsError
-from gateway.sources.secrets import Secrets, key_id
 from gateway.store import suppressions
 from gateway.store.connection import Conn
 

@@ -12,15 +12,15 @@ from litestar.exceptions import HTTPException, ValidationException
 
 from gateway.audit.bundle import EvidenceError
 from gateway.domain.identity import InvalidIdentity
-from gateway.http.auth import CsrfRefused, RoleRefused, Unauthenticated
-from gateway.pipeline.errors import Forbidden, InvalidInput, StateConflict, with_hint
-from gateway.policy.errors import BundleError, PolicyLoadError, PolicyRunError, SandboxBusy
-from gateway.sources.errors import (
+from gateway.domain.source_errors import (
     InvalidSource,
     ReplayedDelivery,
     SecretUnavailable,
     SignatureRefused,
 )
+from gateway.http.auth import CsrfRefused, RoleRefused, Unauthenticated
+from gateway.pipeline.errors import Forbidden, InvalidInput, StateConflict, with_hint
+from gateway.policy.errors import BundleError, PolicyLoadError, PolicyRunError, SandboxBusy
 from gateway.store.errors import DATABASE_DOWN, Conflict, NotFound, Unavailable
 
 log = structlog.get_logger(__name__)

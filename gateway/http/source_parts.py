@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.runtime import Runtime
+from gateway.secrets import Secrets
 from gateway.sources.inbound import InboundWebhooks
-from gateway.sources.secrets import Secrets
 from gateway.sources.service import SourceService
 
 

@@ -53,8 +53,8 @@ from gateway.pipeline.recheck import FreshCheck
 from gateway.pipeline.release_outcomes import WORKER_ACTOR
 from gateway.pipeline.release_recheck import recheck_batch
 from gateway.policy.engine import PolicyEngine
+from gateway.secrets import Secrets
 from gateway.settings import Settings
-from gateway.sources.secrets import Secrets
 from gateway.store import audit, outbox, proposals
 from gateway.store.connection import Conn
 from gateway.store.errors import LOOP_ERRORS

@@ -1,6 +1,9 @@
-"""Connector objects (sources and publishers) built from configured sources.
+"""Connector objects (sources and publishers) built from configured sources and settings.
 
-The one place that knows which connector class serves which kind. Every connector gets a
+The one place in the gateway that imports a particular connector (``connectors.rss``,
+``connectors.mastodon``, ...): it knows which connector class serves which kind; the rest
+of the gateway speaks ``connectors.contract`` only (tests/unit/test_import_layers.py holds
+it to that). Every connector gets a
 guarded client (``gateway.net_guard``): ``client_for(allow_private)`` returns the one to
 use. A Bluesky account's session (its tokens) is shared by its source and its publisher
 while the configuration stays the same, because logins are rate-limited hard.
@@ -8,18 +11,24 @@ while the configuration stays the same, because logins are rate-limited hard.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import httpx
 import msgspec
+import structlog
 
 from connectors.bluesky import BlueskyPublisher, BlueskySession, BlueskySource
-from connectors.contract import Batch, Publisher, Source
-from connectors.mastodon import MastodonPublisher, MastodonSource
+from connectors.contract import Batch, ConnectorError, Publisher, Source
+from connectors.demo import DemoPublisher, DemoSource
+from connectors.mastodon import MastodonPublisher, MastodonSource, instance_limits
 from connectors.mastodon.publisher import DEFAULT_MAX_LENGTH
 from connectors.rss import RssSource
 from connectors.webhook import WebhookPublisher
+from connectors.webhook.signing import verify_signature
+from gateway.domain.source_errors import InvalidSource
 from gateway.domain.sources import SourceRecord
+from gateway.settings import Settings, demo_enabled
 from gateway.sources.config import (
     BlueskyConfig,
     MastodonConfig,
@@ -28,7 +37,8 @@ from gateway.sources.config import (
     WebhookConfig,
     parse_config,
 )
-from gateway.sources.errors import InvalidSource
+
+log = structlog.get_logger(__name__)
 
 ClientFor = Callable[[bool], httpx.AsyncClient]
 
@@ -167,3 +177,46 @@ class _OnChannel:
         batch = await self._inner.fetch(cursor)
         mentions = [msgspec.structs.replace(m, channel=self.channel) for m in batch.mentions]
         return Batch(mentions=mentions, cursor=batch.cursor)
+
+
+async def server_max_length(
+    record: SourceRecord, client_for: ClientFor, timeout_s: float
+) -> int | None:
+    """The reply length a publishing Mastodon source's server allows (None: the default,
+    also when the server does not say in time)."""
+    config = parse_config(record.kind, record.config)
+    if not isinstance(config, MastodonConfig) or not config.publish:
+        return None
+    try:
+        async with asyncio.timeout(timeout_s):
+            limits = await instance_limits(
+                config.base_url, client_for(record.allow_private), timeout_s=timeout_s
+            )
+    except (ConnectorError, TimeoutError) as exc:
+        log.warning("mastodon_limits_unread", source=record.name, error=str(exc))
+        return None
+    return limits.max_length
+
+
+def webhook_signature_valid(
+    secret: bytes, timestamp: str, body: bytes, signature: str, *, now: float, tolerance_s: float
+) -> bool:
+    """Whether an inbound delivery is signed as the webhook connector signs its own."""
+    return verify_signature(secret, timestamp, body, signature, now=now, tolerance_s=tolerance_s)
+
+
+def demo_source(settings: Settings) -> Source:
+    """The demo source (``GATEWAY_DEMO``): invented mentions of the first brand handle."""
+    return DemoSource(brand_handle=settings.brand_handles[0])
+
+
+def settings_publishers(settings: Settings, client: httpx.AsyncClient) -> dict[str, Publisher]:
+    """The publishers the settings make: the demo's, and ``GATEWAY_WEBHOOK_URL``'s."""
+    publishers: dict[str, Publisher] = {}
+    if demo_enabled(settings):
+        publishers["demo"] = DemoPublisher(settings.data_dir / "demo-sent.jsonl")
+    if settings.webhook_url and settings.webhook_secret:
+        publishers["webhook"] = WebhookPublisher(
+            settings.webhook_url, settings.webhook_secret.encode("utf-8"), client
+        )
+    return publishers

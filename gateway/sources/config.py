@@ -24,7 +24,7 @@ import httpx
 import msgspec
 from msgspec import Meta
 
-from gateway.sources.errors import InvalidSource
+from gateway.domain.source_errors import InvalidSource
 
 _NO_CONTROL = "^[^\\x00-\\x1f\\x7f]*$"  # no NUL or other control character
 Url = Annotated[str, Meta(min_length=1, max_length=2_000, pattern=_NO_CONTROL)]

@@ -36,18 +36,18 @@ import asyncpg
 import structlog
 
 from connectors.contract import RawMention
-from connectors.webhook.signing import verify_signature
-from gateway.pipeline.errors import InvalidInput
-from gateway.pipeline.ingest import Ingestor, IngestResult
-from gateway.settings import Settings
-from gateway.sources.config import check_name
-from gateway.sources.errors import (
+from gateway.domain.source_errors import (
     InvalidSource,
     ReplayedDelivery,
     SecretUnavailable,
     SignatureRefused,
 )
-from gateway.sources.secrets import Secrets
+from gateway.pipeline.errors import InvalidInput
+from gateway.pipeline.ingest import Ingestor, IngestResult
+from gateway.secrets import Secrets
+from gateway.settings import Settings
+from gateway.sources.build import webhook_signature_valid
+from gateway.sources.config import check_name
 from gateway.store import sources as store
 from gateway.store.errors import NotFound
 
@@ -156,7 +156,7 @@ class InboundWebhooks:
                 f"the timestamp is {skew:.0f} s away from the gateway's clock (allowed: "
                 f"{self._tolerance_s:g} s); sign each delivery when sending it"
             )
-        if not verify_signature(
+        if not webhook_signature_valid(
             secret, timestamp, body, signature, now=now, tolerance_s=self._tolerance_s
         ):
             return (

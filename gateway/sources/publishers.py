@@ -11,18 +11,13 @@ no publisher, and the rest of the gateway runs.
 
 from __future__ import annotations
 
-import asyncio
-
 import asyncpg
 import structlog
 
-from connectors.contract import ConnectorError, Publisher
-from connectors.mastodon import instance_limits
-from gateway.domain.sources import SourceRecord
-from gateway.sources.build import ClientFor, Connectors
-from gateway.sources.config import MastodonConfig, parse_config
-from gateway.sources.errors import SourceError
-from gateway.sources.secrets import Secrets
+from connectors.contract import Publisher
+from gateway.domain.source_errors import SourceError
+from gateway.secrets import Secrets
+from gateway.sources.build import ClientFor, Connectors, server_max_length
 from gateway.store import sources as store
 
 log = structlog.get_logger(__name__)
@@ -52,7 +47,7 @@ async def configured_publishers(
     for record in records:
         try:
             secret = secrets.resolve(record.name, sealed[record.name])
-            max_length = await _max_length(record, client_for, limits_timeout_s)
+            max_length = await server_max_length(record, client_for, limits_timeout_s)
             publisher = builder.publisher(record, secret, max_length=max_length)
         except SourceError as exc:
             log.warning("source_publisher_skipped", source=record.name, error=str(exc))
@@ -65,18 +60,3 @@ async def configured_publishers(
         publishers[record.channel] = publisher
         log.info("source_publisher_built", source=record.name, channel=record.channel)
     return publishers
-
-
-async def _max_length(record: SourceRecord, client_for: ClientFor, timeout_s: float) -> int | None:
-    config = parse_config(record.kind, record.config)
-    if not isinstance(config, MastodonConfig) or not config.publish:
-        return None
-    try:
-        async with asyncio.timeout(timeout_s):
-            limits = await instance_limits(
-                config.base_url, client_for(record.allow_private), timeout_s=timeout_s
-            )
-    except (ConnectorError, TimeoutError) as exc:
-        log.warning("mastodon_limits_unread", source=record.name, error=str(exc))
-        return None
-    return limits.max_length

@@ -1,4 +1,4 @@
-"""The poll scheduler: every enabled source polled on its interval, each on its own.
+"""The one poller: every enabled source polled on its interval, each on its own.
 
 ``SourceScheduler.run(stop)`` re-reads the configured sources every
 ``settings.source_refresh_s`` and keeps one task per enabled polled source (RSS, Mastodon,
@@ -24,6 +24,10 @@ re-fetches (dedupe absorbs it) rather than skipping mentions.
 Backoff after n consecutive failures: ``interval * 2**n``, at most
 ``source_max_backoff_s`` (never less than the interval), ±10 %; a ``TransientError`` with
 ``retry_after`` (a 429's Retry-After) waits at least that long (at most a day).
+
+A source built from the settings rather than configured (the demo source) has no row,
+health or lease of its own: ``poll_built_in`` polls it on a fixed interval (the caller runs
+it once per deployment), with the same cursor rule and a backoff of at most 10 intervals.
 """
 
 from __future__ import annotations
@@ -42,15 +46,16 @@ import httpx
 import structlog
 
 from connectors.contract import Batch, ConnectorError, Source, TransientError
+from gateway.domain.source_errors import SourceError
 from gateway.domain.sources import POLLED_KINDS, SourceRecord
 from gateway.pipeline.errors import PipelineError
 from gateway.pipeline.ingest import Ingestor
+from gateway.secrets import Secrets
 from gateway.settings import Settings
 from gateway.sources.build import Connectors
-from gateway.sources.errors import SourceError
-from gateway.sources.secrets import Secrets
 from gateway.store import cursors
 from gateway.store import sources as store
+from gateway.store.errors import LOOP_ERRORS
 
 log = structlog.get_logger(__name__)
 
@@ -76,6 +81,52 @@ def next_delay(
     if retry_after is not None and retry_after > 0:
         delay = max(delay, min(retry_after, MAX_RETRY_AFTER_S))
     return delay
+
+
+async def fetch_and_ingest(
+    pool: asyncpg.Pool, ingestor: Ingestor, name: str, source: Source
+) -> Batch:
+    """Fetch from the stored cursor and ingest; the caller stores ``batch.cursor`` after."""
+    async with pool.acquire() as conn:
+        cursor = await cursors.get_cursor(conn, name)
+    batch = await source.fetch(cursor)
+    if batch.mentions:
+        await ingestor.ingest(batch.mentions, actor=f"source:{name}")
+    return batch
+
+
+# A built-in source's channel that fails or a database that went away: logged, backed off.
+_BUILT_IN_EXPECTED: tuple[type[Exception], ...] = (ConnectorError, *LOOP_ERRORS)
+
+
+async def poll_built_in(
+    pool: asyncpg.Pool,
+    ingestor: Ingestor,
+    name: str,
+    source: Source,
+    *,
+    interval_s: float,
+    stop: asyncio.Event,
+) -> None:
+    """Poll a source built in, not configured, every ``interval_s`` (±10 %) until ``stop``;
+    after n failures in a row wait ``interval_s * 2**n``, at most 10 intervals."""
+    failures = 0
+    while not stop.is_set():
+        try:
+            batch = await fetch_and_ingest(pool, ingestor, name, source)
+            async with pool.acquire() as conn:
+                await cursors.set_cursor(conn, name, batch.cursor)
+            failures = 0
+            log.info("source_polled", source=name, mentions=len(batch.mentions))
+        except _BUILT_IN_EXPECTED as exc:
+            failures += 1
+            log.warning("source_poll_failed", source=name, error=str(exc), failures=failures)
+        except Exception as exc:  # a connector bug must not stop this source for good
+            failures += 1
+            log.exception("source_poll_crashed", source=name, error_type=type(exc).__name__)
+        delay = next_delay(interval_s, failures=failures, max_backoff_s=10 * interval_s)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
 
 
 class SourceScheduler:
@@ -226,12 +277,7 @@ class _Poller:
 
     async def _fetch_and_ingest(self) -> Batch:
         source = await self._built()
-        async with self._s._pool.acquire() as conn:
-            cursor = await cursors.get_cursor(conn, self._name)
-        batch = await source.fetch(cursor)
-        if batch.mentions:
-            await self._s._ingestor.ingest(batch.mentions, actor=f"source:{self._name}")
-        return batch
+        return await fetch_and_ingest(self._s._pool, self._s._ingestor, self._name, source)
 
     async def _built(self) -> Source:
         if self._source is None:

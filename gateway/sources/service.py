@@ -13,8 +13,10 @@ import asyncpg
 import msgspec
 import structlog
 
+from gateway.domain.source_errors import InvalidSource
 from gateway.domain.sources import NewSource, SealedSecret, SourceRecord
 from gateway.net_guard import AddressRefused, Resolver, check_url, system_resolver
+from gateway.secrets import Secrets
 from gateway.settings import Settings
 from gateway.sources.config import (
     DEFAULT_INTERVAL_S,
@@ -27,8 +29,6 @@ from gateway.sources.config import (
     publishes,
     urls_of,
 )
-from gateway.sources.errors import InvalidSource
-from gateway.sources.secrets import Secrets
 from gateway.store import audit
 from gateway.store import sources as store
 from gateway.store.errors import Conflict

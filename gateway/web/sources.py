@@ -15,13 +15,13 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
+from gateway.domain.source_errors import InvalidSource
 from gateway.domain.sources import SOURCE_KINDS, SourceRecord
 from gateway.http.auth import CurrentUser, Services, roles
 from gateway.http.params import PathSource
 from gateway.pipeline.errors import InvalidInput
+from gateway.secrets import Secrets
 from gateway.sources.config import DEFAULT_INTERVAL_S, NAME_RULE, SECRET_NAME
-from gateway.sources.errors import InvalidSource
-from gateway.sources.secrets import Secrets
 from gateway.sources.service import SourcePatch, SourceService, SourceSpec
 from gateway.store.errors import Conflict
 from gateway.web.pages import page, redirect_with_flash

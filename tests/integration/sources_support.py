@@ -19,9 +19,9 @@ from gateway.http.source_parts import SourceParts
 from gateway.http.source_routes import SOURCE_ROUTES
 from gateway.net_guard import Resolver
 from gateway.runtime import Runtime
+from gateway.secrets import Secrets
 from gateway.settings import Settings
 from gateway.sources.inbound import InboundWebhooks
-from gateway.sources.secrets import Secrets
 from gateway.sources.service import SourceService
 
 PUBLIC = "93.184.216.34"

@@ -15,9 +15,9 @@ from connectors.mastodon import MastodonPublisher
 from connectors.webhook import verify_signature
 from gateway.net_guard import OutboundClients
 from gateway.runtime import Runtime
+from gateway.secrets import Secrets
 from gateway.settings import Settings
 from gateway.sources.publishers import configured_publishers
-from gateway.sources.secrets import Secrets
 from gateway.sources.service import SourceService, SourceSpec
 from tests.integration.sources_support import KEY, PUBLIC, fake_dns, fast
 

@@ -15,12 +15,14 @@ import httpx
 import pytest
 from litestar import Litestar, Request, Response, get
 
+from connectors.contract import Batch, Source, TransientError
 from gateway.domain.sources import SourceRecord
 from gateway.net_guard import OutboundClients
 from gateway.runtime import Runtime
+from gateway.secrets import Secrets
 from gateway.settings import Settings
-from gateway.sources.scheduler import SourceScheduler
-from gateway.sources.secrets import Secrets
+from gateway.sources.build import demo_source
+from gateway.sources.scheduler import SourceScheduler, poll_built_in
 from gateway.sources.service import SourcePatch, SourceService, SourceSpec
 from gateway.store import cursors
 from tests.integration.sources_support import KEY, PUBLIC, fake_dns, fast, rss, serving
@@ -433,3 +435,51 @@ async def test_a_local_feed_over_real_http_with_the_allow_flag(
     assert "loopback address 127.0.0.1" in (health.last_error or "")  # once disallowed
     async with runtime.db.pool.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM mentions") == 1
+
+
+class _Flaky:
+    """The demo source behind a channel that fails once, then has a bug once."""
+
+    def __init__(self, inner: Source) -> None:
+        self.inner = inner
+        self.channel = inner.channel
+        self.cursors: list[str | None] = []
+
+    async def fetch(self, cursor: str | None) -> Batch:
+        self.cursors.append(cursor)
+        if len(self.cursors) == 1:
+            raise TransientError("demo channel down")
+        if len(self.cursors) == 2:
+            raise RuntimeError("a connector bug")
+        return await self.inner.fetch(cursor)
+
+
+async def test_the_demo_source_is_polled_by_the_same_poller_and_survives_failures(
+    world: World,
+) -> None:
+    source = _Flaky(demo_source(world.settings))
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        poll_built_in(
+            world.runtime.db.pool,
+            world.runtime.ingestor,
+            "demo",
+            source,
+            interval_s=0.02,
+            stop=stop,
+        )
+    )
+
+    async def fetched_four_times() -> bool:
+        return len(source.cursors) >= 4
+
+    await until(fetched_four_times, within_s=10)
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    # a failure and a crash leave the cursor alone; each success moves it on, stored
+    assert source.cursors[:3] == [None, None, None]
+    assert source.cursors[3] is not None
+    async with world.runtime.db.pool.acquire() as conn:
+        stored = await cursors.get_cursor(conn, "demo")
+    assert stored is not None and int(stored) >= int(source.cursors[3])
+    assert await world.count("SELECT count(*) FROM mentions WHERE channel = 'demo'") > 0

@@ -17,10 +17,10 @@ from connectors.webhook import sign
 from gateway.domain.records import User
 from gateway.net_guard import OutboundClients
 from gateway.runtime import Runtime
+from gateway.secrets import Secrets
 from gateway.settings import Settings
 from gateway.sources.inbound import REFUSED
 from gateway.sources.scheduler import SourceScheduler
-from gateway.sources.secrets import Secrets
 from gateway.sources.service import SourceSpec
 from tests.integration.sources_support import (
     KEY,

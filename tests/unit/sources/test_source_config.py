@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from gateway.domain.source_errors import InvalidSource
 from gateway.settings import load_settings
 from gateway.sources.config import (
     check_channel,
@@ -17,7 +18,6 @@ from gateway.sources.config import (
     publishes,
     urls_of,
 )
-from gateway.sources.errors import InvalidSource
 from gateway.sources.scheduler import next_delay
 
 

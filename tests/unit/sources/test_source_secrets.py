@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from gateway.domain.source_errors import InvalidSource, SecretUnavailable
+from gateway.secrets import SecretBox, Secrets, env_reference
 from gateway.settings import Settings, load_settings
-from gateway.sources.errors import InvalidSource, SecretUnavailable
-from gateway.sources.secrets import SecretBox, Secrets, env_reference
 
 KEY = bytes(range(32))
 

@@ -1,5 +1,9 @@
 """Source secrets (tokens, app passwords, webhook secrets): sealed, or read from the environment.
 
+The gateway's secret key lives here, below every package that needs it: the sources seal
+their secrets with it and the audit package derives its suppression key from it
+(``Secrets.derive``).
+
 A secret given as ``env:NAME`` is stored as that reference only, and read from the
 environment each time a poller or a publisher is built, or a webhook delivery is checked:
 every gateway instance needs the variable. This (and ``load_settings``) are the only
@@ -36,6 +40,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from gateway.domain.source_errors import InvalidSource, SecretUnavailable
 from gateway.domain.sources import SealedSecret
 from gateway.settings import (
     NEVER_SOURCE_SECRETS,
@@ -43,7 +48,6 @@ from gateway.settings import (
     Settings,
     secret_key_path,
 )
-from gateway.sources.errors import InvalidSource, SecretUnavailable
 
 _VERSION = b"\x01"
 _NONCE_BYTES = 12

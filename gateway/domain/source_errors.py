@@ -1,5 +1,8 @@
 """Errors of configured sources, each with a message a person can act on.
 
+They stand in the domain because the gateway's secret key (``gateway.secrets``), below the
+sources and the audit package alike, raises two of them.
+
     SourceError
     ├── InvalidSource       the configuration is refused (bad URL, missing secret, ...)
     ├── SignatureRefused    an inbound webhook delivery is not signed right, or is stale
