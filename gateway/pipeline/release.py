@@ -138,13 +138,14 @@ class ReleaseWorker:
     async def run(self, stop: asyncio.Event) -> None:
         """Release until ``stop`` is set; wakes on NOTIFY outbox_queued or every poll.
 
-        Two batches overlap: while one batch's replies are published (and their outcomes
-        recorded), the next batch is claimed, re-checked and committed ``releasing``; its
-        publishes start once the previous batch's outcomes are recorded, so at most one
-        batch is being published at a time."""
+        Two batches overlap only between publishes: while one batch's outcomes are
+        recorded, the next batch is claimed, re-checked and committed ``releasing``; its
+        publishes start once the previous batch's outcomes are recorded. A batch is never
+        claimed while another is publishing, so a slow channel cannot use up the lease of
+        a batch waiting behind it."""
         listener = await self._listen()
         log.info("release_worker_started")
-        in_flight: asyncio.Task[None] | None = None
+        recording: asyncio.Task[None] | None = None
         try:
             while not stop.is_set():
                 self._beat()
@@ -154,21 +155,22 @@ class ReleaseWorker:
                     log.warning("release_worker_database_error", error=str(exc))
                     claimed, prepared, deadline = 0, [], 0.0
                 worked = claimed > 0
-                if in_flight is not None:
-                    await in_flight
-                    in_flight, worked = None, True
+                if recording is not None:
+                    await recording
+                    recording, worked = None, True
                 if prepared:
-                    in_flight = asyncio.create_task(self._deliver_logged(prepared, deadline))
+                    results = await self._publish_all(prepared, deadline)
+                    recording = asyncio.create_task(self._record_logged(results))
                 if worked:
                     continue
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wait(stop), self._settings.release_poll_s)
-            if in_flight is not None:
-                await in_flight
+            if recording is not None:
+                await recording
         finally:
-            if in_flight is not None and not in_flight.done():
-                in_flight.cancel()  # its rows stay ``releasing``: retried after the lease
+            if recording is not None and not recording.done():
+                recording.cancel()  # its rows stay ``releasing``: retried after the lease
             if listener is not None:
                 await self._unlisten(listener)
             log.info("release_worker_stopped")
@@ -238,16 +240,22 @@ class ReleaseWorker:
         return len(items), prepared, deadline
 
     async def _deliver(self, prepared: list[_Prepared], deadline: float) -> None:
-        """Publish a committed batch concurrently (each publish abandoned at ``deadline``,
-        before the lease runs out) and record the outcomes."""
-        results = await asyncio.gather(*(self._publish(p, deadline) for p in prepared))
-        await self._record(list(zip(prepared, results, strict=True)))
+        """Publish a committed batch and record the outcomes."""
+        await self._record(await self._publish_all(prepared, deadline))
 
-    async def _deliver_logged(self, prepared: list[_Prepared], deadline: float) -> None:
+    async def _publish_all(
+        self, prepared: list[_Prepared], deadline: float
+    ) -> list[tuple[_Prepared, _Result]]:
+        """Publish a committed batch concurrently, each publish abandoned at ``deadline``
+        (before the lease runs out)."""
+        results = await asyncio.gather(*(self._publish(p, deadline) for p in prepared))
+        return list(zip(prepared, results, strict=True))
+
+    async def _record_logged(self, results: list[tuple[_Prepared, _Result]]) -> None:
         try:
-            await self._deliver(prepared, deadline)
+            await self._record(results)
         except LOOP_ERRORS as exc:  # the rows stay ``releasing``: retried after the lease
-            log.warning("release_worker_database_error", error=str(exc), rows=len(prepared))
+            log.warning("release_worker_database_error", error=str(exc), rows=len(results))
 
     async def _prepare(self, conn: Conn, item: OutboxItem, now: datetime) -> _Prepared | None:
         """One row's :meth:`_prepare_batch` (tests drive a single release step by step)."""
