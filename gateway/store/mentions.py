@@ -243,11 +243,3 @@ async def lock_mentions(conn: Conn, mention_ids: list[int], *, now: datetime) ->
         sorted(set(mention_ids)),
     )
     return {int(r["id"]): mention_from_row(r, now=now) for r in rows}
-
-
-async def mark_proposed(conn: Conn, mention_ids: list[int]) -> None:
-    """Mentions still ``new`` become ``proposed`` (a reply was proposed for them)."""
-    await conn.execute(
-        "UPDATE mentions SET status = 'proposed' WHERE id = ANY($1::bigint[]) AND status = 'new'",
-        sorted(set(mention_ids)),
-    )

@@ -132,17 +132,3 @@ async def defer(conn: Conn, due: list[tuple[int, datetime]], *, now: datetime) -
         [at for _, at in due],
         now,
     )
-
-
-async def enqueue_many(conn: Conn, proposal_ids: list[int], *, now: datetime) -> None:
-    """Queue these proposals for release, and wake the release workers once."""
-    if not proposal_ids:
-        return
-    # One statement: the rows, then one NOTIFY for all of them (delivered at commit).
-    await conn.execute(
-        "WITH queued AS (INSERT INTO outbox (proposal_id, next_attempt_at, created_at,"
-        " updated_at) SELECT id, $2, $2, $2 FROM unnest($1::bigint[]) AS id RETURNING id)"
-        " SELECT pg_notify('outbox_queued', count(*)::text) FROM queued",
-        proposal_ids,
-        now,
-    )

@@ -221,64 +221,6 @@ class NewProposal(msgspec.Struct, frozen=True, kw_only=True):
     shadow: dict[str, Any] | None = None
 
 
-_json = msgspec.json.Encoder()
-
-
-def _json_text(value: Any) -> str | None:
-    return None if value is None else _json.encode(value).decode()
-
-
-async def insert_proposals(conn: Conn, new: list[NewProposal]) -> list[Proposal]:
-    """Store decided proposals in one statement; returned in the order given."""
-    if not new:
-        return []
-    rows = await conn.fetch(
-        "INSERT INTO proposals (id, audit_seq, mention_id, channel, customer_handle,"
-        " thread_id, agent, text, ai_generated, status, outcome, reasons, policy_revision,"
-        " idempotency_key, approved_at, created_at, updated_at, policy_input, shadow)"
-        " OVERRIDING SYSTEM VALUE"
-        " SELECT id, audit_seq, mention_id, channel, customer_handle, thread_id, agent, text,"
-        "  ai_generated, status, outcome, reasons::jsonb, policy_revision, idempotency_key,"
-        "  CASE WHEN status = 'approved' THEN created_at END, created_at, created_at,"
-        "  policy_input::jsonb, shadow::jsonb"
-        " FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[],"
-        "  $6::text[], $7::text[], $8::text[], $9::boolean[], $10::text[], $11::text[],"
-        "  $12::text[], $13::text[], $14::text[], $15::timestamptz[], $16::text[], $17::text[])"
-        " AS n(id, audit_seq, mention_id, channel, customer_handle, thread_id, agent, text,"
-        "  ai_generated, status, outcome, reasons, policy_revision, idempotency_key,"
-        "  created_at, policy_input, shadow)"
-        f" RETURNING {PROPOSAL_COLUMNS}",
-        [n.id for n in new],
-        [n.audit_seq for n in new],
-        [n.mention_id for n in new],
-        [n.channel for n in new],
-        [n.customer_handle for n in new],
-        [n.thread_id for n in new],
-        [n.agent for n in new],
-        [n.text for n in new],
-        [n.ai_generated for n in new],
-        [n.status for n in new],
-        [n.outcome for n in new],
-        [_json_text(n.reasons) for n in new],
-        [n.policy_revision for n in new],
-        [n.idempotency_key for n in new],
-        [n.now for n in new],
-        [_json_text(n.policy_input) for n in new],
-        [_json_text(n.shadow) for n in new],
-    )
-    by_id = {int(r["id"]): proposal_from_row(r) for r in rows}
-    return [by_id[n.id] for n in new]
-
-
-async def reserve_proposal_ids(conn: Conn, count: int) -> list[int]:
-    rows = await conn.fetch(
-        "SELECT nextval(pg_get_serial_sequence('proposals', 'id')) AS id"
-        " FROM generate_series(1, $1)",
-        count,
-    )
-    return [int(r["id"]) for r in rows]
-
-
 async def get_proposal(conn: Conn, proposal_id: int) -> Proposal:
     row = await conn.fetchrow(
         f"SELECT {PROPOSAL_COLUMNS} FROM proposals WHERE id = $1", proposal_id
