@@ -2,7 +2,8 @@
 a person can act on them.
 
 - not signed in (401): a full page is redirected to the sign-in page (coming back after);
-  an htmx request gets ``HX-Redirect`` to it;
+  an htmx request gets ``HX-Redirect`` to it; an event stream (``Accept:
+  text/event-stream``) gets a plain 401, as EventSource cannot follow a sign-in page;
 - any other error: the page ``error.html`` with the problem's status and message; for an
   htmx request, only the message, swapped into the page's flash area (``#flash``).
 
@@ -36,6 +37,8 @@ def _console_error(request: Request[Any, Any, Any], problem: Response[Any]) -> R
         target = "/ui/sign-in?next=" + quote(request.url.path, safe="/")
         if is_htmx(request):
             return Response(b"", status_code=401, headers={"HX-Redirect": target})
+        if "text/event-stream" in request.headers.get("accept", ""):
+            return Response(b"", status_code=401)
         return Redirect(target, status_code=303)
     detail = _detail(problem)
     template = "_error.html" if is_htmx(request) else "error.html"

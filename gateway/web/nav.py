@@ -21,6 +21,7 @@ class NavItem(msgspec.Struct, frozen=True, kw_only=True):
     href: str
     roles: tuple[str, ...]
     badge: str | None = None  # a fragment counting what waits there (loaded, then polled)
+    script: str | None = None  # keeps the badge live (loaded on every page showing the entry)
 
 
 NAV: tuple[NavItem, ...] = (
@@ -28,7 +29,11 @@ NAV: tuple[NavItem, ...] = (
     NavItem(label="Inbox", href="/ui/agent/inbox", roles=("agent",)),
     NavItem(label="My proposals", href="/ui/agent/proposals", roles=("agent",)),
     NavItem(
-        label="Review queue", href="/ui/review", roles=("compliance",), badge="/ui/review/badge"
+        label="Review queue",
+        href="/ui/review",
+        roles=("compliance",),
+        badge="/ui/review/badge",
+        script="/static/review-live.js",  # one event stream per page: badge and queue
     ),
     NavItem(label="Opt-outs", href="/ui/opt-outs", roles=("compliance",)),
     NavItem(label="Policies", href="/ui/policies", roles=("compliance", "auditor")),

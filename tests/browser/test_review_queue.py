@@ -3,7 +3,10 @@ when the customer opted out meanwhile, the approval's re-check withdraws it inst
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+from playwright.async_api import expect
 
 from tests.browser.compliance_seed import COMPLAINT, REPLY, api, held_reply
 from tests.browser.conftest import Console, PageFactory
@@ -109,3 +112,69 @@ async def test_without_javascript_a_rejection_posts_and_reloads(
         assert await page.locator(f"#status-{held} [data-status]").inner_text() == "rejected"
     finally:
         await context.close()
+
+
+async def _last_page(page: Any) -> None:
+    """Follow "Next replies waiting" to the queue's last page (new replies land there)."""
+    await page.goto("/ui/review")
+    while await page.locator("#review-list[data-last-page]").count() == 0:
+        await page.get_by_role("link", name="Next replies waiting").click()
+        await page.wait_for_load_state()
+
+
+def _count(text: str) -> int:
+    return int(text.split()[0])
+
+
+async def _shows(locator: Any, count: int, *, timeout_ms: int = 5_000) -> None:
+    """``locator`` (a badge or the waiting line) reads ``count`` within ``timeout_ms``."""
+    await expect(locator).to_have_text(re.compile(rf"^\s*{count}\b"), timeout=timeout_ms)
+
+
+async def test_the_queue_and_the_badge_update_live_without_a_reload(
+    page_for: PageFactory, console: Console
+) -> None:
+    page = await page_for("compliance")
+    await _last_page(page)
+    other = await page_for("compliance")
+    await other.goto("/ui/opt-outs")  # the badge is live on every page, not only the queue
+    for p in (page, other):
+        await p.wait_for_function("window.egwReviewLive === true", timeout=5_000)
+        await p.evaluate("window.notReloaded = true")
+    badge, other_badge = page.locator("nav #review-badge"), other.locator("nav #review-badge")
+    before = _count(await badge.inner_text())
+
+    held = held_reply(console, handle="@wes@social.example")
+    item = _item(page, held)
+    await item.wait_for(timeout=5_000)  # appended by the event stream (polling appends nothing)
+    assert COMPLAINT in await item.inner_text() and REPLY in await item.inner_text()
+    await _shows(badge, str(before + 1))
+    await _shows(other_badge, str(before + 1))
+    await _shows(page.locator("#waiting strong"), str(before + 1))
+    await assert_accessible(page)
+
+    # another officer approves it elsewhere: this page shows the outcome, the badges drop
+    api(console, "compliance2", "POST", f"/v1/proposals/{held}/approve", {"note": "fine"})
+    decided = f"#status-{held} [data-status]:not([data-status='pending_review'])"
+    await page.locator(decided).wait_for(timeout=5_000)
+    assert "reviewed by dave" in await page.locator(f"#status-{held}").inner_text()
+    assert await item.get_by_role("button", name=f"Approve reply {held}").count() == 0
+    await _shows(badge, str(before))
+    await _shows(other_badge, str(before))
+    for p in (page, other):
+        assert await p.evaluate("window.notReloaded === true")
+    await assert_accessible(page)
+
+
+async def test_when_the_event_stream_fails_the_badge_falls_back_to_polling(
+    page_for: PageFactory, console: Console
+) -> None:
+    page = await page_for("compliance")
+    await page.route("**/ui/review/events", lambda route: route.fulfill(status=503, body=""))
+    await page.goto("/ui/opt-outs")
+    badge = page.locator("nav #review-badge")
+    await badge.wait_for()
+    before = _count(await badge.inner_text())
+    assert await page.evaluate("window.egwReviewLive") is not True
+    held_reply(console, handle="@xan@social.example")
+    await _shows(badge, str(before + 1), timeout_ms=15_000)  # the 10 s poll
