@@ -28,6 +28,7 @@ from gateway.http.auth import CurrentUser, Services, roles
 from gateway.http.params import MAX_INT64, PathId, QueryCursor, QueryId
 from gateway.pipeline.errors import InvalidInput, StateConflict
 from gateway.pipeline.review_queue import ReviewItem, ReviewQueue
+from gateway.store.errors import NotFound
 from gateway.web.pages import is_htmx, page, redirect_with_flash
 from gateway.web.review_feed import ReviewFeed, feed_for
 
@@ -77,6 +78,19 @@ def _shown(ids: str | None) -> list[int]:
     if len(shown) > MAX_SHOWN or any(i > MAX_INT64 for i in shown):
         raise InvalidInput(f"ask about at most {MAX_SHOWN} replies at a time")
     return shown
+
+
+async def _decided(queue: ReviewQueue, ids: list[int]) -> list[ReviewItem]:
+    """Of ``ids`` (shown as waiting), those no longer waiting; one since erased is skipped."""
+    decided = []
+    for proposal_id in ids:
+        try:
+            item = await queue.item(proposal_id)
+        except NotFound:
+            continue
+        if item.proposal.status != "pending_review":
+            decided.append(item)
+    return decided
 
 
 async def _form(request: Request[Any, Any, Any]) -> tuple[str, str]:
@@ -157,11 +171,7 @@ class ReviewController(Controller):
         """What a live queue page lacks: the replies waiting after ``after`` (to append)
         and, of the ``ids`` it shows as waiting, those decided meanwhile (to replace)."""
         queue = _queue(runtime)
-        decided = [
-            item
-            for i in _shown(ids)
-            if (item := await queue.item(i)).proposal.status != "pending_review"
-        ]
+        decided = await _decided(queue, _shown(ids))
         arrived = await queue.page(after_id=after, limit=PAGE_SIZE) if after is not None else []
         return page(
             request,

@@ -7,6 +7,7 @@ long for it)."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -165,3 +166,28 @@ async def test_a_quiet_stream_carries_heartbeats_and_ends_by_itself(
     assert seen[0].event == "queue"
     assert sum(1 for e in seen if e.comment) >= 3  # heartbeats while nothing changed
     assert feed_for(runtime.db).subscribers == 0
+
+
+async def test_rows_give_a_live_page_the_arrivals_and_the_replies_decided_elsewhere(
+    runtime: Runtime, console: str
+) -> None:
+    shown = await _held(runtime, "t-shown")
+    decided = await _held(runtime, "t-decided")
+    async with runtime.db.pool.acquire() as conn:
+        carol = await users.user_by_name(conn, "carol")
+    assert carol is not None
+    await runtime.reviewer.reject(decided.id, user=carol, note="no")
+    arrived = await _held(runtime, "t-arrived")
+    async with httpx.AsyncClient(base_url=console, timeout=10) as client:
+        assert (await sign_in(client, "carol")).status_code == 303
+        ids = f"{shown.id},{decided.id},999999"  # 999999: erased meanwhile, skipped
+        answer = await client.get(f"/ui/review/rows?after={decided.id}&ids={ids}")
+        assert answer.status_code == 200, answer.text
+        articles = re.findall(r'<article class="review-item" id="proposal-(\d+)"', answer.text)
+        assert articles == [str(decided.id), str(arrived.id)]  # not the one still waiting
+        assert 'data-status="rejected"' in answer.text
+
+        too_many = ",".join(str(i) for i in range(1, review.MAX_SHOWN + 2))
+        refused = await client.get(f"/ui/review/rows?ids={too_many}")
+        assert refused.status_code == 400
+        assert "at most" in refused.text
