@@ -42,6 +42,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import httpx
 
 from connectors.contract import PermanentError
+from gateway.net_lanes import LanedTransport
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -254,10 +255,12 @@ def guarded_client(
 ) -> httpx.AsyncClient:
     """A client whose every request goes through ``GuardedTransport``.
 
-    ``transport`` is the real transport (default: httpx's, without retries). Redirects are
+    ``transport`` is the real transport (default: httpx's, without retries, over lanes of
+    one connection each, ``gateway/net_lanes.py``, so a request's cost does not grow with
+    the number of connections held). Redirects are
     not followed unless a caller asks; each hop is checked either way.
     """
-    inner = transport if transport is not None else httpx.AsyncHTTPTransport(retries=0)
+    inner = transport if transport is not None else LanedTransport()
     return httpx.AsyncClient(
         transport=GuardedTransport(
             inner, allow_private=allow_private, max_bytes=max_bytes, resolver=resolver

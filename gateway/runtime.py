@@ -18,6 +18,7 @@ from gateway.audit.suppression import SuppressionKeys, ensure_key_matches
 from gateway.audit.verify import verify_stored_chain
 from gateway.leases import Job, run_with_lease
 from gateway.net_guard import OutboundClients
+from gateway.net_lanes import LanedTransport
 from gateway.pipeline.agent_desk import AgentDesk
 from gateway.pipeline.classify import Classifier
 from gateway.pipeline.consent import Claims, Consent
@@ -94,7 +95,11 @@ class Runtime:
                 await policies.close()  # no sandbox worker outlives a failed start
                 await db.close()
                 raise
-        client = httpx.AsyncClient(timeout=httpx.Timeout(10.0), follow_redirects=False)
+        # The operator's publishers (GATEWAY_WEBHOOK_URL): trusted URLs, not guarded, but
+        # over lanes like every outbound client (gateway/net_lanes.py).
+        client = httpx.AsyncClient(
+            transport=LanedTransport(), timeout=httpx.Timeout(10.0), follow_redirects=False
+        )
         publishers = settings_publishers(settings, client)
         outbound = OutboundClients(
             allow_private_urls=settings.allow_private_urls,

@@ -28,6 +28,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer.split())
     for layer in (
         "domain",  # pure types and rules
+        "net_lanes",  # the connections of outbound HTTP
         "settings logging net_guard",  # configuration, log set-up, the outbound guard
         "secrets store",  # the gateway's key; the only package with SQL
         "leases policy",  # jobs held once per deployment; the policy engines
