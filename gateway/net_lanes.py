@@ -11,8 +11,9 @@ request takes an idle lane (the one used most recently, so warm connections are 
 and the rest stay closed), is sent on it, and gives the lane back when its answer is
 closed (read, or dropped on an error); a lane's pool only ever holds that one connection,
 so a request costs one check whatever the load. More requests than lanes wait for one,
-as they would for a pool's free connection (httpx's default limit is 100 connections,
-the default here is 100 lanes). Everything else is httpx's: TLS, HTTP/1.1 keep-alive,
+as they would for a pool's free connection, at most the request's pool timeout
+(``httpx.PoolTimeout``; httpx's default limit is 100 connections, the default here is 100
+lanes). Everything else is httpx's: TLS, HTTP/1.1 keep-alive,
 timeouts, and a connection to another origin replaced as the pool would replace it.
 """
 
@@ -55,7 +56,7 @@ class LanedTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self._closed:
             raise RuntimeError("the transport is closed")
-        await self._free.acquire()
+        await self._wait_for_a_lane(request)
         lane = self._take()
         try:
             response = await lane.handle_async_request(request)
@@ -70,6 +71,19 @@ class LanedTransport(httpx.AsyncBaseTransport):
             stream=_LaneStream(stream, lambda: self._give_back(lane)),
             extensions=response.extensions,
         )
+
+    async def _wait_for_a_lane(self, request: httpx.Request) -> None:
+        """Wait for a free lane at most the request's pool timeout, as httpx's pool waits
+        for a free connection (``httpx.PoolTimeout`` after it)."""
+        wait_s = request.extensions.get("timeout", {}).get("pool")
+        try:
+            async with asyncio.timeout(wait_s):
+                await self._free.acquire()
+        except TimeoutError:
+            raise httpx.PoolTimeout(
+                f"no free connection within {wait_s} s: {self._lanes} requests in flight",
+                request=request,
+            ) from None
 
     def _take(self) -> httpx.AsyncBaseTransport:
         if self._idle:

@@ -130,6 +130,24 @@ async def test_a_cancelled_request_gives_its_lane_back() -> None:
             assert (await client.get(server.url())).text == "ok"
 
 
+async def test_waiting_for_a_lane_ends_at_the_pool_timeout() -> None:
+    async with Server(delay_s=5).running() as server:
+        transport = LanedTransport(1)
+        timeout = httpx.Timeout(10.0, pool=0.2)
+        async with httpx.AsyncClient(transport=transport, timeout=timeout) as client:
+            slow = asyncio.ensure_future(client.get(server.url()))
+            await asyncio.sleep(0.1)
+            with pytest.raises(httpx.PoolTimeout, match="1 requests in flight"):
+                await client.get(server.url())
+            assert transport.busy == 1  # the slow one still holds the lane; none leaked
+            slow.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await slow
+            assert transport.busy == 0
+            server.delay_s = 0
+            assert (await client.get(server.url())).text == "ok"
+
+
 async def test_a_request_checks_one_connection_however_many_are_held(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
