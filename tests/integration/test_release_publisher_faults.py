@@ -76,7 +76,9 @@ async def test_a_channel_that_keeps_failing_ends_failed_after_the_attempts(
 ) -> None:
     proposal_id = await propose_on_webhook(runtime, agent)
     with ScriptedReceiver(["500"]) as receiver:
-        publisher = WebhookPublisher(receiver.url, SECRET, client, timeout_s=0.3)
+        # Every answer is an immediate 500: a generous timeout, so that on a loaded machine
+        # a slow accept is not an attempt the receiver never saw (a ConnectTimeout).
+        publisher = WebhookPublisher(receiver.url, SECRET, client, timeout_s=5.0)
         w = ReleaseWorker(runtime.db.pool, runtime.engine, {"webhook": publisher}, runtime.settings)
         status = await release_until_settled(w, runtime, proposal_id)
     assert status == "failed"
