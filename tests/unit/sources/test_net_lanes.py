@@ -115,6 +115,21 @@ async def test_a_streamed_answer_holds_its_lane_until_closed() -> None:
             assert transport.busy == 0
 
 
+async def _cancel_then_reuse(
+    slow: asyncio.Future[httpx.Response],
+    transport: LanedTransport,
+    server: Server,
+    client: httpx.AsyncClient,
+) -> None:
+    """Cancel the request holding the one lane: the lane comes back and carries the next."""
+    slow.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await slow
+    assert transport.busy == 0
+    server.delay_s = 0
+    assert (await client.get(server.url())).text == "ok"
+
+
 async def test_a_cancelled_request_gives_its_lane_back() -> None:
     async with Server(delay_s=5).running() as server:
         transport = LanedTransport(1)
@@ -122,12 +137,7 @@ async def test_a_cancelled_request_gives_its_lane_back() -> None:
             slow = asyncio.ensure_future(client.get(server.url()))
             await asyncio.sleep(0.1)
             assert transport.busy == 1
-            slow.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await slow
-            assert transport.busy == 0
-            server.delay_s = 0
-            assert (await client.get(server.url())).text == "ok"
+            await _cancel_then_reuse(slow, transport, server, client)
 
 
 async def test_waiting_for_a_lane_ends_at_the_pool_timeout() -> None:
@@ -140,12 +150,7 @@ async def test_waiting_for_a_lane_ends_at_the_pool_timeout() -> None:
             with pytest.raises(httpx.PoolTimeout, match="1 requests in flight"):
                 await client.get(server.url())
             assert transport.busy == 1  # the slow one still holds the lane; none leaked
-            slow.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await slow
-            assert transport.busy == 0
-            server.delay_s = 0
-            assert (await client.get(server.url())).text == "ok"
+            await _cancel_then_reuse(slow, transport, server, client)
 
 
 async def test_a_request_checks_one_connection_however_many_are_held(
