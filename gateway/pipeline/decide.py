@@ -18,7 +18,8 @@ import msgspec
 import structlog
 
 from connectors.contract import ChannelLimits
-from gateway.audit.subjects import sealed_for_each
+from gateway.audit.personal import seal
+from gateway.audit.subjects import sealed_for
 from gateway.audit.suppression import SuppressionKeys
 from gateway.domain.decisions import Decision, policy_error
 from gateway.domain.policy_input import PolicyInput
@@ -27,7 +28,7 @@ from gateway.pipeline.errors import InvalidInput, StateConflict
 from gateway.pipeline.policy_input import build_policy_input
 from gateway.policy.engine import PolicyEngine
 from gateway.policy.live import LivePolicy
-from gateway.store import audit, decision_batch, mentions, proposals, suppressions
+from gateway.store import audit, decision_batch, proposals, suppressions
 from gateway.store.connection import Conn
 from gateway.store.errors import NotFound
 from gateway.store.group_commit import GroupCommitter
@@ -105,7 +106,12 @@ class Decider:
         shadow = await self._shadow(policy_input)
         draft = _Draft(text=text, ai_generated=ai_generated, user=user)
         first = _Decided(input=policy_input, decision=decision, shadow=shadow, now=now)
-        job = _Job(mention_id=mention_id, draft=draft, first=first)
+        job = _Job(
+            mention_id=mention_id,
+            draft=draft,
+            first=first,
+            suppression_key=self._suppression_key(mention),
+        )
         if self.committer is not None:
             written = await self.committer.submit(job)
         else:
@@ -131,59 +137,71 @@ class Decider:
         """Write a batch of decided proposals in the caller's transaction, one statement
         per kind for the whole batch; a job refused by validation (its mention gone or
         claimed by someone else) gets its error and writes nothing."""
-        now = datetime.now(UTC)
-        locked = await mentions.lock_mentions(conn, [j.mention_id for j in jobs], now=now)
+        as_of = datetime.now(UTC)
+        read = await decision_batch.prepare_batch(
+            conn,
+            [j.mention_id for j in jobs],
+            [j.suppression_key for j in jobs],
+            as_of=as_of,
+            now=as_of,
+        )
         outcomes: list[_Written | Exception | None] = []
-        valid: list[tuple[int, _Job, Mention]] = []
-        for index, job in enumerate(jobs):
-            mention = locked.get(job.mention_id)
+        valid: list[tuple[int, _Job, decision_batch.PreparedJob]] = []
+        for index, (job, prepared) in enumerate(zip(jobs, read.jobs, strict=True)):
             try:
-                if mention is None:
+                if prepared.mention is None:
                     raise NotFound(f"mention {job.mention_id} does not exist")
-                _check_claim(mention, job.draft.user)
+                _check_claim(prepared.mention, job.draft.user)
             except (NotFound, StateConflict) as refused:
                 outcomes.append(refused)
                 continue
             outcomes.append(None)  # written below, with the rest of the batch
-            valid.append((index, job, mention))
+            valid.append((index, job, await self._suppressed(conn, job, prepared)))
         if valid:
-            pairs = [(job, m) for _, job, m in valid]
-            decided, read = await self._recheck(conn, pairs)
-            stored = await _store(conn, pairs, decided, read, now)
-            for (index, _job, _m), proposal, one in zip(valid, stored, decided, strict=True):
+            batch = [(job, prepared) for _, job, prepared in valid]
+            decided = await self._recheck(batch)
+            stored = await _store(conn, batch, decided, read)
+            for (index, _job, _p), proposal, one in zip(valid, stored, decided, strict=True):
                 outcomes[index] = _Written(proposal=proposal, decided=one)
         return [o if o is not None else RuntimeError("job left unwritten") for o in outcomes]
 
-    async def _recheck(
-        self, conn: Conn, jobs: list[tuple[_Job, Mention]]
-    ) -> tuple[list[_Decided], decision_batch.BatchRead]:
-        """The decisions to store: each job's first decision if the customer's facts are
-        unchanged under the contact locks, else the policy's decision on the fresh facts;
-        with what the batch read (facts, proposal ids, the chain head as it was).
+    async def _suppressed(
+        self, conn: Conn, job: _Job, prepared: decision_batch.PreparedJob
+    ) -> decision_batch.PreparedJob:
+        """The job as prepared, its opt-out fact checked against the suppression key of
+        the customer as the locked mention names them: the batch checked the key computed
+        when the job was decided and the one kept on an erased mention; a mention whose
+        customer changed since (rare) costs one more look-up."""
+        mention, facts = prepared.mention, prepared.facts
+        assert mention is not None and facts is not None
+        key = self._suppression_key(mention)
+        checked = key in (None, job.suppression_key, mention.customer_key) or facts.opted_out
+        if checked or not prepared.channel_suppressions:
+            return prepared
+        assert key is not None
+        suppressed = await suppressions.is_suppressed(
+            conn, channel=mention.channel, customer_key=key
+        )
+        return msgspec.structs.replace(
+            prepared, facts=msgspec.structs.replace(facts, opted_out=suppressed)
+        )
 
-        Decisions for one customer (and one thread) are serialised here until the batch
-        commits: the locks of the whole batch are taken in one statement (in one fixed
-        order), the counts read in one more, and each job's counts include every
-        contact allowed before it, earlier jobs of the same batch included. The cap
-        itself stays the policy's.
+    async def _recheck(self, jobs: list[tuple[_Job, decision_batch.PreparedJob]]) -> list[_Decided]:
+        """The decisions to store: each job's first decision if the customer's facts are
+        unchanged under the contact locks, else the policy's decision on the fresh facts.
+
+        Decisions for one customer (and one thread) are serialised until the batch
+        commits: ``prepare_batch`` took the locks of the whole batch (in one fixed order)
+        and read the counts after, and each job's counts here include every contact
+        allowed before it, earlier jobs of the same batch included. The cap itself stays
+        the policy's.
         """
-        await proposals.lock_contact_keys(
-            conn,
-            [
-                key
-                for _job, m in jobs
-                for key in proposals.contact_lock_keys(
-                    channel=m.channel, handle=m.customer, thread_id=m.thread_id
-                )
-            ],
-        )
         now = datetime.now(UTC)  # after the locks: every contact committed before is seen
-        read = await decision_batch.read_for_batch(
-            conn, [self._history_query(m) for _job, m in jobs], now=now
-        )
         earlier = _BatchContacts()
         decided: list[_Decided] = []
-        for (job, mention), stored in zip(jobs, read.facts, strict=True):
+        for job, prepared in jobs:
+            mention, stored = prepared.mention, prepared.facts
+            assert mention is not None and stored is not None
             history = earlier.added_to(stored, mention, now).history()
             draft, first = job.draft, job.first
             fresh = self._build(mention, draft.text, draft.ai_generated, draft.user, history, now)
@@ -199,7 +217,7 @@ class Decider:
             if one.decision.outcome == "allow":
                 earlier.add(mention, one.now)
             decided.append(one)
-        return decided, read
+        return decided
 
     def _shadow_skipped(self) -> Decision | None:
         shadow = self.engine.shadow if isinstance(self.engine, LivePolicy) else None
@@ -230,7 +248,7 @@ class Decider:
         async with self._pool.acquire() as conn:
             read = await proposals.mention_facts(conn, mention_id, now=now)
             mention, facts = read.mention, read.facts
-            key = self._keys.for_mention(mention) if self._keys else None
+            key = self._suppression_key(mention)
             checked = key is None or key == mention.customer_key or facts.opted_out
             if read.channel_suppressions and not checked:
                 assert key is not None
@@ -240,13 +258,8 @@ class Decider:
                 facts = msgspec.structs.replace(facts, opted_out=suppressed)
         return mention, facts.history()
 
-    def _history_query(self, mention: Mention) -> proposals.HistoryQuery:
-        return proposals.HistoryQuery(
-            channel=mention.channel,
-            handle=mention.customer,
-            thread_id=mention.thread_id,
-            suppression_key=self._keys.for_mention(mention) if self._keys else None,
-        )
+    def _suppression_key(self, mention: Mention) -> str | None:
+        return self._keys.for_mention(mention) if self._keys else None
 
     def _build(
         self,
@@ -288,6 +301,7 @@ class _Job(msgspec.Struct, frozen=True, kw_only=True):
     mention_id: int
     draft: _Draft
     first: _Decided
+    suppression_key: str | None  # the customer's, as the mention read when decided
 
 
 class _Written(msgspec.Struct, frozen=True, kw_only=True):
@@ -342,82 +356,78 @@ def _check_claim(mention: Mention, user: User) -> None:
 
 async def _store(
     conn: Conn,
-    jobs: list[tuple[_Job, Mention]],
+    jobs: list[tuple[_Job, decision_batch.PreparedJob]],
     decided: list[_Decided],
     read: decision_batch.BatchRead,
-    now: datetime,
 ) -> list[Proposal]:
-    """Proposals, their audit events (input snapshot, decision, revision) and, for those
-    allowed, their outbox rows (one NOTIFY): all in the caller's transaction, under the
-    mentions' row locks, one statement for the customers' audit keys and one for the rest
-    (``store.decision_batch``)."""
-    ids = read.proposal_ids
+    """Proposals, their audit events (input snapshot, decision, revision, sealed under the
+    customer's key the batch read) and, for those allowed, their outbox rows (one
+    NOTIFY): all in the caller's transaction, under the mentions' row locks, in one
+    statement (``store.decision_batch``)."""
     statuses = [STATUS_BY_OUTCOME[d.decision.outcome] for d in decided]
     inputs = [msgspec.to_builtins(d.input) for d in decided]
-    payloads = await sealed_for_each(
-        conn,
-        [
-            (
-                {
-                    "proposal_id": proposal_id,
-                    "mention_id": mention.id,
-                    "status": status,
-                    "input": policy_input,
-                    "decision": decision_payload(one.decision),
-                },
-                mention.channel,
-                mention.customer,
+    events: list[audit.NewEvent] = []
+    new: list[proposals.NewProposal] = []
+    for (job, prepared), one, status, policy_input in zip(
+        jobs, decided, statuses, inputs, strict=True
+    ):
+        mention, proposal_id = prepared.mention, prepared.proposal_id
+        assert mention is not None
+        payload = {
+            "proposal_id": proposal_id,
+            "mention_id": mention.id,
+            "status": status,
+            "input": policy_input,
+            "decision": decision_payload(one.decision),
+        }
+        if prepared.subject is not None:
+            subject_id, key = prepared.subject
+            sealed = seal(payload, subject_id=subject_id, key=key)
+        else:  # its subject was erased or re-keyed after the batch's read: read it again
+            sealed = await sealed_for(
+                conn, payload, channel=mention.channel, customer=mention.customer
             )
-            for proposal_id, (_job, mention), one, status, policy_input in zip(
-                ids, jobs, decided, statuses, inputs, strict=True
+        events.append(
+            audit.NewEvent(
+                kind="proposal_decided",
+                actor=job.draft.user.name,
+                subject=f"proposal:{proposal_id}",
+                payload=sealed,
+                policy_revision=one.decision.policy_revision,
             )
-        ],
-    )
-    events = [
-        audit.NewEvent(
-            kind="proposal_decided",
-            actor=job.draft.user.name,
-            subject=f"proposal:{proposal_id}",
-            payload=payload,
-            policy_revision=one.decision.policy_revision,
         )
-        for proposal_id, (job, _m), one, payload in zip(ids, jobs, decided, payloads, strict=True)
-    ]
-    new = [
-        proposals.NewProposal(
-            id=proposal_id,
-            audit_seq=0,  # the event's seq, given when the batch is linked onto the chain
-            mention_id=mention.id,
-            channel=mention.channel,
-            customer_handle=mention.customer,
-            thread_id=mention.thread_id,
-            agent=job.draft.user.name,
-            text=job.draft.text,
-            ai_generated=job.draft.ai_generated,
-            status=status,
-            outcome=one.decision.outcome,
-            reasons=[msgspec.to_builtins(r) for r in one.decision.reasons],
-            policy_revision=one.decision.policy_revision,
-            idempotency_key=f"reply-{uuid.uuid4().hex}",
-            now=one.now,
-            policy_input=policy_input,
-            shadow=decision_payload(one.shadow) if one.shadow else None,
+        new.append(
+            proposals.NewProposal(
+                id=proposal_id,
+                audit_seq=0,  # the event's seq, given when the batch is linked onto the chain
+                mention_id=mention.id,
+                channel=mention.channel,
+                customer_handle=mention.customer,
+                thread_id=mention.thread_id,
+                agent=job.draft.user.name,
+                text=job.draft.text,
+                ai_generated=job.draft.ai_generated,
+                status=status,
+                outcome=one.decision.outcome,
+                reasons=[msgspec.to_builtins(r) for r in one.decision.reasons],
+                policy_revision=one.decision.policy_revision,
+                idempotency_key=f"reply-{uuid.uuid4().hex}",
+                now=one.now,
+                policy_input=policy_input,
+                shadow=decision_payload(one.shadow) if one.shadow else None,
+            )
         )
-        for proposal_id, (job, mention), one, status, policy_input in zip(
-            ids, jobs, decided, statuses, inputs, strict=True
-        )
-    ]
     _events, stored = await decision_batch.record_batch(
         conn,
         read=read,
         events=events,
         proposals=new,
         occurred_at=datetime.now(UTC),
-        queued_at=now,
+        queued_at=datetime.now(UTC),
         proposed=[
-            m.id
-            for (_job, m), status in zip(jobs, statuses, strict=True)
-            if status != "denied" and m.status == "new"
+            p.mention.id
+            for (_job, p), status in zip(jobs, statuses, strict=True)
+            if p.mention is not None and status != "denied" and p.mention.status == "new"
         ],
     )
     return stored

@@ -1,75 +1,118 @@
-"""A group-commit batch of decisions in few round trips (``pipeline/decide.py``'s writer).
+"""A group-commit batch of decisions in four round trips (``pipeline/decide.py``'s writer):
+``BEGIN``, ``prepare_batch``, ``record_batch``, ``COMMIT``, whatever the batch's size.
 
-Under the mentions' row locks and the batch's contact locks (taken before, in that
-order), a batch needs two more statements:
-
-- ``read_for_batch``: the contact facts of every job, the batch's proposal ids and the
-  audit chain head as it is now (not locked);
+- ``prepare_batch``: one call of ``prepare_decisions`` (migration 0023), whose statements
+  run in order inside the caller's transaction: lock the batch's mentions, take the
+  contact locks of their customers and threads (in one fixed order, so two batches or
+  instances wait for each other instead of deadlocking), read every job's contact facts
+  (a statement of its own, after the locks were granted, so they include every contact
+  committed by whoever held those locks before: the caps hold), reserve the proposal
+  ids, read the audit chain head (not locked) and create or read the customers' audit
+  keys.
 - ``record_batch``: the audit events (numbered, hashed and linked here onto that head),
   the chain head moved over them, the proposals, the outbox rows of the allowed ones with
   one NOTIFY, and the mentions marked proposed: one call of ``record_decisions``
-  (migration 0022), whose statements run in order inside the caller's transaction. It
-  locks the chain head first; if another writer moved it since it was read, nothing is
-  written, the events are linked again onto the head it returns, and the second call
-  (under the head's lock, held since the first) writes them.
+  (migration 0022). It locks the chain head first; if another writer moved it since it
+  was read, nothing is written, the events are linked again onto the head it returns,
+  and the second call (under the head's lock, held since the first) writes them.
 
-The facts are read after the contact locks were granted (a statement of its own), so they
-include every contact committed by whoever held those locks before: the caps hold. The
-chain head is locked only from the write to the commit, so a slow re-decision in the
+The chain head is locked only from the write to the commit, so a slow re-decision in the
 batch never holds up the other writers of the audit chain.
 """
 
 from __future__ import annotations
 
+import os
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import msgspec
 
-from gateway.domain.records import AuditEvent, ContactFacts, Proposal
+from gateway.domain.records import AuditEvent, ContactFacts, Mention, Proposal
+from gateway.store._rows import mention_from_row
 from gateway.store.audit import NewEvent, link_events
 from gateway.store.connection import Conn
-from gateway.store.proposals import FACTS_CTE, HistoryQuery, NewProposal, facts_from_row
+from gateway.store.errors import Unavailable
+from gateway.store.proposals import NewProposal, facts_from_row
 
-_READ = (
-    FACTS_CTE + ", head AS (SELECT seq, hash FROM audit_chain_head WHERE id = 1)"
-    " SELECT f.*, head.seq AS head_seq, head.hash AS head_hash,"
-    "  (SELECT array_agg(nextval(pg_get_serial_sequence('proposals', 'id')))"
-    "   FROM generate_series(1, $7)) AS ids"
-    " FROM f CROSS JOIN head ORDER BY f.ord"
-)
+_PREPARE = "SELECT * FROM prepare_decisions($1, $2, $3, $4, $5)"
 
 _json = msgspec.json.Encoder()
 
 
+class PreparedJob(msgspec.Struct, frozen=True, kw_only=True):
+    """What the batch read for one job under its locks. ``mention`` is None when the
+    mention does not exist (then nothing else is set but the proposal id)."""
+
+    mention: Mention | None
+    facts: ContactFacts | None
+    channel_suppressions: bool  # whether the channel has any suppression record at all
+    subject: tuple[str, bytes] | None  # the customer's audit subject id and key
+    proposal_id: int  # reserved for the job's proposal
+
+
 class BatchRead(msgspec.Struct, frozen=True, kw_only=True):
-    facts: list[ContactFacts]  # in the order of the queries
-    proposal_ids: list[int]  # reserved for the batch's proposals
+    jobs: list[PreparedJob]  # in the order of the jobs
     head_seq: int  # the audit chain head as read (record_batch checks it under its lock)
     head_hash: str
 
 
-async def read_for_batch(conn: Conn, queries: list[HistoryQuery], *, now: datetime) -> BatchRead:
-    """Facts of each query as of ``now``, one proposal id per query, and the chain head:
-    one round trip. Must run inside the batch's transaction."""
+async def prepare_batch(
+    conn: Conn,
+    mention_ids: list[int],
+    suppression_keys: list[str | None],
+    *,
+    as_of: datetime,
+    now: datetime,
+) -> BatchRead:
+    """Lock, read and reserve for a batch of decisions (see the module docstring): one
+    round trip. ``suppression_keys[i]``: the key job i's customer is suppressed under
+    (None: not computable), checked besides the one kept on an erased mention;
+    ``as_of``: the writer's clock before the call (the contact windows' start);
+    ``now``: when a claim must still hold. Must run inside the batch's transaction; a
+    deadlock with some other locker is reported as Unavailable (try again)."""
     if not conn.is_in_transaction():
-        raise RuntimeError("read_for_batch must run inside a transaction")
-    rows = await conn.fetch(
-        _READ,
-        [q.channel for q in queries],
-        [q.handle for q in queries],
-        [q.thread_id for q in queries],
-        [q.suppression_key for q in queries],
-        [q.exclude_proposal for q in queries],
-        now,
-        len(queries),
-    )
+        raise RuntimeError("prepare_batch must run inside a transaction")
+    try:
+        rows = await conn.fetch(
+            _PREPARE,
+            mention_ids,
+            suppression_keys,
+            as_of,
+            [uuid.uuid4() for _ in mention_ids],
+            [os.urandom(32) for _ in mention_ids],
+        )
+    except asyncpg.exceptions.DeadlockDetectedError as exc:
+        raise Unavailable(f"contact decisions collided; try again ({exc})") from exc
     first = rows[0]
     return BatchRead(
-        facts=[facts_from_row(r) for r in rows],
-        proposal_ids=[int(i) for i in first["ids"]],
+        jobs=[_prepared(r, now) for r in rows],
         head_seq=int(first["head_seq"]),
         head_hash=str(first["head_hash"]),
+    )
+
+
+def _prepared(row: asyncpg.Record, now: datetime) -> PreparedJob:
+    locked = row["m"]
+    if locked is None or locked["id"] is None:
+        return PreparedJob(
+            mention=None,
+            facts=None,
+            channel_suppressions=False,
+            subject=None,
+            proposal_id=int(row["proposal_id"]),
+        )
+    subject = (
+        None if row["subject_id"] is None else (str(row["subject_id"]), bytes(row["subject_key"]))
+    )
+    return PreparedJob(
+        mention=mention_from_row(locked, now=now),
+        facts=facts_from_row(row),
+        channel_suppressions=row["channel_suppressions"],
+        subject=subject,
+        proposal_id=int(row["proposal_id"]),
     )
 
 

@@ -234,12 +234,3 @@ async def lock_mention(conn: Conn, mention_id: int, *, now: datetime) -> Mention
     return mention_from_row(row, now=now)
 
 
-async def lock_mentions(conn: Conn, mention_ids: list[int], *, now: datetime) -> dict[int, Mention]:
-    """Read and lock these mentions (in id order, so two batches cannot deadlock on
-    them) for this transaction; a missing id is simply absent from the result."""
-    rows = await conn.fetch(
-        f"SELECT {MENTION_COLUMNS} FROM mentions WHERE id = ANY($1::bigint[])"
-        " ORDER BY id FOR UPDATE",
-        sorted(set(mention_ids)),
-    )
-    return {int(r["id"]): mention_from_row(r, now=now) for r in rows}

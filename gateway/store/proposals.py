@@ -124,14 +124,14 @@ def _facts_sql(now: str) -> str:
 
 
 # The facts of a batch of queries ($1..$5 arrays, $6 the time) as CTE ``f``.
-FACTS_CTE = (
+_FACTS_CTE = (
     "WITH q AS (SELECT * FROM"
     " unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])"
     "  WITH ORDINALITY AS q(channel, handle, thread_id, skey, exclude, ord)), f AS ("
     + _facts_sql("$6::timestamptz")
     + ")"
 )
-_FACTS = FACTS_CTE + " SELECT * FROM f ORDER BY ord"
+_FACTS = _FACTS_CTE + " SELECT * FROM f ORDER BY ord"
 
 # The mention and its customer's facts in one round trip: what a decision reads first.
 _MENTION_FACTS = (

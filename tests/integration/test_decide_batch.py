@@ -5,6 +5,7 @@ batch is written, in one transaction, with a chain that verifies."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import asyncpg
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from gateway.domain.records import User
 from gateway.pipeline.errors import StateConflict
 from gateway.runtime import Runtime
-from gateway.store import audit
+from gateway.store import audit, decision_batch, proposals, subjects
 from tests.integration.support import COMPLAINT, GOOD_REPLY, ingest_one, make_user
 
 
@@ -158,3 +159,69 @@ async def test_a_batch_links_onto_an_event_appended_while_it_waited(
     assert stored == proposal.audit_seq
     verdict = await runtime.verify_chain()
     assert verdict.ok, verdict
+
+
+@pytest.mark.parametrize(
+    "handle",
+    [
+        "@plain@social.example",
+        "@Zoë@social.example",
+        "@\uff46\uff55\uff4c\uff4c@social.example",
+        "@🦊@x.example",
+    ],
+)
+async def test_the_batch_holds_the_locks_every_other_contact_decision_takes(
+    runtime: Runtime, database_url: str, handle: str
+) -> None:
+    """prepare_decisions computes the contact lock keys in SQL; a review's approval or a
+    release takes them in Python (contact_lock_keys). Both must name the same locks, or
+    the two would not serialise and a cap could be passed: while a batch is prepared,
+    every key Python names for its customer and thread is held, and so is the mention."""
+    mention_id = await ingest_one(runtime, COMPLAINT, handle=handle)
+    other = await asyncpg.connect(database_url)
+    try:
+        async with runtime.db.pool.acquire() as conn, conn.transaction():
+            now = datetime.now(UTC)
+            read = await decision_batch.prepare_batch(
+                conn, [mention_id], [None], as_of=now, now=now
+            )
+            [prepared] = read.jobs
+            mention = prepared.mention
+            assert mention is not None and mention.id == mention_id
+            keys = proposals.contact_lock_keys(
+                channel=mention.channel, handle=mention.customer, thread_id=mention.thread_id
+            )
+            free = [
+                await other.fetchval("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", key)
+                for key in keys
+            ]
+            with pytest.raises(asyncpg.exceptions.LockNotAvailableError):
+                await other.execute(
+                    "SELECT 1 FROM mentions WHERE id = $1 FOR UPDATE NOWAIT", mention_id
+                )
+            assert prepared.subject is not None
+        await other.execute("SELECT pg_advisory_unlock_all()")
+        async with runtime.db.pool.acquire() as conn:
+            subject = await subjects.subject_key(
+                conn, channel=mention.channel, customer=mention.customer
+            )
+    finally:
+        await other.close()
+    assert free == [False, False], keys
+    assert subject == prepared.subject  # the customer's one subject, created by the batch
+
+
+async def test_a_batch_of_missing_and_repeated_mentions(runtime: Runtime) -> None:
+    """A job whose mention does not exist reads nothing (its job fails alone); two jobs on
+    one mention read it twice and get one subject, two proposal ids."""
+    mention_id = await ingest_one(runtime, COMPLAINT, handle="@twice@social.example")
+    async with runtime.db.pool.acquire() as conn, conn.transaction():
+        now = datetime.now(UTC)
+        read = await decision_batch.prepare_batch(
+            conn, [mention_id, 10**12, mention_id], [None, None, None], as_of=now, now=now
+        )
+    first, missing, again = read.jobs
+    assert missing.mention is None and missing.facts is None and missing.subject is None
+    assert first.mention == again.mention and first.mention is not None
+    assert first.subject == again.subject and first.subject is not None
+    assert len({first.proposal_id, missing.proposal_id, again.proposal_id}) == 3

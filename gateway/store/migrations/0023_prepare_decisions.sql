@@ -1,0 +1,89 @@
+-- What a batch of decisions reads under its locks, in one round trip: the group-commit
+-- writer (gateway/store/decision_batch.py) calls it first in the batch's transaction, then
+-- record_decisions (0022) to write. It does, statement after statement:
+--
+-- 1. lock the batch's mentions (FOR UPDATE, in id order: two batches never deadlock);
+-- 2. take the contact locks of their customers and threads (transaction-scoped advisory
+--    locks on the same keys as gateway/store/proposals.py's contact_lock_keys, in the same
+--    order: sorted by their bytes, COLLATE "C", as Python sorts them);
+-- 3. read each job's contact facts. PL/pgSQL takes a new snapshot for every statement, so
+--    this read sees every contact committed by whoever held those locks before: the caps
+--    hold. A contact counts when approved after `as_of` minus its window (`as_of` is the
+--    writer's clock just before the call; no upper bound: a contact approved since, by
+--    whoever held the locks, counts);
+-- 4. reserve one proposal id per job and read the audit chain head (not locked: 0022
+--    locks it and checks it did not move);
+-- 5. create or read each customer's audit subject and key (`new_subject`/`new_key`: a
+--    fresh id and key per job, used when the customer has none yet).
+--
+-- One row per job, in job order (`ord` from 1); `m` is NULL for a mention that does not
+-- exist. It runs with the caller's privileges, like record_decisions.
+CREATE FUNCTION prepare_decisions(
+    job_mention bigint[], job_skey text[], as_of timestamptz, new_subject uuid[], new_key bytea[]
+) RETURNS TABLE (
+    ord bigint, m mentions, c24 bigint, c7 bigint, c30 bigint, last_contact timestamptz,
+    replies bigint, last_reply timestamptz, last_mention timestamptz, opted_out boolean,
+    channel_suppressions boolean, subject_id uuid, subject_key bytea, proposal_id bigint,
+    head_seq bigint, head_hash text
+) LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+    locked mentions[];
+    cur_seq bigint;
+    cur_hash text;
+BEGIN
+    SELECT coalesce(array_agg(x ORDER BY x.id), '{}') INTO locked FROM (
+        SELECT * FROM mentions WHERE id = ANY(job_mention) ORDER BY id FOR UPDATE
+    ) AS x;
+
+    PERFORM pg_advisory_xact_lock(hashtextextended(k.key, 0)) FROM (
+        SELECT DISTINCT key COLLATE "C" AS key FROM unnest(locked) AS l,
+        LATERAL (VALUES
+            ('contacts:customer:' || l.channel || ':'
+             || coalesce(nullif(l.customer_id, ''), l.author_handle)),
+            ('contacts:thread:' || l.channel || ':' || l.thread_id)) AS v(key)
+        ORDER BY 1
+    ) AS k;
+
+    INSERT INTO subjects (id, channel, handle, key)
+    SELECT DISTINCT ON (l.channel, coalesce(nullif(l.customer_id, ''), l.author_handle))
+           u.sid, l.channel, coalesce(nullif(l.customer_id, ''), l.author_handle), u.skey
+    FROM unnest(job_mention, new_subject, new_key) AS u(mention, sid, skey)
+    JOIN unnest(locked) AS l ON l.id = u.mention
+    ORDER BY 2, 3
+    ON CONFLICT (channel, handle) WHERE erased_at IS NULL AND alias_of IS NULL DO NOTHING;
+
+    SELECT h.seq, h.hash INTO cur_seq, cur_hash FROM audit_chain_head h WHERE h.id = 1;
+
+    RETURN QUERY
+    WITH j AS (
+        SELECT u.ord, l.id AS mid, l AS m, l.channel, coalesce(nullif(l.customer_id, ''), l.author_handle)
+               AS handle, l.thread_id, u.skey, l.customer_key
+        FROM unnest(job_mention, job_skey) WITH ORDINALITY AS u(mention, skey, ord)
+        LEFT JOIN unnest(locked) AS l ON l.id = u.mention
+    )
+    SELECT j.ord, j.m, c.c24, c.c7, c.c30, c.last_contact, t.replies, t.last_reply,
+        (SELECT max(x.created_at) FROM mentions x WHERE x.channel = j.channel
+         AND x.thread_id = j.thread_id AND x.customer_id = j.handle),
+        EXISTS (SELECT 1 FROM opt_outs o WHERE o.channel = j.channel AND o.handle = j.handle
+                AND o.removed_at IS NULL)
+        OR EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = j.channel
+                   AND s.customer_key IN (j.skey, j.customer_key)),
+        EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = j.channel),
+        s.id, s.key, nextval(pg_get_serial_sequence('proposals', 'id')), cur_seq, cur_hash
+    FROM j
+    LEFT JOIN LATERAL (SELECT
+            count(*) FILTER (WHERE p.approved_at > as_of - interval '24 hours') AS c24,
+            count(*) FILTER (WHERE p.approved_at > as_of - interval '7 days') AS c7,
+            count(*) AS c30, max(p.approved_at) AS last_contact
+        FROM proposals p WHERE p.channel = j.channel AND p.customer_handle = j.handle
+        AND p.status IN ('approved', 'released')
+        AND p.approved_at > as_of - interval '30 days') AS c ON j.mid IS NOT NULL
+    LEFT JOIN LATERAL (SELECT count(*) AS replies, max(p.approved_at) AS last_reply
+        FROM proposals p WHERE p.channel = j.channel AND p.thread_id = j.thread_id
+        AND p.status IN ('approved', 'released')) AS t ON j.mid IS NOT NULL
+    LEFT JOIN subjects s ON s.channel = j.channel AND s.handle = j.handle
+        AND s.erased_at IS NULL AND s.alias_of IS NULL
+    ORDER BY j.ord;
+END
+$$;
