@@ -16,6 +16,9 @@
 -- 5. create or read each customer's audit subject and key (`new_subject`/`new_key`: a
 --    fresh id and key per job, used when the customer has none yet).
 --
+-- Its statements run on generic plans (planned once per connection, not for every batch:
+-- a custom plan of the facts read cost about 0.5 ms per call, more than running it).
+--
 -- One row per job, in job order (`ord` from 1); `m` is NULL for a mention that does not
 -- exist. It runs with the caller's privileges, like record_decisions.
 CREATE FUNCTION prepare_decisions(
@@ -25,7 +28,7 @@ CREATE FUNCTION prepare_decisions(
     replies bigint, last_reply timestamptz, last_mention timestamptz, opted_out boolean,
     channel_suppressions boolean, subject_id uuid, subject_key bytea, proposal_id bigint,
     head_seq bigint, head_hash text
-) LANGUAGE plpgsql AS $$
+) LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 #variable_conflict use_column
 DECLARE
     locked mentions[];
