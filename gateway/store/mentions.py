@@ -232,5 +232,3 @@ async def lock_mention(conn: Conn, mention_id: int, *, now: datetime) -> Mention
     if row is None:
         raise NotFound(f"mention {mention_id} does not exist")
     return mention_from_row(row, now=now)
-
-

@@ -98,7 +98,13 @@ async def customer_history(
 
 def _facts_sql(now: str) -> str:
     """The contact facts of every row of ``q`` (channel, handle, thread_id, skey, exclude,
-    ord) as of the timestamptz parameter ``now``."""
+    ord) as of the timestamptz parameter ``now``.
+
+    The customer's contacts are read in ``approved_at`` order, which only
+    ``proposals_customer_idx`` gives: without it, statistics taken while the table was
+    nearly empty (a new deployment, any benchmark) made the planner pick the thread index
+    and filter every proposal of the channel, for each decision (tested in
+    tests/integration/test_contact_facts_plans.py; the same holds in migration 0023)."""
     return (
         "SELECT q.ord, c.c24, c.c7, c.c30, c.last_contact, t.replies, t.last_reply,"
         "  (SELECT max(m.created_at) FROM mentions m WHERE m.channel = q.channel"
@@ -113,10 +119,11 @@ def _facts_sql(now: str) -> str:
         f"   count(*) FILTER (WHERE p.approved_at > {now} - interval '24 hours') AS c24,"
         f"   count(*) FILTER (WHERE p.approved_at > {now} - interval '7 days') AS c7,"
         "   count(*) AS c30, max(p.approved_at) AS last_contact"
-        "  FROM proposals p WHERE p.channel = q.channel AND p.customer_handle = q.handle"
-        "  AND p.status IN ('approved', 'released')"
-        f"  AND p.approved_at > {now} - interval '30 days' AND p.approved_at <= {now}"
-        "  AND p.id <> coalesce(q.exclude, -1)) AS c"
+        "  FROM (SELECT p.approved_at FROM proposals p"
+        "   WHERE p.channel = q.channel AND p.customer_handle = q.handle"
+        "   AND p.status IN ('approved', 'released')"
+        f"   AND p.approved_at > {now} - interval '30 days' AND p.approved_at <= {now}"
+        "   AND p.id <> coalesce(q.exclude, -1) ORDER BY p.approved_at) AS p) AS c"
         " CROSS JOIN LATERAL (SELECT count(*) AS replies, max(p.approved_at) AS last_reply"
         "  FROM proposals p WHERE p.channel = q.channel AND p.thread_id = q.thread_id"
         "  AND p.status IN ('approved', 'released') AND p.id <> coalesce(q.exclude, -1)) AS t"
