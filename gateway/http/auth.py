@@ -188,7 +188,14 @@ def roles(*allowed: str) -> Guard:
 ANY_ROLE = ROLES  # roles(*ANY_ROLE): any signed-in user
 
 
-def provide_user(request: ASGIConnection[Any, Any, Any, Any]) -> User:
+def provide_user(
+    request: ASGIConnection[Any, Any, Any, Any], runtime: NamedDependency[Runtime]
+) -> User:
+    """The signed-in user. It takes ``runtime`` (any authenticated request needs it: the
+    guard read the user through it) so that Litestar resolves the two one after the
+    other: independent dependencies are resolved in an anyio task group, one task each,
+    which cost about 6 % of the serving process's CPU under proposal load."""
+    del runtime
     user = authenticated_user(request)
     if user is None:  # a public route asked for a user: a programming error, fail closed
         raise Unauthenticated("this route needs a signed-in user")
