@@ -1,6 +1,6 @@
 """Profile the proposal path: a gateway server under py-spy while wrk posts proposals.
 
-    python bench/profile_proposals.py [--conns 1] [--seconds 10] [--out DIR]
+    python bench/profile_proposals.py [--conns 1] [--seconds 10] [--out DIR] [--workers N]
 
 Writes py-spy's raw folded stacks (``proposals-cN.txt``) and prints rps/latency/CPU.
 """
@@ -28,12 +28,24 @@ from bench.harness.load import find_wrk, post_load  # noqa: E402
 from bench.harness.procs import HttpServer, free_port  # noqa: E402
 
 
+def _cpu_s(proc: psutil.Process) -> float:
+    """User + system CPU seconds of the server and its worker processes (--workers)."""
+    total = 0.0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += sum(p.cpu_times()[:2])
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--conns", type=int, action="append")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--out", type=Path, default=Path("/tmp/prof"))
     parser.add_argument("--no-spy", action="store_true")
+    parser.add_argument("--workers", type=int, default=1, help="serve --workers N (py-spy: the parent only)")
     args = parser.parse_args()
     conns_list = args.conns or [1]
     cluster = pg.Cluster(None)
@@ -54,7 +66,8 @@ async def main() -> None:
             tokens = await bench._setup_database(dsn, logs)
             port = free_port()
             server = HttpServer(
-                ["-m", "gateway", "serve", "--no-worker", "--port", str(port)],
+                ["-m", "gateway", "serve", "--no-worker", "--port", str(port),
+                 *(["--workers", str(args.workers)] if args.workers > 1 else [])],
                 logs / "gateway.log",
                 port=port,
                 ready_path="/health",
@@ -82,11 +95,11 @@ async def main() -> None:
                             )
                             time.sleep(1)
                         proc = psutil.Process(server.pid)
-                        cpu0 = sum(proc.cpu_times()[:2])
+                        cpu0 = _cpu_s(proc)
                         figures = post_load(url=server.url, path="/v1/proposals",
                                             token=tokens["agent"], ids=pool[100:],
                                             connections=conns, seconds=args.seconds, wrk=wrk)
-                        cpu = sum(proc.cpu_times()[:2]) - cpu0
+                        cpu = _cpu_s(proc) - cpu0
                         if spy is not None:
                             spy.send_signal(2)
                             spy.wait(30)

@@ -71,6 +71,12 @@ class GroupCommitter(Generic[J, R]):
         return self._restart is None
 
     @property
+    def idle(self) -> bool:
+        """Nothing is being written and nothing waits: a job submitted now is written
+        next, alone unless others arrive before the writer takes it."""
+        return self.ready and not self._writing and self._queue.empty()
+
+    @property
     def waiting(self) -> int:
         """Jobs queued for the next batch."""
         return self._queue.qsize()

@@ -14,6 +14,8 @@ from gateway.domain.records import User
 from gateway.pipeline.errors import StateConflict
 from gateway.runtime import Runtime
 from gateway.store import audit, decision_batch, proposals, subjects
+from gateway.store.connection import Conn
+from gateway.store.errors import NotFound
 from tests.integration.support import COMPLAINT, GOOD_REPLY, ingest_one, make_user
 
 
@@ -225,3 +227,61 @@ async def test_a_batch_of_missing_and_repeated_mentions(runtime: Runtime) -> Non
     assert first.mention == again.mention and first.mention is not None
     assert first.subject == again.subject and first.subject is not None
     assert len({first.proposal_id, missing.proposal_id, again.proposal_id}) == 3
+
+
+async def test_a_lone_proposal_is_decided_once_in_the_writer(
+    runtime: Runtime, agent: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With nothing else in progress there is nothing to overlap with: the proposal skips
+    the snapshot read and is decided once, by the writer, on the facts it read under the
+    locks. Proposals that arrive together are decided first (on a snapshot), so their
+    evaluations overlap with the writer's batches."""
+    reads: list[int] = []
+    real_read = proposals.mention_facts
+
+    async def counting_read(conn: Conn, mention_id: int, *, now: datetime) -> object:
+        reads.append(mention_id)
+        return await real_read(conn, mention_id, now=now)
+
+    monkeypatch.setattr(proposals, "mention_facts", counting_read)
+    evaluations: list[object] = []
+    engine = runtime.decider.engine
+    real_decide = engine.decide
+
+    async def counting_decide(policy_input: object) -> object:
+        evaluations.append(policy_input)
+        return await real_decide(policy_input)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "decide", counting_decide)
+    alone = await ingest_one(runtime, COMPLAINT, handle="@alone@social.example")
+    proposal = await runtime.decider.propose(mention_id=alone, text=GOOD_REPLY, user=agent)
+    assert proposal.status == "approved"
+    assert reads == [] and len(evaluations) == 1
+
+    together = [
+        await ingest_one(runtime, COMPLAINT, handle=f"@t{n}@social.example") for n in range(4)
+    ]
+    reads.clear()
+    written = await asyncio.gather(
+        *(runtime.decider.propose(mention_id=m, text=GOOD_REPLY, user=agent) for m in together)
+    )
+    assert all(p.status == "approved" for p in written)
+    assert len(reads) >= len(together) - 1  # all but perhaps the first were decided first
+    verdict = await runtime.verify_chain()
+    assert verdict.ok, verdict
+
+
+async def test_a_lone_proposal_on_a_claimed_or_missing_mention_is_refused(
+    runtime: Runtime, agent: User
+) -> None:
+    """Decided in the writer, the claim and the mention's existence are checked there."""
+    bob = await make_user(runtime, "bob", "agent")
+    taken = await ingest_one(runtime, COMPLAINT, handle="@taken@social.example")
+    await runtime.claims.claim(taken, user=bob)
+    with pytest.raises(StateConflict, match="claimed by bob"):
+        await runtime.decider.propose(mention_id=taken, text=GOOD_REPLY, user=agent)
+    with pytest.raises(NotFound, match="does not exist"):
+        await runtime.decider.propose(mention_id=10**12, text=GOOD_REPLY, user=agent)
+    async with runtime.db.pool.acquire() as conn:
+        written = await conn.fetchval("SELECT count(*) FROM proposals")
+    assert written == 0
