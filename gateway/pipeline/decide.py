@@ -99,8 +99,8 @@ class Decider:
         locks (``_recheck``): changed facts are decided again there. A proposal alone
         (no other in progress, the writer idle, no shadow policy) has nothing to overlap
         with: it goes to the writer undecided and is decided there, once, on the facts
-        read under the locks. A reply decided just before an opt-out committed is caught there or by
-        the release re-check.
+        read under the locks. A reply decided just before an opt-out committed is caught
+        there or by the release re-check.
         """
         _validate_text(text)
         draft = _Draft(text=text, ai_generated=ai_generated, user=user)
@@ -161,9 +161,10 @@ class Decider:
         )
 
     async def _flush(self, conn: Conn, jobs: list[_Job]) -> list[_Written | Exception]:
-        """Write a batch of decided proposals in the caller's transaction, one statement
-        per kind for the whole batch; a job refused by validation (its mention gone or
-        claimed by someone else) gets its error and writes nothing."""
+        """Write a batch of proposals (decided on a snapshot, or to be decided here) in the
+        caller's transaction, one statement per kind for the whole batch; a job refused
+        by validation (its mention gone or claimed by someone else) gets its error and
+        writes nothing."""
         as_of = datetime.now(UTC)
         read = await decision_batch.prepare_batch(
             conn,
