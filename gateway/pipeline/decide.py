@@ -83,7 +83,7 @@ class Decider:
         """What the policy would decide now; writes nothing."""
         _validate_text(text)
         now = datetime.now(UTC)
-        mention, history = await self._read(mention_id, now)
+        mention, history, _key = await self._read(mention_id, now)
         policy_input = self._build(mention, text, ai_generated, user, history, now)
         return await self.engine.decide(policy_input)
 
@@ -145,7 +145,7 @@ class Decider:
         """A job decided before it is queued (on a snapshot, re-checked in the writer), so
         that its policy evaluation and shadow run overlap with the writer's batches."""
         now = datetime.now(UTC)
-        mention, history = await self._read(mention_id, now)
+        mention, history, key = await self._read(mention_id, now)
         _check_claim(mention, draft.user)
         policy_input = self._build(
             mention, draft.text, draft.ai_generated, draft.user, history, now
@@ -157,7 +157,7 @@ class Decider:
             mention_id=mention_id,
             draft=draft,
             first=first,
-            suppression_key=self._suppression_key(mention),
+            suppression_key=key,
         )
 
     async def _flush(self, conn: Conn, jobs: list[_Job]) -> list[_Written | Exception]:
@@ -171,7 +171,6 @@ class Decider:
             [j.mention_id for j in jobs],
             [j.suppression_key for j in jobs],
             as_of=as_of,
-            now=as_of,
         )
         outcomes: list[_Written | Exception | None] = []
         valid: list[tuple[int, _Job, decision_batch.PreparedJob]] = []
@@ -202,17 +201,15 @@ class Decider:
         customer changed since (rare) costs one more look-up."""
         mention, facts = prepared.mention, prepared.facts
         assert mention is not None and facts is not None
-        key = self._suppression_key(mention)
-        checked = key in (None, job.suppression_key, mention.customer_key) or facts.opted_out
-        if checked or not prepared.channel_suppressions:
-            return prepared
-        assert key is not None
-        suppressed = await suppressions.is_suppressed(
-            conn, channel=mention.channel, customer_key=key
+        checked = await _suppression_checked(
+            conn,
+            mention,
+            facts,
+            key=self._suppression_key(mention),
+            checked=(job.suppression_key, mention.customer_key),
+            channel_suppressions=prepared.channel_suppressions,
         )
-        return msgspec.structs.replace(
-            prepared, facts=msgspec.structs.replace(facts, opted_out=suppressed)
-        )
+        return prepared if checked is facts else msgspec.structs.replace(prepared, facts=checked)
 
     async def _recheck(self, jobs: list[tuple[_Job, decision_batch.PreparedJob]]) -> list[_Decided]:
         """The decisions to store: each job's first decision if the customer's facts are
@@ -272,22 +269,25 @@ class Decider:
             log.info("shadow_decision_skipped", policy_revision=shadow.revision, error=detail)
             return policy_error(shadow.revision, shadow.name, detail)
 
-    async def _read(self, mention_id: int, now: datetime) -> tuple[Mention, CustomerHistory]:
-        """The mention (with its claim) and its customer's history: one round trip, and
-        a second only when the channel has suppression records and the customer's key
-        has to be computed from their identity to look theirs up."""
+    async def _read(
+        self, mention_id: int, now: datetime
+    ) -> tuple[Mention, CustomerHistory, str | None]:
+        """The mention (with its claim), its customer's history and suppression key: one
+        round trip, and a second only when the channel has suppression records and the
+        customer's key has to be computed from their identity to look theirs up."""
         async with self._pool.acquire() as conn:
             read = await proposals.mention_facts(conn, mention_id, now=now)
-            mention, facts = read.mention, read.facts
+            mention = read.mention
             key = self._suppression_key(mention)
-            checked = key is None or key == mention.customer_key or facts.opted_out
-            if read.channel_suppressions and not checked:
-                assert key is not None
-                suppressed = await suppressions.is_suppressed(
-                    conn, channel=mention.channel, customer_key=key
-                )
-                facts = msgspec.structs.replace(facts, opted_out=suppressed)
-        return mention, facts.history()
+            facts = await _suppression_checked(
+                conn,
+                mention,
+                read.facts,
+                key=key,
+                checked=(mention.customer_key,),
+                channel_suppressions=read.channel_suppressions,
+            )
+        return mention, facts.history(), key
 
     def _suppression_key(self, mention: Mention) -> str | None:
         return self._keys.for_mention(mention) if self._keys else None
@@ -375,6 +375,25 @@ _DAY = timedelta(days=1)
 def _latest(*moments: datetime | None) -> datetime | None:
     present = [m for m in moments if m is not None]
     return max(present) if present else None
+
+
+async def _suppression_checked(
+    conn: Conn,
+    mention: Mention,
+    facts: ContactFacts,
+    *,
+    key: str | None,
+    checked: tuple[str | None, ...],
+    channel_suppressions: bool,
+) -> ContactFacts:
+    """``facts`` with the opt-out fact also covering a suppression record under ``key``
+    (the customer's suppression key), unless the read already checked that key
+    (``checked``), found the customer opted out, or the channel has no suppression
+    record at all: then ``facts`` itself, with no query."""
+    if key is None or key in checked or facts.opted_out or not channel_suppressions:
+        return facts
+    suppressed = await suppressions.is_suppressed(conn, channel=mention.channel, customer_key=key)
+    return msgspec.structs.replace(facts, opted_out=suppressed)
 
 
 def _check_claim(mention: Mention, user: User) -> None:

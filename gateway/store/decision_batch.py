@@ -65,13 +65,12 @@ async def prepare_batch(
     suppression_keys: list[str | None],
     *,
     as_of: datetime,
-    now: datetime,
 ) -> BatchRead:
     """Lock, read and reserve for a batch of decisions (see the module docstring): one
     round trip. ``suppression_keys[i]``: the key job i's customer is suppressed under
     (None: not computable), checked besides the one kept on an erased mention;
-    ``as_of``: the writer's clock before the call (the contact windows' start);
-    ``now``: when a claim must still hold. Must run inside the batch's transaction; a
+    ``as_of``: the writer's clock before the call (the contact windows' start, and when
+    a claim must still hold). Must run inside the batch's transaction; a
     deadlock with some other locker is reported as Unavailable (try again)."""
     if not conn.is_in_transaction():
         raise RuntimeError("prepare_batch must run inside a transaction")
@@ -88,7 +87,7 @@ async def prepare_batch(
         raise Unavailable(f"contact decisions collided; try again ({exc})") from exc
     first = rows[0]
     return BatchRead(
-        jobs=[_prepared(r, now) for r in rows],
+        jobs=[_prepared(r, as_of) for r in rows],
         head_seq=int(first["head_seq"]),
         head_hash=str(first["head_hash"]),
     )

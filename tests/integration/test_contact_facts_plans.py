@@ -71,9 +71,7 @@ async def test_the_batch_read_looks_up_the_customer_not_the_channel(
     async with runtime.db.pool.acquire() as conn, conn.transaction():
         before = await _index_entries_read(conn)
         now = datetime.now(UTC)
-        read = await decision_batch.prepare_batch(
-            conn, [stale_statistics], [None], as_of=now, now=now
-        )
+        read = await decision_batch.prepare_batch(conn, [stale_statistics], [None], as_of=now)
         read_entries = await _index_entries_read(conn) - before
     [prepared] = read.jobs
     assert prepared.facts is not None and prepared.facts.contacts_30d == 0

@@ -184,9 +184,7 @@ async def test_the_batch_holds_the_locks_every_other_contact_decision_takes(
     try:
         async with runtime.db.pool.acquire() as conn, conn.transaction():
             now = datetime.now(UTC)
-            read = await decision_batch.prepare_batch(
-                conn, [mention_id], [None], as_of=now, now=now
-            )
+            read = await decision_batch.prepare_batch(conn, [mention_id], [None], as_of=now)
             [prepared] = read.jobs
             mention = prepared.mention
             assert mention is not None and mention.id == mention_id
@@ -220,7 +218,7 @@ async def test_a_batch_of_missing_and_repeated_mentions(runtime: Runtime) -> Non
     async with runtime.db.pool.acquire() as conn, conn.transaction():
         now = datetime.now(UTC)
         read = await decision_batch.prepare_batch(
-            conn, [mention_id, 10**12, mention_id], [None, None, None], as_of=now, now=now
+            conn, [mention_id, 10**12, mention_id], [None, None, None], as_of=now
         )
     first, missing, again = read.jobs
     assert missing.mention is None and missing.facts is None and missing.subject is None

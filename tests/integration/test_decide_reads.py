@@ -79,3 +79,27 @@ async def test_with_suppressions_on_the_channel_an_erased_customer_stays_refused
     assert len(counted.queries) == 2  # the key computed from the identity, looked up
     allowed = await counted.decider.preview(mention_id=other, text=GOOD_REPLY, user=agent)
     assert allowed.outcome == "allow", allowed
+
+
+async def test_an_erased_customer_who_returns_is_refused_when_the_writer_decides(
+    runtime: Runtime, agent: User, officer: User
+) -> None:
+    """A proposal that arrives alone is decided by the writer on what it read under the
+    locks; the suppression key computed from the returning customer's identity is
+    looked up there too, so the erasure's suppression still refuses the reply."""
+    await ingest_one(runtime, COMPLAINT, handle="@back@social.example")
+    async with runtime.db.pool.acquire() as conn:
+        await erase_subject(
+            conn,
+            channel="demo",
+            handle="back@social.example",
+            by=officer.name,
+            keys=runtime.suppression_keys,
+        )
+    returned = await ingest_one(runtime, COMPLAINT, handle="@back@social.example")
+    proposal = await runtime.decider.propose(mention_id=returned, text=GOOD_REPLY, user=agent)
+    assert proposal.status == "denied"
+    assert "opted_out" in [r["code"] for r in proposal.reasons]
+    async with runtime.db.pool.acquire() as conn:
+        queued = await conn.fetchval("SELECT count(*) FROM outbox")
+    assert queued == 0
