@@ -47,6 +47,16 @@ async def counted(runtime: Runtime, settings: Settings) -> AsyncIterator[Counted
         await db.close()
 
 
+async def _erased_then_back(runtime: Runtime, officer: User, handle: str) -> int:
+    """A customer's mention, their erasure, then a new mention of theirs (its id)."""
+    await ingest_one(runtime, COMPLAINT, handle=f"@{handle}")
+    async with runtime.db.pool.acquire() as conn:
+        await erase_subject(
+            conn, channel="demo", handle=handle, by=officer.name, keys=runtime.suppression_keys
+        )
+    return await ingest_one(runtime, COMPLAINT, handle=f"@{handle}")
+
+
 async def test_one_round_trip_reads_mention_claim_and_history(
     runtime: Runtime, agent: User, counted: Counted
 ) -> None:
@@ -61,16 +71,7 @@ async def test_one_round_trip_reads_mention_claim_and_history(
 async def test_with_suppressions_on_the_channel_an_erased_customer_stays_refused(
     runtime: Runtime, agent: User, officer: User, counted: Counted
 ) -> None:
-    await ingest_one(runtime, COMPLAINT, handle="@gone@social.example")
-    async with runtime.db.pool.acquire() as conn:
-        await erase_subject(
-            conn,
-            channel="demo",
-            handle="gone@social.example",
-            by=officer.name,
-            keys=runtime.suppression_keys,
-        )
-    returned = await ingest_one(runtime, COMPLAINT, handle="@gone@social.example")
+    returned = await _erased_then_back(runtime, officer, "gone@social.example")
     other = await ingest_one(runtime, COMPLAINT, handle="@other@social.example")
     counted.queries.clear()
     refused = await counted.decider.preview(mention_id=returned, text=GOOD_REPLY, user=agent)
@@ -87,16 +88,7 @@ async def test_an_erased_customer_who_returns_is_refused_when_the_writer_decides
     """A proposal that arrives alone is decided by the writer on what it read under the
     locks; the suppression key computed from the returning customer's identity is
     looked up there too, so the erasure's suppression still refuses the reply."""
-    await ingest_one(runtime, COMPLAINT, handle="@back@social.example")
-    async with runtime.db.pool.acquire() as conn:
-        await erase_subject(
-            conn,
-            channel="demo",
-            handle="back@social.example",
-            by=officer.name,
-            keys=runtime.suppression_keys,
-        )
-    returned = await ingest_one(runtime, COMPLAINT, handle="@back@social.example")
+    returned = await _erased_then_back(runtime, officer, "back@social.example")
     proposal = await runtime.decider.propose(mention_id=returned, text=GOOD_REPLY, user=agent)
     assert proposal.status == "denied"
     assert "opted_out" in [r["code"] for r in proposal.reasons]
